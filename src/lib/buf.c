@@ -1,0 +1,147 @@
+#include "buf.h"
+
+#include "alloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void mqp__buf_init(mqp__buf *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void mqp__buf_free(mqp__buf *b)
+{
+    mqp__free(b->data);
+    mqp__buf_init(b);
+}
+
+void mqp__buf_reset(mqp__buf *b)
+{
+    b->len = 0;
+    b->failed = false;
+    if (b->data) {
+        b->data[0] = '\0';
+    }
+}
+
+bool mqp__buf_reserve(mqp__buf *b, size_t extra)
+{
+    if (b->failed) {
+        return false;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) {
+        return true;
+    }
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) {
+        cap *= 2;
+    }
+    char *d = mqp__realloc(b->data, cap);
+    if (!d) {
+        b->failed = true;
+        return false;
+    }
+    b->data = d;
+    b->cap = cap;
+    return true;
+}
+
+void mqp__buf_append(mqp__buf *b, const void *p, size_t n)
+{
+    if (!mqp__buf_reserve(b, n)) {
+        return;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void mqp__buf_puts(mqp__buf *b, const char *s)
+{
+    mqp__buf_append(b, s, strlen(s));
+}
+
+void mqp__buf_putc(mqp__buf *b, char c)
+{
+    mqp__buf_append(b, &c, 1);
+}
+
+void mqp__buf_printf(mqp__buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[128];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = true;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        mqp__buf_append(b, small, (size_t)n);
+        return;
+    }
+    if (!mqp__buf_reserve(b, (size_t)n)) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void mqp__buf_json_string(mqp__buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    mqp__buf_putc(b, '"');
+    size_t run = 0; /* Bytes since the last escape, copied in one append. */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        mqp__buf_append(b, s + i - run, run);
+        run = 0;
+        switch (c) {
+        case '"':
+            mqp__buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            mqp__buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            mqp__buf_puts(b, "\\n");
+            break;
+        case '\r':
+            mqp__buf_puts(b, "\\r");
+            break;
+        case '\t':
+            mqp__buf_puts(b, "\\t");
+            break;
+        default: {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            mqp__buf_append(b, esc, sizeof esc);
+        }
+        }
+    }
+    mqp__buf_append(b, s + n - run, run);
+    mqp__buf_putc(b, '"');
+}
+
+char *mqp__buf_take(mqp__buf *b, size_t *len)
+{
+    if (b->failed || !mqp__buf_reserve(b, 0)) {
+        mqp__buf_free(b);
+        return NULL;
+    }
+    char *d = b->data;
+    if (len) {
+        *len = b->len;
+    }
+    mqp__buf_init(b);
+    return d;
+}

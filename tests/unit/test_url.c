@@ -1,0 +1,237 @@
+/* URL parsing: every part, every error naming its part, env fallback, redaction. */
+#define _POSIX_C_SOURCE 200809L
+#include "check.h"
+
+#include "mqplane/url.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void expect_bad(const char *url, const char *fragment)
+{
+    mqp_url u;
+    char err[MQP_URL_ERRLEN];
+    mqp_err rc = mqp_url_parse(url, &u, err, sizeof err);
+    if (rc != MQP_ERR_URL || !strstr(err, fragment)) {
+        print_error("url '%s': rc=%s err='%s', expected fragment '%s'\n", url, mqp_err_name(rc),
+                    err, fragment);
+        fail();
+    }
+}
+
+static void test_mqp_url_parse_bad_arguments(void **state)
+{
+    (void)state;
+    mqp_url u;
+    assert_rc(mqp_url_parse(NULL, &u, NULL, 0), MQP_ERR_INVALID);
+    assert_rc(mqp_url_parse("mqtt://h", NULL, NULL, 0), MQP_ERR_INVALID);
+}
+
+static void test_mqp_url_parse_defaults(void **state)
+{
+    (void)state;
+    mqp_url u;
+    assert_ok(mqp_url_parse("mqtt://broker.local", &u, NULL, 0));
+    assert_int_equal(u.scheme, MQP_SCHEME_MQTT);
+    assert_string_equal(u.host, "broker.local");
+    assert_int_equal(u.port, 1883);
+    assert_null(u.username);
+    assert_null(u.password);
+    assert_null(u.client_id);
+    assert_int_equal(u.keepalive, 0);
+    assert_int_equal(u.protocol, MQP_PROTOCOL_AUTO);
+    mqp_url_clear(&u);
+
+    assert_ok(mqp_url_parse("MQTTS://broker", &u, NULL, 0));
+    assert_int_equal(u.scheme, MQP_SCHEME_MQTTS);
+    assert_int_equal(u.port, 8883);
+    mqp_url_clear(&u);
+}
+
+static void test_mqp_url_parse_full(void **state)
+{
+    (void)state;
+    mqp_url u;
+    assert_ok(mqp_url_parse("mqtt://adeline:s3cr%40t%3Ax@10.0.0.5:1884/?client_id=cam%2F1"
+                            "&keepalive=15&protocol=311",
+                            &u, NULL, 0));
+    assert_string_equal(u.username, "adeline");
+    assert_string_equal(u.password, "s3cr@t:x");
+    assert_string_equal(u.host, "10.0.0.5");
+    assert_int_equal(u.port, 1884);
+    assert_string_equal(u.client_id, "cam/1");
+    assert_int_equal(u.keepalive, 15);
+    assert_int_equal(u.protocol, MQP_PROTOCOL_V311);
+    mqp_url_clear(&u);
+
+    /* A raw '@' in the password: the last '@' ends the user info. */
+    assert_ok(mqp_url_parse("mqtt://u:p@ss@host", &u, NULL, 0));
+    assert_string_equal(u.password, "p@ss");
+    assert_string_equal(u.host, "host");
+    mqp_url_clear(&u);
+
+    assert_ok(mqp_url_parse("mqtt://user@host?protocol=5", &u, NULL, 0));
+    assert_string_equal(u.username, "user");
+    assert_null(u.password);
+    assert_int_equal(u.protocol, MQP_PROTOCOL_V5);
+    mqp_url_clear(&u);
+}
+
+static void test_mqp_url_parse_ipv6(void **state)
+{
+    (void)state;
+    mqp_url u;
+    assert_ok(mqp_url_parse("mqtt://[::1]:1999", &u, NULL, 0));
+    assert_string_equal(u.host, "::1");
+    assert_int_equal(u.port, 1999);
+    mqp_url_clear(&u);
+    assert_ok(mqp_url_parse("mqtts://[fe80::1%25eth0]", &u, NULL, 0));
+    assert_string_equal(u.host, "fe80::1%25eth0");
+    assert_int_equal(u.port, 8883);
+    mqp_url_clear(&u);
+    expect_bad("mqtt://[::1", "closing ']'");
+    expect_bad("mqtt://[zz]:1", "not an IPv6 address");
+    expect_bad("mqtt://[::1]x", "unexpected 'x' after the host");
+}
+
+static void test_mqp_url_parse_memory(void **state)
+{
+    (void)state;
+    mqp_url u;
+    assert_ok(mqp_url_parse("memory://unit-test_1?client_id=a", &u, NULL, 0));
+    assert_int_equal(u.scheme, MQP_SCHEME_MEMORY);
+    assert_string_equal(u.host, "unit-test_1");
+    assert_int_equal(u.port, 0);
+    assert_string_equal(u.client_id, "a");
+    mqp_url_clear(&u);
+    expect_bad("memory://", "needs a broker name");
+    expect_bad("memory://a b", "may only hold");
+    expect_bad("memory://u:p@x", "takes no user name");
+}
+
+static void test_mqp_url_parse_errors_name_the_part(void **state)
+{
+    (void)state;
+    expect_bad("localhost:1883", "missing scheme");
+    expect_bad("http://host", "unknown scheme 'http'");
+    expect_bad("mqtt://", "missing host");
+    expect_bad("mqtt://:1883", "missing host");
+    expect_bad("mqtt://host:0", "port '0'");
+    expect_bad("mqtt://host:65536", "port '65536'");
+    expect_bad("mqtt://host:12ab", "port '12ab'");
+    expect_bad("mqtt://host:", "port ''");
+    expect_bad("mqtt://ho st", "host 'ho st'");
+    expect_bad("mqtt://host/path", "unexpected path '/path'");
+    expect_bad("mqtt://host#frag", "fragments");
+    expect_bad("mqtt://host?keepalive=2", "keepalive '2'");
+    expect_bad("mqtt://host?keepalive=abc", "keepalive 'abc'");
+    expect_bad("mqtt://host?protocol=4", "protocol '4'");
+    expect_bad("mqtt://host?colour=red", "unknown query parameter 'colour'");
+    expect_bad("mqtt://host?client_id=", "client_id must be");
+    expect_bad("mqtt://host?=x", "empty query parameter name");
+    expect_bad("mqtt://%zz@host", "bad percent-escape in the username");
+    expect_bad("mqtt://:pw@host", "empty username");
+    expect_bad("mqtt://u:%00@host", "bad percent-escape in the password");
+    expect_bad("mqtt://u:%4@host", "bad percent-escape in the password");
+}
+
+static void test_mqp_url_parse_error_never_shows_password(void **state)
+{
+    (void)state;
+    const char *bad[] = {"mqtt://u:hunter2@host:99999", "mqtt://u:hunter2@ho st",
+                         "mqtt://u:hunter2%zz@host", "mqtt://u:hunter2@host/x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mqp_url u;
+        char err[MQP_URL_ERRLEN];
+        assert_rc(mqp_url_parse(bad[i], &u, err, sizeof err), MQP_ERR_URL);
+        assert_null(strstr(err, "hunter2"));
+    }
+}
+
+static void test_mqp_url_redacted_hides_password(void **state)
+{
+    (void)state;
+    mqp_url u;
+    assert_ok(mqp_url_parse("mqtt://op:hunter2@[::1]:1884", &u, NULL, 0));
+    char buf[128];
+    size_t n = mqp_url_redacted(&u, buf, sizeof buf);
+    assert_string_equal(buf, "mqtt://op:***@[::1]:1884");
+    assert_int_equal(n, strlen(buf));
+    mqp_url_clear(&u);
+    assert_ok(mqp_url_parse("memory://x", &u, NULL, 0));
+    mqp_url_redacted(&u, buf, sizeof buf);
+    assert_string_equal(buf, "memory://x");
+    mqp_url_clear(&u);
+}
+
+static void clear_env(void)
+{
+    unsetenv("MQTT_URL");
+    unsetenv("MQTT_BROKER_HOST");
+    unsetenv("MQTT_BROKER_PORT");
+    unsetenv("MQTT_USERNAME");
+    unsetenv("MQTT_PASSWORD");
+}
+
+static void test_mqp_url_resolve_environment(void **state)
+{
+    (void)state;
+    mqp_url u;
+    clear_env();
+    assert_ok(mqp_url_resolve(NULL, &u, NULL, 0));
+    assert_string_equal(u.host, "localhost");
+    assert_int_equal(u.port, 1883);
+    mqp_url_clear(&u);
+
+    setenv("MQTT_BROKER_HOST", "10.1.2.3", 1);
+    setenv("MQTT_BROKER_PORT", "2883", 1);
+    setenv("MQTT_USERNAME", "adeline", 1);
+    setenv("MQTT_PASSWORD", "pw", 1);
+    assert_ok(mqp_url_resolve(NULL, &u, NULL, 0));
+    assert_string_equal(u.host, "10.1.2.3");
+    assert_int_equal(u.port, 2883);
+    assert_string_equal(u.username, "adeline");
+    assert_string_equal(u.password, "pw");
+    mqp_url_clear(&u);
+
+    /* MQTT_URL wins over the host/port variables; credentials still fill the gaps. */
+    setenv("MQTT_URL", "mqtt://other:1999", 1);
+    assert_ok(mqp_url_resolve(NULL, &u, NULL, 0));
+    assert_string_equal(u.host, "other");
+    assert_string_equal(u.username, "adeline");
+    mqp_url_clear(&u);
+
+    /* A URL given by the caller wins, and its own credentials are kept. */
+    assert_ok(mqp_url_resolve("mqtt://me:mine@h", &u, NULL, 0));
+    assert_string_equal(u.username, "me");
+    assert_string_equal(u.password, "mine");
+    mqp_url_clear(&u);
+
+    setenv("MQTT_BROKER_HOST", "::1", 1);
+    unsetenv("MQTT_URL");
+    assert_ok(mqp_url_resolve(NULL, &u, NULL, 0));
+    assert_string_equal(u.host, "::1");
+    mqp_url_clear(&u);
+
+    char err[MQP_URL_ERRLEN];
+    setenv("MQTT_URL", "mqtt://host:bad", 1);
+    assert_rc(mqp_url_resolve(NULL, &u, err, sizeof err), MQP_ERR_URL);
+    assert_non_null(strstr(err, "(from MQTT_URL)"));
+    clear_env();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mqp_url_parse_bad_arguments),
+        cmocka_unit_test(test_mqp_url_parse_defaults),
+        cmocka_unit_test(test_mqp_url_parse_full),
+        cmocka_unit_test(test_mqp_url_parse_ipv6),
+        cmocka_unit_test(test_mqp_url_parse_memory),
+        cmocka_unit_test(test_mqp_url_parse_errors_name_the_part),
+        cmocka_unit_test(test_mqp_url_parse_error_never_shows_password),
+        cmocka_unit_test(test_mqp_url_redacted_hides_password),
+        cmocka_unit_test(test_mqp_url_resolve_environment),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
