@@ -1,0 +1,563 @@
+/* Client lifecycle: creation from options and URL, start, connect with timeout, the events the
+ * transport reports, statistics, and the orderly shutdown. */
+#define _GNU_SOURCE
+#include "client_internal.h"
+
+#include "mqplane/topics.h"
+
+#include "alloc.h"
+#include "clock.h"
+#include "rand.h"
+#include "sync.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_KEEPALIVE_S 60
+#define DEFAULT_RECONNECT_MIN_MS 500
+#define DEFAULT_RECONNECT_MAX_MS 5000
+#define DEFAULT_SESSION_EXPIRY_S 3600
+#define DEFAULT_QUEUE_CAPACITY 1024
+#define DEFAULT_DRAIN_TIMEOUT_MS 5000
+#define DEFAULT_HEARTBEAT_MISSES 3
+#define DEFAULT_DEDUPE_TTL_MS 30000
+#define DEFAULT_DEDUPE_MAX 2048
+#define FLUSH_TIMEOUT_MS 2000
+
+void mqp__set_error(mqp_client *c, mqp_err rc, const char *fmt, ...)
+{
+    pthread_mutex_lock(&c->mu);
+    c->last_rc = rc;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->last_error, sizeof c->last_error, fmt, ap);
+    va_end(ap);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- transport events (network thread) ---- */
+
+static void push_event(mqp_client *c, enum mqp__item_kind kind, bool flag, mqp_err reason)
+{
+    mqp__item *it = mqp__item_new_event(kind);
+    if (!it) {
+        mqp__log(&c->logger, MQP_LOG_ERR, "out of memory: a %s callback is lost",
+                 kind == MQP_ITEM_CONNECTED ? "connected" : "disconnected");
+        return;
+    }
+    it->flag = flag;
+    it->reason = reason;
+    if (mqp__queue_push(&c->queue, it) != MQP_PUSHED) {
+        mqp__item_free(it);
+    }
+}
+
+static void ev_connected(void *ctx, bool session_present, int protocol_version)
+{
+    mqp_client *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    bool reconnect = c->ever_connected;
+    c->connected = true;
+    c->ever_connected = true;
+    c->protocol_version = protocol_version;
+    c->last_rc = MQP_OK;
+    c->last_error[0] = '\0';
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->mu);
+    atomic_fetch_add(&c->n.connects, 1);
+    if (reconnect) {
+        atomic_fetch_add(&c->n.reconnects, 1);
+    }
+    mqp__log(&c->logger, MQP_LOG_INFO, "%s %s (MQTT %s, session %s)",
+             reconnect ? "reconnected to" : "connected to", c->url_redacted,
+             protocol_version == 5 ? "5" : "3.1.1", session_present ? "resumed" : "new");
+    /* Subscriptions are restored even when the session was resumed: a broker restarted
+     * without persistence has forgotten them, and subscribing again is harmless. */
+    mqp__resubscribe_all(c);
+    if (!c->opts.no_health) {
+        mqp__publish_health_now(c, true, reconnect ? "reconnected" : "ready", NULL);
+    }
+    push_event(c, MQP_ITEM_CONNECTED, reconnect, MQP_OK);
+}
+
+static void ev_disconnected(void *ctx, mqp_err reason, const char *detail, bool was_connected)
+{
+    mqp_client *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    c->connected = false;
+    c->last_rc = reason;
+    snprintf(c->last_error, sizeof c->last_error, "%s", detail);
+    c->failures++;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->mu);
+    if (!was_connected) {
+        atomic_fetch_add(&c->n.connect_failures, 1);
+    }
+    mqp__log(&c->logger, MQP_LOG_WARNING, "%s: %s", mqp_err_name(reason), detail);
+    if (was_connected) {
+        push_event(c, MQP_ITEM_DISCONNECTED, false, reason);
+    }
+}
+
+static void ev_message(void *ctx, const char *topic, const void *payload, size_t len, int qos,
+                       bool retain, const uint32_t *sub_ids, size_t n_sub_ids)
+{
+    mqp_client *c = ctx;
+    atomic_fetch_add(&c->n.received, 1);
+    if (c->keepalive_topic && strcmp(topic, c->keepalive_topic) == 0) {
+        atomic_store(&c->heartbeat_echo, true);
+        if (n_sub_ids == 1 && sub_ids[0] == MQP_HEARTBEAT_SUB_ID) {
+            return; /* Only our own heartbeat subscription wanted it. */
+        }
+    }
+    mqp__item *it = mqp__item_new_message(topic, payload, len, qos, retain, sub_ids, n_sub_ids);
+    if (!it) {
+        atomic_fetch_add(&c->n.dropped_queue_full, 1);
+        mqp__log(&c->logger, MQP_LOG_ERR, "out of memory: message on '%s' dropped", topic);
+        return;
+    }
+    switch (mqp__queue_push(&c->queue, it)) {
+    case MQP_PUSHED:
+        break;
+    case MQP_PUSHED_AFTER_WAIT:
+        atomic_fetch_add(&c->n.held_back, 1);
+        break;
+    case MQP_DROPPED_FULL: {
+        uint64_t n = atomic_fetch_add(&c->n.dropped_queue_full, 1) + 1;
+        if (n == 1 || n % 1000 == 0) {
+            mqp__log(&c->logger, MQP_LOG_WARNING, "incoming queue full (%zu): %llu QoS 0 "
+                     "messages dropped so far", c->queue.capacity, (unsigned long long)n);
+        }
+        mqp__item_free(it);
+        break;
+    }
+    case MQP_DROPPED_CLOSED:
+        atomic_fetch_add(&c->n.dropped_shutdown, 1);
+        mqp__item_free(it);
+        break;
+    }
+}
+
+/* ---- creation ---- */
+
+static const char *own(mqp_client *c, size_t slot, const char *s, bool *oom)
+{
+    if (!s) {
+        return NULL;
+    }
+    c->owned[slot] = mqp__strdup(s);
+    if (!c->owned[slot]) {
+        *oom = true;
+    }
+    return c->owned[slot];
+}
+
+static mqp_err check_opts(const mqp_client_opts *o, char *err, size_t errlen)
+{
+    const char *bad = NULL;
+    if (o->keepalive_s != 0 && (o->keepalive_s < 5 || o->keepalive_s > 65535)) {
+        bad = "keepalive_s must be 5..65535";
+    } else if (o->reconnect_min_ms < 0 || o->reconnect_max_ms < 0 ||
+               (o->reconnect_max_ms && o->reconnect_min_ms > o->reconnect_max_ms)) {
+        bad = "reconnect delays must be positive with min <= max";
+    } else if (o->drain_timeout_ms < 0 || o->heartbeat_ms < 0 || o->heartbeat_misses < 0 ||
+               o->dedupe_ttl_ms < 0) {
+        bad = "timeouts and intervals must not be negative";
+    } else if (o->protocol < MQP_PROTOCOL_AUTO || o->protocol > MQP_PROTOCOL_V311) {
+        bad = "protocol must be AUTO, V5 or V311";
+    } else if (o->client_id && (!*o->client_id || strlen(o->client_id) > 65535)) {
+        bad = "client_id must be 1 to 65535 bytes";
+    }
+    if (bad) {
+        snprintf(err, errlen, "invalid client option: %s", bad);
+        return MQP_ERR_INVALID;
+    }
+    return MQP_OK;
+}
+
+static char *health_topic_for(const char *tmpl, const char *client_id, char *err, size_t errlen)
+{
+    mqp_topic_var v = {"client_id", client_id, 0};
+    char buf[1024];
+    if (mqp_topic_build(tmpl, &v, 1, MQP_TOPIC_NAME, buf, sizeof buf, err, errlen) != MQP_OK) {
+        return NULL;
+    }
+    return mqp__strdup(buf);
+}
+
+static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t errlen)
+{
+    mqp_err rc = check_opts(o, err, errlen);
+    if (rc != MQP_OK) {
+        return rc;
+    }
+    c->opts = *o;
+    bool oom = false;
+    c->opts.url = own(c, 0, o->url, &oom);
+    c->opts.client_id = own(c, 1, o->client_id, &oom);
+    c->opts.source = own(c, 2, o->source, &oom);
+    c->opts.tls_ca_file = own(c, 3, o->tls_ca_file, &oom);
+    c->opts.tls_ca_path = own(c, 4, o->tls_ca_path, &oom);
+    c->opts.tls_cert_file = own(c, 5, o->tls_cert_file, &oom);
+    c->opts.tls_key_file = own(c, 6, o->tls_key_file, &oom);
+    if (oom) {
+        return MQP_ERR_NOMEM;
+    }
+    mqp_client_opts *p = &c->opts;
+    p->keepalive_s = p->keepalive_s ? p->keepalive_s : DEFAULT_KEEPALIVE_S;
+    p->reconnect_min_ms = p->reconnect_min_ms ? p->reconnect_min_ms : DEFAULT_RECONNECT_MIN_MS;
+    p->reconnect_max_ms = p->reconnect_max_ms ? p->reconnect_max_ms : DEFAULT_RECONNECT_MAX_MS;
+    if (p->reconnect_max_ms < p->reconnect_min_ms) {
+        p->reconnect_max_ms = p->reconnect_min_ms;
+    }
+    p->session_expiry_s = p->session_expiry_s ? p->session_expiry_s : DEFAULT_SESSION_EXPIRY_S;
+    p->queue_capacity = p->queue_capacity ? p->queue_capacity : DEFAULT_QUEUE_CAPACITY;
+    p->drain_timeout_ms = p->drain_timeout_ms ? p->drain_timeout_ms : DEFAULT_DRAIN_TIMEOUT_MS;
+    p->heartbeat_misses = p->heartbeat_misses ? p->heartbeat_misses : DEFAULT_HEARTBEAT_MISSES;
+    p->dedupe_ttl_ms = p->dedupe_ttl_ms ? p->dedupe_ttl_ms : DEFAULT_DEDUPE_TTL_MS;
+    p->dedupe_max = p->dedupe_max ? p->dedupe_max : DEFAULT_DEDUPE_MAX;
+    p->log_level = p->log_level ? p->log_level : MQP_LOG_INFO;
+
+    rc = mqp_url_resolve(p->url, &c->url, err, errlen);
+    if (rc != MQP_OK) {
+        return rc;
+    }
+    mqp_url_redacted(&c->url, c->url_redacted, sizeof c->url_redacted);
+    /* The URL's own settings apply where the options left the default. */
+    if (!o->keepalive_s && c->url.keepalive) {
+        p->keepalive_s = c->url.keepalive;
+    }
+    if (p->protocol == MQP_PROTOCOL_AUTO) {
+        p->protocol = c->url.protocol;
+    }
+    const char *id = p->client_id ? p->client_id : c->url.client_id;
+    char generated[32];
+    if (!id) {
+        snprintf(generated, sizeof generated, "mqplane-%08x", (unsigned)mqp__rand_u64());
+        id = generated;
+    }
+    c->client_id = mqp__strdup(id);
+    c->source = mqp__strdup(p->source ? p->source : id);
+    if (!c->client_id || !c->source) {
+        return MQP_ERR_NOMEM;
+    }
+    c->logger = (mqp__logger){p->log_cb, p->log_user, p->log_level, c->client_id};
+    if (!p->no_health && !(c->health_topic = health_topic_for(MQP_TEMPLATE_HEALTH, id, err,
+                                                              errlen))) {
+        return MQP_ERR_INVALID; /* An id with '/', '+' or '#' cannot name a health topic. */
+    }
+    if (p->heartbeat_ms &&
+        !(c->keepalive_topic = health_topic_for(MQP_TEMPLATE_KEEPALIVE, id, err, errlen))) {
+        return MQP_ERR_INVALID;
+    }
+    if (p->dedupe && !(c->dedup = mqp__dedup_new(p->dedupe_ttl_ms, p->dedupe_max))) {
+        return MQP_ERR_NOMEM;
+    }
+    if (mqp__queue_init(&c->queue, p->queue_capacity) != 0) {
+        return MQP_ERR_NOMEM;
+    }
+    char *will = c->health_topic ? mqp__health_json(false, "lost", NULL) : NULL;
+    if (c->health_topic && !will) {
+        return MQP_ERR_NOMEM;
+    }
+    mqp__transport_config tc = {
+        .url = &c->url,
+        .url_redacted = c->url_redacted,
+        .client_id = c->client_id,
+        .keepalive_s = p->keepalive_s,
+        .protocol = p->protocol,
+        .reconnect_min_ms = p->reconnect_min_ms,
+        .reconnect_max_ms = p->reconnect_max_ms,
+        .session_expiry_s = p->session_expiry_s,
+        .will_topic = c->health_topic,
+        .will_payload = will,
+        .opts = &c->opts,
+        .logger = &c->logger,
+    };
+    mqp__transport_events ev = {c, ev_connected, ev_disconnected, ev_message};
+    rc = c->url.scheme == MQP_SCHEME_MEMORY
+             ? mqp__transport_memory_new(&c->transport, &tc, &ev, err, errlen)
+             : mqp__transport_mosq_new(&c->transport, &tc, &ev, err, errlen);
+    mqp__free(will);
+    return rc;
+}
+
+static void free_client(mqp_client *c)
+{
+    if (c->transport) {
+        c->transport->ops->destroy(c->transport);
+    }
+    if (c->queue.capacity) {
+        mqp__queue_destroy(&c->queue);
+    }
+    mqp__subs_free(c);
+    mqp__dedup_free(c->dedup);
+    mqp_url_clear(&c->url);
+    for (size_t i = 0; i < sizeof c->owned / sizeof c->owned[0]; i++) {
+        mqp__free(c->owned[i]);
+    }
+    mqp__free(c->client_id);
+    mqp__free(c->source);
+    mqp__free(c->health_topic);
+    mqp__free(c->keepalive_topic);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->changed);
+    mqp__free(c);
+}
+
+mqp_err mqp_client_new_err(mqp_client **out, const mqp_client_opts *opts, char *err,
+                           size_t errlen)
+{
+    char local[256];
+    if (!err || !errlen) {
+        err = local;
+        errlen = sizeof local;
+    }
+    err[0] = '\0';
+    if (!out) {
+        return MQP_ERR_INVALID;
+    }
+    mqp_client_opts defaults = {0};
+    mqp_client *c = mqp__calloc(1, sizeof *c);
+    if (!c) {
+        return MQP_ERR_NOMEM;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    mqp__cond_init_monotonic(&c->changed);
+    c->next_sub_id = MQP_HEARTBEAT_SUB_ID + 1;
+    mqp_err rc = setup(c, opts ? opts : &defaults, err, errlen);
+    if (rc != MQP_OK) {
+        if (!err[0]) {
+            snprintf(err, errlen, "%s", mqp_strerror(rc));
+        }
+        if (opts && opts->log_cb) {
+            opts->log_cb(MQP_LOG_ERR, err, opts->log_user);
+        }
+        free_client(c);
+        return rc;
+    }
+    *out = c;
+    return MQP_OK;
+}
+
+mqp_err mqp_client_new(mqp_client **out, const mqp_client_opts *opts)
+{
+    return mqp_client_new_err(out, opts, NULL, 0);
+}
+
+/* ---- running ---- */
+
+mqp_err mqp_client_start(mqp_client *c)
+{
+    if (!c) {
+        return MQP_ERR_INVALID;
+    }
+    pthread_mutex_lock(&c->mu);
+    if (c->state != MQP_STATE_NEW) {
+        pthread_mutex_unlock(&c->mu);
+        return MQP_ERR_STATE;
+    }
+    c->state = MQP_STATE_RUNNING;
+    pthread_mutex_unlock(&c->mu);
+    /* Dispatch first, so no event can arrive before its consumer exists. */
+    if (pthread_create(&c->dispatch_thread, NULL, mqp__dispatch_main, c) != 0) {
+        return MQP_ERR_IO;
+    }
+    c->dispatch_started = true;
+    if (c->keepalive_topic) {
+        if (pthread_create(&c->heartbeat_thread, NULL, mqp__heartbeat_main, c) != 0) {
+            return MQP_ERR_IO;
+        }
+        c->heartbeat_started = true;
+    }
+    mqp__log(&c->logger, MQP_LOG_DEBUG, "starting, broker %s", c->url_redacted);
+    return c->transport->ops->start(c->transport);
+}
+
+mqp_err mqp_client_connect(mqp_client *c, int timeout_ms)
+{
+    if (!c) {
+        return MQP_ERR_INVALID;
+    }
+    pthread_mutex_lock(&c->mu);
+    enum mqp__state st = c->state;
+    pthread_mutex_unlock(&c->mu);
+    if (st == MQP_STATE_NEW) {
+        mqp_err rc = mqp_client_start(c);
+        if (rc != MQP_OK) {
+            return rc;
+        }
+    } else if (st != MQP_STATE_RUNNING) {
+        return MQP_ERR_STATE;
+    }
+    struct timespec deadline = mqp__deadline_in(timeout_ms < 0 ? 0 : timeout_ms);
+    pthread_mutex_lock(&c->mu);
+    mqp_err rc = MQP_OK;
+    while (!c->connected) {
+        if (c->last_rc == MQP_ERR_AUTH) {
+            rc = MQP_ERR_AUTH; /* Retrying will not fix credentials; say so now. */
+            break;
+        }
+        if (c->state != MQP_STATE_RUNNING) {
+            rc = MQP_ERR_STATE;
+            break;
+        }
+        int w = timeout_ms < 0 ? pthread_cond_wait(&c->changed, &c->mu)
+                               : pthread_cond_timedwait(&c->changed, &c->mu, &deadline);
+        if (w != 0 && !c->connected) {
+            rc = MQP_ERR_TIMEOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+mqp_err mqp_client_reconnect(mqp_client *c)
+{
+    if (!c) {
+        return MQP_ERR_INVALID;
+    }
+    pthread_mutex_lock(&c->mu);
+    bool running = c->state == MQP_STATE_RUNNING;
+    pthread_mutex_unlock(&c->mu);
+    if (!running) {
+        return MQP_ERR_STATE;
+    }
+    c->transport->ops->force_reconnect(c->transport);
+    return MQP_OK;
+}
+
+mqp_err mqp_client_shutdown(mqp_client *c)
+{
+    if (!c) {
+        return MQP_ERR_INVALID;
+    }
+    pthread_mutex_lock(&c->mu);
+    enum mqp__state st = c->state;
+    if (st == MQP_STATE_RUNNING) {
+        c->state = MQP_STATE_STOPPING;
+        c->heartbeat_stop = true;
+    } else if (st == MQP_STATE_NEW) {
+        c->state = MQP_STATE_STOPPED;
+    }
+    bool connected = c->connected;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->mu);
+    if (st != MQP_STATE_RUNNING) {
+        return MQP_OK;
+    }
+    mqp_err rc = MQP_OK;
+    if (c->heartbeat_started) {
+        pthread_join(c->heartbeat_thread, NULL);
+        c->heartbeat_started = false;
+    }
+    if (connected && !c->opts.no_health) {
+        mqp__publish_health_now(c, false, "shutdown", NULL);
+    }
+    /* Stop accepting: the broker stops sending, and what already arrived is drained. */
+    mqp__unsubscribe_all(c);
+    if (!mqp__queue_wait_idle(&c->queue, c->opts.drain_timeout_ms)) {
+        rc = MQP_ERR_TIMEOUT;
+        mqp__log(&c->logger, MQP_LOG_WARNING, "shutdown: queue not drained within %d ms",
+                 c->opts.drain_timeout_ms);
+    }
+    size_t cut = mqp__queue_close(&c->queue);
+    atomic_fetch_add(&c->n.dropped_shutdown, cut);
+    if (connected && c->transport->ops->flush(c->transport, FLUSH_TIMEOUT_MS) != MQP_OK) {
+        rc = MQP_ERR_TIMEOUT;
+        mqp__log(&c->logger, MQP_LOG_WARNING, "shutdown: outgoing QoS 1/2 messages not "
+                 "acknowledged within %d ms", FLUSH_TIMEOUT_MS);
+    }
+    c->transport->ops->stop(c->transport);
+    mqp__item *stop = mqp__item_new_event(MQP_ITEM_STOP);
+    if (stop && mqp__queue_push(&c->queue, stop) == MQP_PUSHED) {
+        pthread_join(c->dispatch_thread, NULL);
+    } else {
+        mqp__item_free(stop);
+        pthread_detach(c->dispatch_thread); /* Out of memory: cannot tell it to stop. */
+    }
+    c->dispatch_started = false;
+    pthread_mutex_lock(&c->mu);
+    c->state = MQP_STATE_STOPPED;
+    c->connected = false;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->mu);
+    mqp__log(&c->logger, MQP_LOG_INFO, "shut down%s", cut ? " (queue cut short)" : "");
+    return rc;
+}
+
+void mqp_client_destroy(mqp_client *c)
+{
+    if (!c) {
+        return;
+    }
+    mqp_client_shutdown(c);
+    free_client(c);
+}
+
+/* ---- queries ---- */
+
+void mqp_client_stats_get(mqp_client *c, mqp_client_stats *out)
+{
+    if (!c || !out) {
+        return;
+    }
+    mqp_client_stats s = {
+        .published = atomic_load(&c->n.published),
+        .publish_failed = atomic_load(&c->n.publish_failed),
+        .received = atomic_load(&c->n.received),
+        .dispatched = atomic_load(&c->n.dispatched),
+        .handler_errors = atomic_load(&c->n.handler_errors),
+        .unhandled = atomic_load(&c->n.unhandled),
+        .dropped_queue_full = atomic_load(&c->n.dropped_queue_full),
+        .dropped_duplicate = atomic_load(&c->n.dropped_duplicate),
+        .dropped_shutdown = atomic_load(&c->n.dropped_shutdown),
+        .held_back = atomic_load(&c->n.held_back),
+        .connects = atomic_load(&c->n.connects),
+        .reconnects = atomic_load(&c->n.reconnects),
+        .connect_failures = atomic_load(&c->n.connect_failures),
+        .heartbeats_sent = atomic_load(&c->n.heartbeats_sent),
+        .heartbeats_missed = atomic_load(&c->n.heartbeats_missed),
+        .queue_capacity = c->queue.capacity,
+    };
+    mqp__queue_stats(&c->queue, &s.queue_depth, &s.queue_high_water);
+    pthread_mutex_lock(&c->mu);
+    s.connected = c->connected;
+    s.protocol_version = c->connected ? c->protocol_version : 0;
+    pthread_mutex_unlock(&c->mu);
+    *out = s;
+}
+
+size_t mqp_client_last_error(mqp_client *c, char *buf, size_t len)
+{
+    if (!c) {
+        return 0;
+    }
+    pthread_mutex_lock(&c->mu);
+    int n = snprintf(buf, len, "%s", c->last_error);
+    pthread_mutex_unlock(&c->mu);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+const char *mqp_client_id(const mqp_client *c)
+{
+    return c ? c->client_id : NULL;
+}
+
+const char *mqp_client_url(const mqp_client *c)
+{
+    return c ? c->url_redacted : NULL;
+}
+
+bool mqp_client_is_connected(mqp_client *c)
+{
+    if (!c) {
+        return false;
+    }
+    pthread_mutex_lock(&c->mu);
+    bool v = c->connected;
+    pthread_mutex_unlock(&c->mu);
+    return v;
+}

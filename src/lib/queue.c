@@ -1,0 +1,204 @@
+#include "queue.h"
+
+#include "alloc.h"
+#include "clock.h"
+#include "sync.h"
+
+#include <string.h>
+
+mqp__item *mqp__item_new_message(const char *topic, const void *payload, size_t len, int qos,
+                                 bool retain, const uint32_t *sub_ids, size_t n_sub_ids)
+{
+    size_t tlen = strlen(topic);
+    size_t ids = n_sub_ids * sizeof(uint32_t);
+    /* Layout: item | sub ids | topic NUL | payload NUL; the ids come first for alignment. */
+    mqp__item *it = mqp__malloc(sizeof *it + ids + tlen + 1 + len + 1);
+    if (!it) {
+        return NULL;
+    }
+    memset(it, 0, sizeof *it);
+    it->kind = MQP_ITEM_MESSAGE;
+    it->qos = qos;
+    it->retain = retain;
+    it->sub_ids = (uint32_t *)(void *)(it + 1);
+    it->n_sub_ids = n_sub_ids;
+    if (ids) {
+        memcpy(it->sub_ids, sub_ids, ids);
+    }
+    it->topic = (char *)(it + 1) + ids;
+    memcpy(it->topic, topic, tlen + 1);
+    it->payload = it->topic + tlen + 1;
+    if (len) {
+        memcpy(it->payload, payload, len);
+    }
+    it->payload[len] = '\0';
+    it->payload_len = len;
+    return it;
+}
+
+mqp__item *mqp__item_new_event(enum mqp__item_kind kind)
+{
+    mqp__item *it = mqp__calloc(1, sizeof *it);
+    if (it) {
+        it->kind = kind;
+    }
+    return it;
+}
+
+void mqp__item_free(mqp__item *it)
+{
+    mqp__free(it);
+}
+
+int mqp__queue_init(mqp__queue *q, size_t capacity)
+{
+    memset(q, 0, sizeof *q);
+    q->capacity = capacity;
+    int rc = pthread_mutex_init(&q->mu, NULL);
+    if (rc == 0) {
+        rc = mqp__cond_init_monotonic(&q->not_empty);
+    }
+    if (rc == 0) {
+        rc = mqp__cond_init_monotonic(&q->not_full);
+    }
+    if (rc == 0) {
+        rc = mqp__cond_init_monotonic(&q->idle);
+    }
+    return rc;
+}
+
+void mqp__queue_destroy(mqp__queue *q)
+{
+    while (q->head) {
+        mqp__item *it = q->head;
+        q->head = it->next;
+        mqp__item_free(it);
+    }
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+    pthread_cond_destroy(&q->idle);
+    pthread_mutex_destroy(&q->mu);
+}
+
+static void append(mqp__queue *q, mqp__item *it)
+{
+    it->next = NULL;
+    if (q->tail) {
+        q->tail->next = it;
+    } else {
+        q->head = it;
+    }
+    q->tail = it;
+    if (it->kind == MQP_ITEM_MESSAGE) {
+        q->depth++;
+        if (q->depth > q->high_water) {
+            q->high_water = q->depth;
+        }
+    }
+    pthread_cond_signal(&q->not_empty);
+}
+
+mqp__push_result mqp__queue_push(mqp__queue *q, mqp__item *it)
+{
+    pthread_mutex_lock(&q->mu);
+    mqp__push_result res = MQP_PUSHED;
+    if (it->kind == MQP_ITEM_MESSAGE) {
+        /* The consumer itself never waits for space it alone can make (an in-process publish
+         * from a handler): it goes over the bound instead of deadlocking. */
+        bool self = q->has_consumer && pthread_equal(q->consumer, pthread_self());
+        while (!q->closed && q->depth >= q->capacity && !self) {
+            if (it->qos == 0) {
+                pthread_mutex_unlock(&q->mu);
+                return MQP_DROPPED_FULL;
+            }
+            res = MQP_PUSHED_AFTER_WAIT;
+            pthread_cond_wait(&q->not_full, &q->mu);
+        }
+        if (q->closed) {
+            pthread_mutex_unlock(&q->mu);
+            return MQP_DROPPED_CLOSED;
+        }
+    }
+    append(q, it);
+    pthread_mutex_unlock(&q->mu);
+    return res;
+}
+
+mqp__item *mqp__queue_pop(mqp__queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    if (!q->has_consumer) {
+        q->consumer = pthread_self();
+        q->has_consumer = true;
+    }
+    while (!q->head) {
+        pthread_cond_wait(&q->not_empty, &q->mu);
+    }
+    mqp__item *it = q->head;
+    q->head = it->next;
+    if (!q->head) {
+        q->tail = NULL;
+    }
+    if (it->kind == MQP_ITEM_MESSAGE) {
+        q->depth--;
+        pthread_cond_signal(&q->not_full);
+    }
+    q->busy = true;
+    pthread_mutex_unlock(&q->mu);
+    return it;
+}
+
+void mqp__queue_done(mqp__queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->busy = false;
+    if (!q->head) {
+        pthread_cond_broadcast(&q->idle);
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
+bool mqp__queue_wait_idle(mqp__queue *q, int64_t timeout_ms)
+{
+    struct timespec deadline = mqp__deadline_in(timeout_ms);
+    pthread_mutex_lock(&q->mu);
+    int rc = 0;
+    while ((q->head || q->busy) && rc == 0) {
+        rc = pthread_cond_timedwait(&q->idle, &q->mu, &deadline);
+    }
+    bool idle = !q->head && !q->busy;
+    pthread_mutex_unlock(&q->mu);
+    return idle;
+}
+
+size_t mqp__queue_close(mqp__queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->closed = true;
+    size_t removed = 0;
+    mqp__item **pp = &q->head;
+    q->tail = NULL;
+    while (*pp) {
+        mqp__item *it = *pp;
+        if (it->kind == MQP_ITEM_MESSAGE) {
+            *pp = it->next;
+            mqp__item_free(it);
+            removed++;
+        } else {
+            q->tail = it;
+            pp = &it->next;
+        }
+    }
+    q->depth = 0;
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->mu);
+    return removed;
+}
+
+void mqp__queue_stats(mqp__queue *q, size_t *depth, size_t *high_water)
+{
+    pthread_mutex_lock(&q->mu);
+    *depth = q->depth;
+    *high_water = q->high_water;
+    pthread_mutex_unlock(&q->mu);
+}

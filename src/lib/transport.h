@@ -1,0 +1,73 @@
+/* The layer below the client: one MQTT connection that keeps itself connected. Two
+ * implementations: libmosquitto (transport_mosq.c) and the in-process broker
+ * (transport_memory.c). The client core never knows which one it talks to. */
+#ifndef MQP_TRANSPORT_H
+#define MQP_TRANSPORT_H
+
+#include "mqplane/client.h"
+
+#include "log.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct mqp__transport mqp__transport;
+
+/* What the transport tells the client. Called on the transport's own thread (for memory://,
+ * on the publishing thread); the client must not call user code from them. */
+typedef struct mqp__transport_events {
+    void *ctx;
+    /* A connection is up; session_present tells whether the broker resumed the session. */
+    void (*connected)(void *ctx, bool session_present, int protocol_version);
+    /* An attempt failed or an established connection ended; detail never holds secrets.
+     * was_connected tells which of the two. */
+    void (*disconnected)(void *ctx, mqp_err reason, const char *detail, bool was_connected);
+    /* A message arrived. sub_ids lists the subscription identifiers that matched, if the
+     * protocol carries them (MQTT 5); otherwise n_sub_ids is 0. May block: that is the
+     * backpressure of a full queue. */
+    void (*message)(void *ctx, const char *topic, const void *payload, size_t len, int qos,
+                    bool retain, const uint32_t *sub_ids, size_t n_sub_ids);
+} mqp__transport_events;
+
+typedef struct mqp__transport_config {
+    const mqp_url *url;
+    const char *url_redacted;
+    const char *client_id;
+    int keepalive_s;
+    mqp_protocol protocol;
+    int64_t reconnect_min_ms;
+    int64_t reconnect_max_ms;
+    uint32_t session_expiry_s;
+    const char *will_topic; /* NULL: no last will. */
+    const char *will_payload;
+    const mqp_client_opts *opts; /* TLS files and flags. */
+    const mqp__logger *logger;
+} mqp__transport_config;
+
+typedef struct mqp__transport_ops {
+    mqp_err (*start)(mqp__transport *t);
+    mqp_err (*publish)(mqp__transport *t, const char *topic, const void *payload, size_t len,
+                       int qos, bool retain);
+    /* sub_id 0 means none. Fails with MQP_ERR_NO_CONN while offline; the client re-subscribes
+     * everything on each connection anyway. */
+    mqp_err (*subscribe)(mqp__transport *t, const char *filter, int qos, uint32_t sub_id);
+    mqp_err (*unsubscribe)(mqp__transport *t, const char *filter);
+    /* Waits until every QoS 1/2 message published so far is acknowledged. */
+    mqp_err (*flush)(mqp__transport *t, int64_t timeout_ms);
+    /* Drops the connection (no clean DISCONNECT) and reconnects. */
+    void (*force_reconnect)(mqp__transport *t);
+    /* Disconnects cleanly (no last will, no lingering session) and joins its threads. */
+    void (*stop)(mqp__transport *t);
+    void (*destroy)(mqp__transport *t);
+} mqp__transport_ops;
+
+struct mqp__transport {
+    const mqp__transport_ops *ops;
+};
+
+mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_config *cfg,
+                                const mqp__transport_events *ev, char *err, size_t errlen);
+mqp_err mqp__transport_memory_new(mqp__transport **out, const mqp__transport_config *cfg,
+                                  const mqp__transport_events *ev, char *err, size_t errlen);
+
+#endif

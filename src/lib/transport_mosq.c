@@ -1,0 +1,604 @@
+/* The libmosquitto transport.
+ *
+ * It runs its own network thread instead of mosquitto_loop_start() for three reasons:
+ * libmosquitto's reconnect has no jitter; mosquitto_reconnect() drops the CONNECT properties
+ * (the MQTT 5 session expiry among them); and clean-start is fixed when a handle is created.
+ * So every attempt calls mosquitto_connect_bind_v5() with fresh properties, and the very first
+ * connection is preceded by a short clean-start connection under the same id that discards any
+ * stale session. That probe is also where an MQTT 5 refusal is noticed and 3.1.1 tried. */
+#define _GNU_SOURCE
+#include "transport.h"
+
+#include "alloc.h"
+#include "backoff.h"
+#include "clock.h"
+#include "sync.h"
+
+#include <errno.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define LOOP_TIMEOUT_MS 200    /* How often the network thread looks at stop/kill requests. */
+#define CONNACK_TIMEOUT_MS 10000
+#define DISCONNECT_GRACE_MS 2000
+#define MAX_SUB_IDS 16
+
+typedef struct mosq_transport mosq_transport;
+
+/* What the callbacks of one connection attempt learn. */
+typedef struct attempt {
+    mosq_transport *t;
+    bool connack_seen;
+    int connack_rc;
+    bool session_present;
+    bool main; /* The long-lived connection, not the session-discarding probe. */
+} attempt;
+
+struct mosq_transport {
+    mqp__transport base;
+    mqp__transport_events ev;
+    const mqp__logger *log;
+    char *host;
+    int port;
+    char *client_id;
+    char *where; /* The redacted URL, for messages. */
+    int keepalive;
+    uint32_t session_expiry;
+    mqp_protocol mode;
+    int protocol;        /* MQTT_PROTOCOL_V5 or MQTT_PROTOCOL_V311 for the next attempt. */
+    bool protocol_known; /* A connection succeeded with it: no more fallback. */
+    const mqp_url *url;
+    const mqp_client_opts *opts;
+    char *will_topic;
+    char *will_payload;
+    mqp__backoff backoff;
+    struct mosquitto *mosq;
+    attempt cur;
+    char tls_error[200]; /* The last OpenSSL error libmosquitto logged. */
+
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mu; /* Guards stopping and the backoff wait. */
+    pthread_cond_t cond;
+    bool stopping;
+    atomic_bool kill_requested;
+    bool ever_connected;
+
+    pthread_mutex_t pub_mu; /* Guards the outstanding QoS 1/2 message ids. */
+    pthread_cond_t pub_cond;
+    uint8_t pending[65536 / 8];
+    size_t npending;
+};
+
+static void set_pending(mosq_transport *t, int mid, bool on)
+{
+    uint8_t bit = (uint8_t)(1u << (mid & 7));
+    uint8_t *byte = &t->pending[(mid >> 3) & 8191];
+    if (on && !(*byte & bit)) {
+        *byte |= bit;
+        t->npending++;
+    } else if (!on && (*byte & bit)) {
+        *byte &= (uint8_t)~bit;
+        t->npending--;
+    }
+}
+
+/* ---- callbacks, on the network thread ---- */
+
+static void on_connect_cb(struct mosquitto *m, void *user, int rc, int flags,
+                          const mosquitto_property *props)
+{
+    (void)m;
+    (void)props;
+    attempt *a = user;
+    a->connack_seen = true;
+    a->connack_rc = rc;
+    a->session_present = (flags & 1) != 0;
+    if (rc == 0 && a->main) {
+        mosq_transport *t = a->t;
+        t->protocol_known = true;
+        t->ever_connected = true;
+        mqp__backoff_reset(&t->backoff);
+        t->ev.connected(t->ev.ctx, a->session_present,
+                        t->protocol == MQTT_PROTOCOL_V5 ? 5 : 4);
+    }
+}
+
+static void on_message_cb(struct mosquitto *m, void *user, const struct mosquitto_message *msg,
+                          const mosquitto_property *props)
+{
+    (void)m;
+    attempt *a = user;
+    uint32_t ids[MAX_SUB_IDS];
+    size_t n = 0;
+    const mosquitto_property *p = props;
+    uint32_t id;
+    bool skip = false;
+    while (n < MAX_SUB_IDS &&
+           (p = mosquitto_property_read_varint(p, MQTT_PROP_SUBSCRIPTION_IDENTIFIER, &id, skip))) {
+        ids[n++] = id;
+        skip = true;
+    }
+    a->t->ev.message(a->t->ev.ctx, msg->topic, msg->payload, (size_t)msg->payloadlen, msg->qos,
+                     msg->retain, ids, n);
+}
+
+static void on_publish_cb(struct mosquitto *m, void *user, int mid, int reason,
+                          const mosquitto_property *props)
+{
+    (void)m;
+    (void)props;
+    mosq_transport *t = ((attempt *)user)->t;
+    if (reason >= 0x80) {
+        mqp__log(t->log, MQP_LOG_WARNING, "broker refused message %d: %s", mid,
+                 mosquitto_reason_string(reason));
+    }
+    pthread_mutex_lock(&t->pub_mu);
+    set_pending(t, mid, false);
+    if (t->npending == 0) {
+        pthread_cond_broadcast(&t->pub_cond);
+    }
+    pthread_mutex_unlock(&t->pub_mu);
+}
+
+static void on_log_cb(struct mosquitto *m, void *user, int level, const char *str)
+{
+    (void)m;
+    (void)level;
+    mosq_transport *t = ((attempt *)user)->t;
+    if (strncmp(str, "OpenSSL Error", 13) == 0) {
+        const char *reason = strstr(str, "]: ");
+        snprintf(t->tls_error, sizeof t->tls_error, "%s", reason ? reason + 3 : str);
+    }
+    mqp__log(t->log, MQP_LOG_DEBUG, "libmosquitto: %s", str);
+}
+
+/* ---- errors ---- */
+
+static mqp_err map_connect_rc(mosq_transport *t, int rc, int err_no, char *detail, size_t len)
+{
+    switch (rc) {
+    case MOSQ_ERR_EAI:
+        snprintf(detail, len, "cannot resolve host '%s' (broker %s)", t->host, t->where);
+        return MQP_ERR_DNS;
+    case MOSQ_ERR_TLS:
+        snprintf(detail, len, "TLS handshake with %s failed: %s", t->where,
+                 t->tls_error[0] ? t->tls_error : "see the broker log");
+        return MQP_ERR_TLS;
+    case MOSQ_ERR_ERRNO:
+        if (err_no == ECONNREFUSED) {
+            snprintf(detail, len, "connection refused by %s (is the broker running?)", t->where);
+            return MQP_ERR_CONN_REFUSED;
+        }
+        snprintf(detail, len, "cannot connect to %s: %s", t->where, strerror(err_no));
+        return err_no == ETIMEDOUT ? MQP_ERR_TIMEOUT : MQP_ERR_IO;
+    case MOSQ_ERR_NOMEM:
+        snprintf(detail, len, "out of memory connecting to %s", t->where);
+        return MQP_ERR_NOMEM;
+    default:
+        snprintf(detail, len, "cannot connect to %s: %s", t->where, mosquitto_strerror(rc));
+        return MQP_ERR_IO;
+    }
+}
+
+static mqp_err map_connack(mosq_transport *t, int rc, char *detail, size_t len)
+{
+    bool v5 = t->protocol == MQTT_PROTOCOL_V5;
+    const char *why = v5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc);
+    mqp_err e = MQP_ERR_BROKER;
+    if (v5) {
+        if (rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD || rc == MQTT_RC_NOT_AUTHORIZED ||
+            rc == MQTT_RC_BANNED || rc == MQTT_RC_BAD_AUTHENTICATION_METHOD) {
+            e = MQP_ERR_AUTH;
+        } else if (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION) {
+            e = MQP_ERR_PROTOCOL;
+        }
+    } else if (rc == CONNACK_REFUSED_BAD_USERNAME_PASSWORD || rc == CONNACK_REFUSED_NOT_AUTHORIZED) {
+        e = MQP_ERR_AUTH;
+    } else if (rc == CONNACK_REFUSED_PROTOCOL_VERSION) {
+        e = MQP_ERR_PROTOCOL;
+    }
+    snprintf(detail, len, "broker %s refused the connection: %s%s", t->where, why,
+             e == MQP_ERR_AUTH ? " (check the user name, password and ACL)" : "");
+    return e;
+}
+
+/* ---- handles ---- */
+
+static int configure(mosq_transport *t, struct mosquitto *m, attempt *a)
+{
+    mosquitto_user_data_set(m, a);
+    mosquitto_connect_v5_callback_set(m, on_connect_cb);
+    mosquitto_log_callback_set(m, on_log_cb);
+    mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, t->protocol);
+    int rc = MOSQ_ERR_SUCCESS;
+    if (t->url->username) {
+        rc = mosquitto_username_pw_set(m, t->url->username, t->url->password);
+    }
+    if (rc == MOSQ_ERR_SUCCESS && t->url->scheme == MQP_SCHEME_MQTTS) {
+        const mqp_client_opts *o = t->opts;
+        if (!o->tls_ca_file && !o->tls_ca_path) {
+            mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+        }
+        rc = mosquitto_tls_set(m, o->tls_ca_file, o->tls_ca_path, o->tls_cert_file,
+                               o->tls_key_file, NULL);
+        if (rc == MOSQ_ERR_SUCCESS && o->tls_insecure_no_verify_hostname) {
+            rc = mosquitto_tls_insecure_set(m, true);
+        }
+    }
+    return rc;
+}
+
+static mosquitto_property *connect_props(mosq_transport *t, uint32_t expiry)
+{
+    mosquitto_property *props = NULL;
+    if (t->protocol == MQTT_PROTOCOL_V5) {
+        mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL, expiry);
+    }
+    return props;
+}
+
+static bool stopping(mosq_transport *t)
+{
+    pthread_mutex_lock(&t->mu);
+    bool s = t->stopping;
+    pthread_mutex_unlock(&t->mu);
+    return s;
+}
+
+/* Connects m and runs its loop until CONNACK, a failure, or (for the main connection) the end
+ * of the connection. Returns MQP_OK only for a main connection that ended after being up. */
+static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t expiry,
+                   char *detail, size_t len)
+{
+    *a = (attempt){.t = t, .main = a->main};
+    t->tls_error[0] = '\0';
+    mosquitto_property *props = connect_props(t, expiry);
+    errno = 0;
+    int rc = mosquitto_connect_bind_v5(m, t->host, t->port, t->keepalive, NULL, props);
+    int err_no = errno;
+    mosquitto_property_free_all(&props);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        return map_connect_rc(t, rc, err_no, detail, len);
+    }
+    int64_t connack_deadline = mqp__now_ms() + CONNACK_TIMEOUT_MS;
+    int64_t disconnect_deadline = 0;
+    for (;;) {
+        rc = mosquitto_loop(m, LOOP_TIMEOUT_MS, 1);
+        if (a->connack_seen && a->connack_rc != 0) {
+            return map_connack(t, a->connack_rc, detail, len);
+        }
+        if (rc != MOSQ_ERR_SUCCESS) {
+            if (disconnect_deadline) {
+                return MQP_OK; /* Our own clean DISCONNECT went out. */
+            }
+            if (!a->connack_seen) {
+                snprintf(detail, len, "%s closed the connection before accepting it (%s)",
+                         t->where, t->tls_error[0] ? t->tls_error : mosquitto_strerror(rc));
+                return t->tls_error[0] ? MQP_ERR_TLS : MQP_ERR_PROTOCOL;
+            }
+            snprintf(detail, len, "connection to %s lost: %s", t->where,
+                     mosquitto_strerror(rc));
+            return MQP_ERR_CONN_LOST;
+        }
+        if (!a->connack_seen && mqp__now_ms() > connack_deadline) {
+            snprintf(detail, len, "%s did not answer CONNECT within %d s", t->where,
+                     CONNACK_TIMEOUT_MS / 1000);
+            return MQP_ERR_TIMEOUT;
+        }
+        if (a->connack_seen && !a->main) {
+            return MQP_OK;
+        }
+        if (atomic_exchange(&t->kill_requested, false)) {
+            /* No DISCONNECT: this is the path of a dead link, and the will must stay armed. */
+            shutdown(mosquitto_socket(m), SHUT_RDWR);
+        }
+        if (!disconnect_deadline && stopping(t)) {
+            mosquitto_property *dprops = NULL;
+            if (t->protocol == MQTT_PROTOCOL_V5) {
+                /* The session ends with us: nothing should queue for a stopped client. */
+                mosquitto_property_add_int32(&dprops, MQTT_PROP_SESSION_EXPIRY_INTERVAL, 0);
+            }
+            mosquitto_disconnect_v5(m, MQTT_RC_NORMAL_DISCONNECTION, dprops);
+            mosquitto_property_free_all(&dprops);
+            disconnect_deadline = mqp__now_ms() + DISCONNECT_GRACE_MS;
+        } else if (disconnect_deadline && mqp__now_ms() > disconnect_deadline) {
+            return MQP_OK;
+        }
+    }
+}
+
+/* Connects with clean start under our id and leaves at once: the broker forgets any session
+ * an earlier process left behind, so the first real connection starts clean. */
+static mqp_err discard_stale_session(mosq_transport *t, char *detail, size_t len)
+{
+    struct mosquitto *m = mosquitto_new(t->client_id, true, NULL);
+    if (!m) {
+        snprintf(detail, len, "out of memory");
+        return MQP_ERR_NOMEM;
+    }
+    attempt a = {.t = t, .main = false};
+    mqp_err rc = MQP_ERR_INVALID;
+    if (configure(t, m, &a) == MOSQ_ERR_SUCCESS) {
+        rc = run(t, m, &a, 0, detail, len);
+        if (rc == MQP_OK) {
+            mosquitto_disconnect(m);
+            for (int i = 0; i < 10 && mosquitto_loop(m, 50, 1) == MOSQ_ERR_SUCCESS; i++) {
+            }
+        }
+    } else {
+        snprintf(detail, len, "cannot configure the connection to %s", t->where);
+    }
+    mosquitto_destroy(m);
+    return rc;
+}
+
+/* In AUTO mode, before any connection has worked: did MQTT 5 fail in a way that says the
+ * broker does not speak it (RabbitMQ drops the connection, others refuse with a code)? */
+static bool should_fall_back(mosq_transport *t, mqp_err rc)
+{
+    return t->mode == MQP_PROTOCOL_AUTO && !t->protocol_known &&
+           t->protocol == MQTT_PROTOCOL_V5 && rc == MQP_ERR_PROTOCOL;
+}
+
+static bool wait_or_stop(mosq_transport *t, int64_t ms)
+{
+    struct timespec deadline = mqp__deadline_in(ms);
+    pthread_mutex_lock(&t->mu);
+    while (!t->stopping && pthread_cond_timedwait(&t->cond, &t->mu, &deadline) == 0) {
+    }
+    bool s = t->stopping;
+    pthread_mutex_unlock(&t->mu);
+    return s;
+}
+
+static void *network_main(void *arg)
+{
+    mosq_transport *t = arg;
+    char detail[512];
+    while (!stopping(t)) {
+        detail[0] = '\0';
+        bool was_up = false;
+        mqp_err rc = t->ever_connected ? MQP_OK : discard_stale_session(t, detail, sizeof detail);
+        if (rc == MQP_OK) {
+            mosquitto_int_option(t->mosq, MOSQ_OPT_PROTOCOL_VERSION, t->protocol);
+            t->cur.main = true;
+            rc = run(t, t->mosq, &t->cur, t->session_expiry, detail, sizeof detail);
+            was_up = t->cur.connack_seen && t->cur.connack_rc == 0;
+        }
+        if (stopping(t)) {
+            break;
+        }
+        if (should_fall_back(t, rc)) {
+            mqp__log(t->log, MQP_LOG_NOTICE, "%s; trying MQTT 3.1.1", detail);
+            t->protocol = MQTT_PROTOCOL_V311;
+            continue;
+        }
+        if (rc == MQP_OK) {
+            rc = MQP_ERR_CONN_LOST;
+            snprintf(detail, sizeof detail, "connection to %s closed", t->where);
+        }
+        t->ev.disconnected(t->ev.ctx, rc, detail, was_up);
+        if (t->mode == MQP_PROTOCOL_AUTO && !t->protocol_known) {
+            t->protocol = MQTT_PROTOCOL_V5; /* Nothing worked yet: start over with 5. */
+        }
+        if (wait_or_stop(t, mqp__backoff_next(&t->backoff))) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* ---- operations ---- */
+
+static mqp_err map_op_rc(int rc)
+{
+    switch (rc) {
+    case MOSQ_ERR_SUCCESS:
+        return MQP_OK;
+    case MOSQ_ERR_NO_CONN:
+        return MQP_ERR_NO_CONN;
+    case MOSQ_ERR_NOMEM:
+        return MQP_ERR_NOMEM;
+    case MOSQ_ERR_PAYLOAD_SIZE:
+    case MOSQ_ERR_OVERSIZE_PACKET:
+        return MQP_ERR_TOO_LARGE;
+    case MOSQ_ERR_INVAL:
+    case MOSQ_ERR_MALFORMED_UTF8:
+        return MQP_ERR_INVALID;
+    case MOSQ_ERR_QOS_NOT_SUPPORTED:
+    case MOSQ_ERR_NOT_SUPPORTED:
+        return MQP_ERR_UNSUPPORTED;
+    default:
+        return MQP_ERR_IO;
+    }
+}
+
+static mqp_err op_start(mqp__transport *base)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    if (pthread_create(&t->thread, NULL, network_main, t) != 0) {
+        return MQP_ERR_IO;
+    }
+    t->thread_started = true;
+    return MQP_OK;
+}
+
+static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload,
+                          size_t len, int qos, bool retain)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    if (len > MQTT_MAX_PAYLOAD) {
+        return MQP_ERR_TOO_LARGE;
+    }
+    if (qos == 0) {
+        return map_op_rc(
+            mosquitto_publish_v5(t->mosq, NULL, topic, (int)len, payload, 0, retain, NULL));
+    }
+    /* Holding pub_mu across the call means on_publish cannot see the id before it is marked. */
+    pthread_mutex_lock(&t->pub_mu);
+    int mid = 0;
+    int rc = mosquitto_publish_v5(t->mosq, &mid, topic, (int)len, payload, qos, retain, NULL);
+    if (rc == MOSQ_ERR_SUCCESS) {
+        set_pending(t, mid, true);
+    }
+    pthread_mutex_unlock(&t->pub_mu);
+    return map_op_rc(rc);
+}
+
+static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, uint32_t sub_id)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    mosquitto_property *props = NULL;
+    if (sub_id && t->protocol == MQTT_PROTOCOL_V5) {
+        mosquitto_property_add_varint(&props, MQTT_PROP_SUBSCRIPTION_IDENTIFIER, sub_id);
+    }
+    int rc = mosquitto_subscribe_v5(t->mosq, NULL, filter, qos, 0, props);
+    mosquitto_property_free_all(&props);
+    return map_op_rc(rc);
+}
+
+static mqp_err op_unsubscribe(mqp__transport *base, const char *filter)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    return map_op_rc(mosquitto_unsubscribe_v5(t->mosq, NULL, filter, NULL));
+}
+
+static mqp_err op_flush(mqp__transport *base, int64_t timeout_ms)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    struct timespec deadline = mqp__deadline_in(timeout_ms);
+    pthread_mutex_lock(&t->pub_mu);
+    int rc = 0;
+    while (t->npending > 0 && rc == 0) {
+        rc = pthread_cond_timedwait(&t->pub_cond, &t->pub_mu, &deadline);
+    }
+    bool done = t->npending == 0;
+    pthread_mutex_unlock(&t->pub_mu);
+    return done ? MQP_OK : MQP_ERR_TIMEOUT;
+}
+
+static void op_force_reconnect(mqp__transport *base)
+{
+    atomic_store(&((mosq_transport *)base)->kill_requested, true);
+}
+
+static void op_stop(mqp__transport *base)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    pthread_mutex_lock(&t->mu);
+    t->stopping = true;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->mu);
+    if (t->thread_started) {
+        pthread_join(t->thread, NULL);
+        t->thread_started = false;
+    }
+}
+
+static void op_destroy(mqp__transport *base)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    if (!t) {
+        return;
+    }
+    op_stop(base);
+    if (t->mosq) {
+        mosquitto_destroy(t->mosq);
+    }
+    mqp__free(t->host);
+    mqp__free(t->client_id);
+    mqp__free(t->where);
+    mqp__free(t->will_topic);
+    mqp__free(t->will_payload);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cond);
+    pthread_mutex_destroy(&t->pub_mu);
+    pthread_cond_destroy(&t->pub_cond);
+    mqp__free(t);
+}
+
+static const mqp__transport_ops mosq_ops = {
+    .start = op_start,
+    .publish = op_publish,
+    .subscribe = op_subscribe,
+    .unsubscribe = op_unsubscribe,
+    .flush = op_flush,
+    .force_reconnect = op_force_reconnect,
+    .stop = op_stop,
+    .destroy = op_destroy,
+};
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+static void lib_init(void)
+{
+    /* Process-wide and never undone: cleanup would break other libmosquitto users. */
+    mosquitto_lib_init();
+}
+
+mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_config *cfg,
+                                const mqp__transport_events *ev, char *err, size_t errlen)
+{
+    pthread_once(&lib_once, lib_init);
+    mosq_transport *t = mqp__calloc(1, sizeof *t);
+    if (!t) {
+        return MQP_ERR_NOMEM;
+    }
+    t->base.ops = &mosq_ops;
+    t->ev = *ev;
+    t->log = cfg->logger;
+    t->url = cfg->url;
+    t->opts = cfg->opts;
+    t->port = cfg->url->port;
+    t->keepalive = cfg->keepalive_s;
+    t->session_expiry = cfg->session_expiry_s;
+    t->mode = cfg->protocol;
+    t->protocol = cfg->protocol == MQP_PROTOCOL_V311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
+    t->cur.t = t;
+    t->cur.main = true;
+    mqp__backoff_init(&t->backoff, cfg->reconnect_min_ms, cfg->reconnect_max_ms);
+    pthread_mutex_init(&t->mu, NULL);
+    mqp__cond_init_monotonic(&t->cond);
+    pthread_mutex_init(&t->pub_mu, NULL);
+    mqp__cond_init_monotonic(&t->pub_cond);
+    t->host = mqp__strdup(cfg->url->host);
+    t->client_id = mqp__strdup(cfg->client_id);
+    t->where = mqp__strdup(cfg->url_redacted);
+    if (cfg->will_topic) {
+        t->will_topic = mqp__strdup(cfg->will_topic);
+        t->will_payload = mqp__strdup(cfg->will_payload);
+    }
+    mqp_err rc = MQP_OK;
+    if (!t->host || !t->client_id || !t->where ||
+        (cfg->will_topic && (!t->will_topic || !t->will_payload))) {
+        rc = MQP_ERR_NOMEM;
+    } else if (!(t->mosq = mosquitto_new(t->client_id, false, NULL))) {
+        rc = errno == ENOMEM ? MQP_ERR_NOMEM : MQP_ERR_INVALID;
+    } else if (configure(t, t->mosq, &t->cur) != MOSQ_ERR_SUCCESS) {
+        rc = MQP_ERR_INVALID;
+        snprintf(err, errlen, "cannot set up the connection to %s (check the TLS files)",
+                 t->where);
+    } else {
+        mosquitto_threaded_set(t->mosq, true);
+        mosquitto_message_v5_callback_set(t->mosq, on_message_cb);
+        mosquitto_publish_v5_callback_set(t->mosq, on_publish_cb);
+        if (t->will_topic &&
+            mosquitto_will_set_v5(t->mosq, t->will_topic, (int)strlen(t->will_payload),
+                                  t->will_payload, 1, true, NULL) != MOSQ_ERR_SUCCESS) {
+            rc = MQP_ERR_INVALID;
+            snprintf(err, errlen, "cannot set the last will on '%s'", t->will_topic);
+        }
+    }
+    if (rc != MQP_OK) {
+        op_destroy(&t->base);
+        return rc;
+    }
+    *out = &t->base;
+    return MQP_OK;
+}

@@ -1,0 +1,275 @@
+/* Publish/subscribe through the client, on mosquitto and on memory://. */
+#define _GNU_SOURCE
+#include "fixture.h"
+
+#include "mqplane/client.h"
+#include "mqplane/envelope.h"
+
+#include <cjson/cJSON.h>
+#include <unistd.h>
+
+static void test_mqp_client_new_bad_arguments(void **state)
+{
+    (void)state;
+    mqp_client *c = NULL;
+    char err[256];
+    assert_rc(mqp_client_new(NULL, NULL), MQP_ERR_INVALID);
+    mqp_client_opts o = {.url = "mqtt://u:hunter2@host:99999"};
+    assert_rc(mqp_client_new_err(&c, &o, err, sizeof err), MQP_ERR_URL);
+    assert_null(c);
+    assert_non_null(strstr(err, "port '99999'"));
+    assert_null(strstr(err, "hunter2"));
+    o = (mqp_client_opts){.url = "memory://x", .client_id = "a/b"};
+    assert_rc(mqp_client_new_err(&c, &o, err, sizeof err), MQP_ERR_INVALID);
+    assert_non_null(strstr(err, "{client_id}"));
+    o = (mqp_client_opts){.url = "memory://x", .keepalive_s = 2};
+    assert_rc(mqp_client_new_err(&c, &o, err, sizeof err), MQP_ERR_INVALID);
+    assert_non_null(strstr(err, "keepalive"));
+    mqp_client_destroy(NULL);
+}
+
+static void test_mqp_client_subscribe_bad_arguments(void **state)
+{
+    fixture *f = *state;
+    mqp_client_opts o = test_opts(fixture_url(f), "badargs");
+    mqp_client *c = test_client(&o);
+    collector *col = collector_new();
+    assert_rc(mqp_client_subscribe(c, NULL, 0, collector_cb, col), MQP_ERR_INVALID);
+    assert_rc(mqp_client_subscribe(c, "a/#", 3, collector_cb, col), MQP_ERR_INVALID);
+    assert_rc(mqp_client_subscribe(c, "a/#", 0, NULL, col), MQP_ERR_INVALID);
+    assert_rc(mqp_client_subscribe(c, "a/#/b", 0, collector_cb, col), MQP_ERR_TOPIC);
+    assert_rc(mqp_client_publish(c, "a/+", "x", 1, 0, false), MQP_ERR_TOPIC);
+    assert_rc(mqp_client_publish(c, "a", NULL, 1, 0, false), MQP_ERR_INVALID);
+    assert_rc(mqp_client_publish(c, "a", "x", 1, 3, false), MQP_ERR_INVALID);
+    assert_rc(mqp_client_unsubscribe(c, "never/subscribed"), MQP_ERR_NOT_FOUND);
+    char err[256];
+    mqp_client_last_error(c, err, sizeof err);
+    assert_non_null(strstr(err, "'a/+'"));
+    mqp_client_destroy(c);
+    assert_rc(mqp_client_publish(NULL, "a", "x", 1, 0, false), MQP_ERR_INVALID);
+    collector_free(col);
+}
+
+static void test_mqp_client_subscribe_wildcards(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "wild-sub");
+    mqp_client *sub = test_client(&o);
+    collector *plus = collector_new(), *hash = collector_new(), *other = collector_new();
+    assert_ok(mqp_client_subscribe(sub, "sensors/+/temp", 1, collector_cb, plus));
+    assert_ok(mqp_client_subscribe(sub, "sensors/#", 1, collector_cb, hash));
+    assert_ok(mqp_client_subscribe(sub, "other/x", 1, collector_cb, other));
+    o = test_opts(url, "wild-pub");
+    mqp_client *pub = test_client(&o);
+    test_sleep_ms(100); /* Let the SUBACKs arrive before publishing. */
+    assert_ok(mqp_client_publish(pub, "sensors/k1/temp", "21.5", 4, 1, false));
+    assert_ok(mqp_client_publish(pub, "sensors/k1/hum", "40", 2, 1, false));
+    assert_ok(mqp_client_publish(pub, "sensors", "root", 4, 1, false));
+    assert_ok(mqp_client_publish(pub, "other/y", "no", 2, 1, false));
+    assert_true(wait_for(collector_count(hash) == 3, 3000));
+    assert_true(wait_for(collector_count(plus) == 1, 3000));
+    test_sleep_ms(100); /* Anything extra (a second copy of an overlap) would arrive now. */
+    assert_int_equal(collector_count(plus), 1);
+    assert_int_equal(collector_count(hash), 3);
+    assert_int_equal(collector_count(other), 0);
+    collected c0 = collector_get(plus, 0);
+    assert_string_equal(c0.topic, "sensors/k1/temp");
+    assert_string_equal(c0.payload, "21.5");
+    assert_int_equal(c0.qos, 1);
+    collected h2 = collector_get(hash, 2);
+    assert_string_equal(h2.topic, "sensors"); /* '#' matches its parent level. */
+
+    mqp_client_stats s;
+    mqp_client_stats_get(sub, &s);
+    assert_int_equal(s.dispatched, 4);
+    assert_int_equal(s.handler_errors, 0);
+    assert_true(s.connected);
+    assert_int_equal(s.protocol_version, 5);
+
+    /* After unsubscribing, nothing more reaches that handler. */
+    assert_ok(mqp_client_unsubscribe(sub, "sensors/#"));
+    test_sleep_ms(100);
+    assert_ok(mqp_client_publish(pub, "sensors/k2/temp", "19", 2, 1, false));
+    assert_true(wait_for(collector_count(plus) == 2, 3000));
+    test_sleep_ms(100);
+    assert_int_equal(collector_count(hash), 3);
+    mqp_client_destroy(pub);
+    mqp_client_destroy(sub);
+    collector_free(plus);
+    collector_free(hash);
+    collector_free(other);
+}
+
+static void test_mqp_client_dispatch_off_network_thread(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "slow-sub");
+    mqp_client *sub = test_client(&o);
+    collector *slow = collector_new();
+    slow->block_ms = 300;
+    assert_ok(mqp_client_subscribe(sub, "slow/#", 1, collector_cb, slow));
+    o = test_opts(url, "slow-pub");
+    mqp_client *pub = test_client(&o);
+    test_sleep_ms(100);
+    for (int i = 0; i < 5; i++) {
+        assert_ok(mqp_client_publish(pub, "slow/x", "m", 1, 1, false));
+    }
+    /* While the first handler call sleeps, the client keeps receiving: the network thread is
+     * not the one running the handler. */
+    mqp_client_stats s;
+    assert_true(wait_for((mqp_client_stats_get(sub, &s), s.received == 5), 1000));
+    assert_true(collector_count(slow) <= 1);
+    assert_true(wait_for(collector_count(slow) == 5, 5000));
+    pthread_t t0 = collector_get(slow, 0).thread;
+    assert_false(pthread_equal(t0, pthread_self()));
+    for (size_t i = 1; i < 5; i++) {
+        assert_true(pthread_equal(t0, collector_get(slow, i).thread));
+    }
+    mqp_client_destroy(pub);
+    mqp_client_destroy(sub);
+    collector_free(slow);
+}
+
+static void test_mqp_client_handler_error_is_isolated(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "iso");
+    mqp_client *c = test_client(&o);
+    collector *bad = collector_new(), *good = collector_new();
+    bad->result = -1;
+    assert_ok(mqp_client_subscribe(c, "iso/a", 0, collector_cb, bad));
+    assert_ok(mqp_client_subscribe(c, "iso/a", 0, collector_cb, good));
+    test_sleep_ms(100);
+    assert_ok(mqp_client_publish(c, "iso/a", "1", 1, 0, false));
+    assert_ok(mqp_client_publish(c, "iso/a", "2", 1, 0, false));
+    assert_true(wait_for(collector_count(good) == 2, 3000));
+    assert_int_equal(collector_count(bad), 2);
+    mqp_client_stats s;
+    mqp_client_stats_get(c, &s);
+    assert_int_equal(s.handler_errors, 2);
+    assert_int_equal(s.dispatched, 4);
+    mqp_client_destroy(c);
+    collector_free(bad);
+    collector_free(good);
+}
+
+static void test_mqp_client_publish_event_envelope(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "ev-sub");
+    mqp_client *sub = test_client(&o);
+    collector *col = collector_new();
+    assert_ok(mqp_client_subscribe(sub, "events/#", 1, collector_cb, col));
+    o = test_opts(url, "ev-pub");
+    o.source = "tars-stt";
+    mqp_client *pub = test_client(&o);
+    test_sleep_ms(100);
+    assert_rc(mqp_client_publish_event(pub, "events/a", "stt.final", "{bad", NULL, 1, false),
+              MQP_ERR_JSON);
+    assert_ok(mqp_client_publish_event(pub, "events/a", "stt.final", "{\"text\":\"hi\"}",
+                                       "req-9", 1, false));
+    assert_ok(mqp_client_publish_event(pub, "events/b", "stt.partial", "[1,2]", NULL, 1, false));
+    assert_true(wait_for(collector_count(col) == 2, 3000));
+    mqp_envelope *e1, *e2;
+    collected c1 = collector_get(col, 0), c2 = collector_get(col, 1);
+    assert_ok(mqp_envelope_decode(c1.payload, strlen(c1.payload), &e1, NULL, 0));
+    assert_ok(mqp_envelope_decode(c2.payload, strlen(c2.payload), &e2, NULL, 0));
+    assert_string_equal(mqp_envelope_type(e1), "stt.final");
+    assert_string_equal(mqp_envelope_source(e1), "tars-stt");
+    assert_string_equal(mqp_envelope_correlation_id(e1), "req-9");
+    assert_string_equal(mqp_envelope_data(e1, NULL), "{\"text\":\"hi\"}");
+    assert_null(mqp_envelope_correlation_id(e2));
+    assert_int_equal(mqp_envelope_seq(e2, NULL), mqp_envelope_seq(e1, NULL) + 1);
+    assert_string_not_equal(mqp_envelope_id(e1), mqp_envelope_id(e2));
+    mqp_envelope_free(e1);
+    mqp_envelope_free(e2);
+
+    /* One envelope to two topics (a migration): same id, same seq. */
+    const char *topics[] = {"events/new/x", "events/old/x"};
+    assert_ok(mqp_client_publish_event_multi(pub, topics, 2, "t", "{}", NULL, 1, false));
+    assert_true(wait_for(collector_count(col) == 4, 3000));
+    collected c3 = collector_get(col, 2), c4 = collector_get(col, 3);
+    assert_string_equal(c3.payload, c4.payload);
+    mqp_client_destroy(pub);
+    mqp_client_destroy(sub);
+    collector_free(col);
+}
+
+static void test_mqp_client_retained_and_health(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "svc-health");
+    mqp_client *svc = test_client(&o);
+    assert_ok(mqp_client_publish(svc, "state/last", "on", 2, 1, true));
+    o = test_opts(url, "late");
+    o.no_health = true;
+    mqp_client *late = test_client(&o);
+    collector *col = collector_new();
+    assert_ok(mqp_client_subscribe(late, "state/last", 1, collector_cb, col));
+    assert_ok(mqp_client_subscribe(late, "system/health/svc-health", 1, collector_cb, col));
+    assert_true(wait_for(collector_count(col) == 2, 3000));
+    collected a = collector_get(col, 0), b = collector_get(col, 1);
+    collected *state_msg = strcmp(a.topic, "state/last") == 0 ? &a : &b;
+    collected *health = state_msg == &a ? &b : &a;
+    assert_string_equal(state_msg->payload, "on");
+    assert_true(state_msg->retain);
+    assert_string_equal(health->payload, "{\"ok\":true,\"event\":\"ready\"}");
+    assert_true(health->retain);
+    assert_ok(mqp_client_publish_health(svc, false, "error", "camera \"0\" gone"));
+    assert_true(wait_for(collector_count(col) == 3, 3000));
+    assert_string_equal(collector_get(col, 2).payload,
+                        "{\"ok\":false,\"event\":\"error\",\"err\":\"camera \\\"0\\\" gone\"}");
+    mqp_client_destroy(svc); /* Orderly: health says "shutdown". */
+    assert_true(wait_for(collector_count(col) == 4, 3000));
+    assert_string_equal(collector_get(col, 3).payload, "{\"ok\":false,\"event\":\"shutdown\"}");
+    test_sleep_ms(200);
+    assert_int_equal(collector_count(col), 4); /* No last will after an orderly shutdown. */
+    mqp_client_destroy(late);
+    collector_free(col);
+}
+
+static void test_mqp_client_dedupe_drops_repeated_envelopes(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "dedupe");
+    o.dedupe = true;
+    mqp_client *c = test_client(&o);
+    collector *col = collector_new();
+    assert_ok(mqp_client_subscribe(c, "dd/#", 1, collector_cb, col));
+    test_sleep_ms(100);
+    const char *env = "{\"id\":\"abc\",\"type\":\"t\",\"ts\":1,\"seq\":1,\"data\":{}}";
+    const char *env2 = "{\"id\":\"abc\",\"type\":\"t\",\"ts\":1,\"seq\":2,\"data\":{}}";
+    assert_ok(mqp_client_publish(c, "dd/a", env, strlen(env), 1, false));
+    assert_ok(mqp_client_publish(c, "dd/a", env, strlen(env), 1, false)); /* redelivery */
+    assert_ok(mqp_client_publish(c, "dd/b", env2, strlen(env2), 1, false));
+    assert_ok(mqp_client_publish(c, "dd/c", "not an envelope", 15, 1, false));
+    assert_ok(mqp_client_publish(c, "dd/c", "not an envelope", 15, 1, false));
+    assert_true(wait_for(collector_count(col) == 4, 3000));
+    mqp_client_stats s;
+    assert_true(wait_for((mqp_client_stats_get(c, &s), s.dropped_duplicate == 1), 3000));
+    test_sleep_ms(100);
+    assert_int_equal(collector_count(col), 4);
+    mqp_client_destroy(c);
+    collector_free(col);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mqp_client_new_bad_arguments),
+        cmocka_unit_test(test_mqp_client_subscribe_bad_arguments),
+        cmocka_unit_test(test_mqp_client_subscribe_wildcards),
+        cmocka_unit_test(test_mqp_client_dispatch_off_network_thread),
+        cmocka_unit_test(test_mqp_client_handler_error_is_isolated),
+        cmocka_unit_test(test_mqp_client_publish_event_envelope),
+        cmocka_unit_test(test_mqp_client_retained_and_health),
+        cmocka_unit_test(test_mqp_client_dedupe_drops_repeated_envelopes),
+    };
+    return RUN_ON_BOTH(tests);
+}

@@ -1,0 +1,179 @@
+#define _GNU_SOURCE
+#include "broker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+int64_t test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        fail_msg("cannot find a free port: %s", strerror(errno));
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static bool port_open(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static void launch(test_broker *b)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        fail_msg("fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        execlp("mosquitto", "mosquitto", "-c", b->conf, (char *)NULL);
+        _exit(127);
+    }
+    b->pid = pid;
+    int64_t until = test_now_ms() + 5000;
+    while (!port_open(b->port)) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            b->pid = 0;
+            fail_msg("mosquitto exited at start (status %d); see %s", status, b->log);
+        }
+        if (test_now_ms() > until) {
+            fail_msg("mosquitto did not listen on port %d within 5 s", b->port);
+        }
+        test_sleep_ms(5);
+    }
+}
+
+void broker_start(test_broker *b, const char *extra_conf)
+{
+    memset(b, 0, sizeof *b);
+    snprintf(b->dir, sizeof b->dir, "/tmp/mqp-broker-XXXXXX");
+    if (!mkdtemp(b->dir)) {
+        fail_msg("mkdtemp: %s", strerror(errno));
+    }
+    b->port = free_port();
+    snprintf(b->conf, sizeof b->conf, "%s/mosquitto.conf", b->dir);
+    snprintf(b->log, sizeof b->log, "%s/mosquitto.log", b->dir);
+    snprintf(b->url, sizeof b->url, "mqtt://127.0.0.1:%d", b->port);
+    FILE *f = fopen(b->conf, "w");
+    if (!f) {
+        fail_msg("cannot write %s", b->conf);
+    }
+    fprintf(f,
+            "listener %d 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "set_tcp_nodelay true\n"
+            "log_dest file %s\n"
+            "log_type all\n"
+            "persistence true\n"
+            "persistence_location %s/\n"
+            "autosave_interval 1\n"
+            "autosave_on_changes true\n"
+            "%s%s\n",
+            b->port, b->log, b->dir, geteuid() == 0 ? "user root\n" : "",
+            extra_conf ? extra_conf : "");
+    fclose(f);
+    launch(b);
+}
+
+static void signal_and_wait(test_broker *b, int sig)
+{
+    if (b->pid <= 0) {
+        return;
+    }
+    kill(b->pid, sig);
+    int status;
+    while (waitpid(b->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    b->pid = 0;
+    /* The port is released when the process is gone; wait until it really is. */
+    int64_t until = test_now_ms() + 2000;
+    while (port_open(b->port) && test_now_ms() < until) {
+        test_sleep_ms(5);
+    }
+}
+
+void broker_stop(test_broker *b)
+{
+    signal_and_wait(b, SIGTERM);
+}
+
+void broker_kill(test_broker *b)
+{
+    signal_and_wait(b, SIGKILL);
+}
+
+void broker_restart(test_broker *b)
+{
+    launch(b);
+}
+
+void broker_cleanup(test_broker *b)
+{
+    broker_stop(b);
+    if (b->dir[0]) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "could not remove %s\n", b->dir);
+        }
+        b->dir[0] = '\0';
+    }
+}
+
+bool broker_log_contains(const test_broker *b, const char *s)
+{
+    FILE *f = fopen(b->log, "r");
+    if (!f) {
+        return false;
+    }
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        found = strstr(line, s) != NULL;
+    }
+    fclose(f);
+    return found;
+}
