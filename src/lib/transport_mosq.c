@@ -444,6 +444,10 @@ static mqp_err op_publish(mqp__transport *base, const char *topic, const void *p
     pthread_mutex_lock(&t->pub_mu);
     int mid = 0;
     int rc = mosquitto_publish_v5(t->mosq, &mid, topic, (int)len, payload, qos, retain, NULL);
+    if (rc == MOSQ_ERR_NO_CONN) {
+        /* libmosquitto queued it before trying to send; it goes out after the reconnect. */
+        rc = MOSQ_ERR_SUCCESS;
+    }
     if (rc == MOSQ_ERR_SUCCESS) {
         set_pending(t, mid, true);
     }

@@ -57,7 +57,7 @@ static bool port_open(int port)
     return ok;
 }
 
-static void launch(test_broker *b)
+static void launch(test_broker *b, int wait_port)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -73,17 +73,39 @@ static void launch(test_broker *b)
     }
     b->pid = pid;
     int64_t until = test_now_ms() + 5000;
-    while (!port_open(b->port)) {
+    while (!port_open(wait_port)) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             b->pid = 0;
             fail_msg("mosquitto exited at start (status %d); see %s", status, b->log);
         }
         if (test_now_ms() > until) {
-            fail_msg("mosquitto did not listen on port %d within 5 s", b->port);
+            fail_msg("mosquitto did not listen on port %d within 5 s", wait_port);
         }
         test_sleep_ms(5);
     }
+}
+
+static void write_conf(test_broker *b, const char *listeners, const char *extra_conf)
+{
+    FILE *f = fopen(b->conf, "w");
+    if (!f) {
+        fail_msg("cannot write %s", b->conf);
+    }
+    fprintf(f,
+            "%s\n"
+            "allow_anonymous true\n"
+            "set_tcp_nodelay true\n"
+            "log_dest file %s\n"
+            "log_type all\n"
+            "persistence true\n"
+            "persistence_location %s/\n"
+            "autosave_interval 1\n"
+            "autosave_on_changes true\n"
+            "%s%s\n",
+            listeners, b->log, b->dir, geteuid() == 0 ? "user root\n" : "",
+            extra_conf ? extra_conf : "");
+    fclose(f);
 }
 
 void broker_start(test_broker *b, const char *extra_conf)
@@ -97,25 +119,21 @@ void broker_start(test_broker *b, const char *extra_conf)
     snprintf(b->conf, sizeof b->conf, "%s/mosquitto.conf", b->dir);
     snprintf(b->log, sizeof b->log, "%s/mosquitto.log", b->dir);
     snprintf(b->url, sizeof b->url, "mqtt://127.0.0.1:%d", b->port);
-    FILE *f = fopen(b->conf, "w");
-    if (!f) {
-        fail_msg("cannot write %s", b->conf);
-    }
-    fprintf(f,
-            "listener %d 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "set_tcp_nodelay true\n"
-            "log_dest file %s\n"
-            "log_type all\n"
-            "persistence true\n"
-            "persistence_location %s/\n"
-            "autosave_interval 1\n"
-            "autosave_on_changes true\n"
-            "%s%s\n",
-            b->port, b->log, b->dir, geteuid() == 0 ? "user root\n" : "",
-            extra_conf ? extra_conf : "");
-    fclose(f);
-    launch(b);
+    char listener[64];
+    snprintf(listener, sizeof listener, "listener %d 127.0.0.1", b->port);
+    write_conf(b, listener, extra_conf);
+    launch(b, b->port);
+}
+
+int broker_free_port(void)
+{
+    return free_port();
+}
+
+void broker_restart_with(test_broker *b, const char *listeners, int wait_port)
+{
+    write_conf(b, listeners, NULL);
+    launch(b, wait_port);
 }
 
 static void signal_and_wait(test_broker *b, int sig)
@@ -147,7 +165,7 @@ void broker_kill(test_broker *b)
 
 void broker_restart(test_broker *b)
 {
-    launch(b);
+    launch(b, b->port);
 }
 
 void broker_cleanup(test_broker *b)

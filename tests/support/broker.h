@@ -25,6 +25,10 @@ void broker_stop(test_broker *b);
 void broker_kill(test_broker *b);
 /* Starts it again on the same port with the same config. */
 void broker_restart(test_broker *b);
+/* Rewrites the config with other listener lines and starts it, waiting for wait_port. */
+void broker_restart_with(test_broker *b, const char *listeners, int wait_port);
+/* A free loopback port. */
+int broker_free_port(void);
 /* Stops it if running and removes its directory. */
 void broker_cleanup(test_broker *b);
 /* Whether the broker log contains s. */

@@ -1,0 +1,31 @@
+/* A loopback TCP proxy in front of a broker, for faults a broker alone cannot show:
+ * - refuse_v5: drops a connection whose CONNECT asks for MQTT 5, as RabbitMQ's plugin does;
+ * - freeze: stops forwarding on the open connections while keeping them open (a silent
+ *   blackhole); new connections are forwarded normally. */
+#ifndef MQP_TEST_PROXY_H
+#define MQP_TEST_PROXY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+typedef struct test_proxy {
+    int listen_fd;
+    int port;
+    int upstream_port;
+    char url[64];
+    atomic_bool refuse_v5;
+    atomic_int freeze_generation; /* Connections accepted before this generation freeze. */
+    atomic_int generation;
+    atomic_bool stop;
+    atomic_int refused;  /* MQTT 5 CONNECTs dropped. */
+    atomic_int accepted;
+    pthread_t thread;
+} test_proxy;
+
+void proxy_start(test_proxy *p, int upstream_port);
+/* Freezes every connection open now. */
+void proxy_freeze_open_connections(test_proxy *p);
+void proxy_stop(test_proxy *p);
+
+#endif
