@@ -90,7 +90,7 @@ typedef struct mqp_client_stats {
     uint64_t dropped_queue_full; /**< QoS 0 messages dropped because the queue was full. */
     uint64_t dropped_duplicate;  /**< Envelopes dropped by de-duplication. */
     uint64_t dropped_shutdown;   /**< Messages not dispatched because shutdown cut the drain. */
-    uint64_t held_back;          /**< Times a QoS 1/2 message waited for queue space. */
+    uint64_t held_back;          /**< QoS 1/2 messages that had to wait for queue space. */
     uint64_t connects;           /**< Successful connections, the first included. */
     uint64_t reconnects;         /**< Successful connections after the first. */
     uint64_t connect_failures;   /**< Connection attempts that failed. */

@@ -120,9 +120,6 @@ static void ev_message(void *ctx, const char *topic, const void *payload, size_t
     switch (mqp__queue_push(&c->queue, it)) {
     case MQP_PUSHED:
         break;
-    case MQP_PUSHED_AFTER_WAIT:
-        atomic_fetch_add(&c->n.held_back, 1);
-        break;
     case MQP_DROPPED_FULL: {
         uint64_t n = atomic_fetch_add(&c->n.dropped_queue_full, 1) + 1;
         if (n == 1 || n % 1000 == 0) {
@@ -514,7 +511,6 @@ void mqp_client_stats_get(mqp_client *c, mqp_client_stats *out)
         .dropped_queue_full = atomic_load(&c->n.dropped_queue_full),
         .dropped_duplicate = atomic_load(&c->n.dropped_duplicate),
         .dropped_shutdown = atomic_load(&c->n.dropped_shutdown),
-        .held_back = atomic_load(&c->n.held_back),
         .connects = atomic_load(&c->n.connects),
         .reconnects = atomic_load(&c->n.reconnects),
         .connect_failures = atomic_load(&c->n.connect_failures),
@@ -522,7 +518,7 @@ void mqp_client_stats_get(mqp_client *c, mqp_client_stats *out)
         .heartbeats_missed = atomic_load(&c->n.heartbeats_missed),
         .queue_capacity = c->queue.capacity,
     };
-    mqp__queue_stats(&c->queue, &s.queue_depth, &s.queue_high_water);
+    mqp__queue_stats(&c->queue, &s.queue_depth, &s.queue_high_water, &s.held_back);
     pthread_mutex_lock(&c->mu);
     s.connected = c->connected;
     s.protocol_version = c->connected ? c->protocol_version : 0;

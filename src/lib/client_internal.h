@@ -29,7 +29,7 @@ enum mqp__state { MQP_STATE_NEW, MQP_STATE_RUNNING, MQP_STATE_STOPPING, MQP_STAT
 
 typedef struct mqp__counters {
     atomic_uint_fast64_t published, publish_failed, received, dispatched, handler_errors,
-        unhandled, dropped_queue_full, dropped_duplicate, dropped_shutdown, held_back, connects,
+        unhandled, dropped_queue_full, dropped_duplicate, dropped_shutdown, connects,
         reconnects, connect_failures, heartbeats_sent, heartbeats_missed;
 } mqp__counters;
 

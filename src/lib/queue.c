@@ -101,17 +101,20 @@ static void append(mqp__queue *q, mqp__item *it)
 mqp__push_result mqp__queue_push(mqp__queue *q, mqp__item *it)
 {
     pthread_mutex_lock(&q->mu);
-    mqp__push_result res = MQP_PUSHED;
     if (it->kind == MQP_ITEM_MESSAGE) {
         /* The consumer itself never waits for space it alone can make (an in-process publish
          * from a handler): it goes over the bound instead of deadlocking. */
         bool self = q->has_consumer && pthread_equal(q->consumer, pthread_self());
+        bool counted = false;
         while (!q->closed && q->depth >= q->capacity && !self) {
             if (it->qos == 0) {
                 pthread_mutex_unlock(&q->mu);
                 return MQP_DROPPED_FULL;
             }
-            res = MQP_PUSHED_AFTER_WAIT;
+            if (!counted) {
+                q->held_back++;
+                counted = true;
+            }
             pthread_cond_wait(&q->not_full, &q->mu);
         }
         if (q->closed) {
@@ -121,7 +124,7 @@ mqp__push_result mqp__queue_push(mqp__queue *q, mqp__item *it)
     }
     append(q, it);
     pthread_mutex_unlock(&q->mu);
-    return res;
+    return MQP_PUSHED;
 }
 
 mqp__item *mqp__queue_pop(mqp__queue *q)
@@ -195,10 +198,11 @@ size_t mqp__queue_close(mqp__queue *q)
     return removed;
 }
 
-void mqp__queue_stats(mqp__queue *q, size_t *depth, size_t *high_water)
+void mqp__queue_stats(mqp__queue *q, size_t *depth, size_t *high_water, uint64_t *held_back)
 {
     pthread_mutex_lock(&q->mu);
     *depth = q->depth;
     *high_water = q->high_water;
+    *held_back = q->held_back;
     pthread_mutex_unlock(&q->mu);
 }

@@ -36,7 +36,6 @@ void mqp__item_free(mqp__item *it);
 
 typedef enum mqp__push_result {
     MQP_PUSHED,
-    MQP_PUSHED_AFTER_WAIT, /* A QoS 1/2 message waited for space. */
     MQP_DROPPED_FULL,      /* A QoS 0 message met a full queue. */
     MQP_DROPPED_CLOSED     /* The queue is closed (shutdown). */
 } mqp__push_result;
@@ -51,6 +50,7 @@ typedef struct mqp__queue {
     size_t depth;        /* Messages only. */
     size_t capacity;
     size_t high_water;
+    uint64_t held_back;  /* QoS 1/2 pushes that had to wait for space, counted as they start. */
     bool busy;           /* The consumer is working on an item. */
     bool closed;
     pthread_t consumer;
@@ -69,6 +69,6 @@ bool mqp__queue_wait_idle(mqp__queue *q, int64_t timeout_ms);
 /* Refuses further messages and wakes anyone waiting for space; returns the messages still
  * queued, which are removed (events stay). */
 size_t mqp__queue_close(mqp__queue *q);
-void mqp__queue_stats(mqp__queue *q, size_t *depth, size_t *high_water);
+void mqp__queue_stats(mqp__queue *q, size_t *depth, size_t *high_water, uint64_t *held_back);
 
 #endif

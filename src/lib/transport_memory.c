@@ -223,6 +223,11 @@ static mqp_err op_start(mqp__transport *base)
     b->sessions = s;
     pthread_mutex_unlock(&b->mu);
     if (old) {
+        /* Like mosquitto: the displaced connection did not say goodbye, so its will fires. */
+        if (old->will_topic) {
+            broker_publish(b, old->will_topic, old->will_payload, strlen(old->will_payload), 1,
+                           true);
+        }
         old->ev.disconnected(old->ev.ctx, MQP_ERR_CONN_LOST, "session taken over by a client "
                              "with the same id", true);
     }
