@@ -12,5 +12,6 @@
 #include "mqplane/envelope.h"
 #include "mqplane/client.h"
 #include "mqplane/memory.h"
+#include "mqplane/config.h"
 
 #endif
