@@ -57,7 +57,9 @@ static bool port_open(int port)
     return ok;
 }
 
-static void launch(test_broker *b, int wait_port)
+/* Starts mosquitto and waits for wait_port; false if it exited at once (e.g. the port was
+ * taken between choosing it and binding it), fails the test on a timeout. */
+static bool try_launch(test_broker *b, int wait_port)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -77,12 +79,20 @@ static void launch(test_broker *b, int wait_port)
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             b->pid = 0;
-            fail_msg("mosquitto exited at start (status %d); see %s", status, b->log);
+            return false;
         }
         if (test_now_ms() > until) {
             fail_msg("mosquitto did not listen on port %d within 5 s", wait_port);
         }
         test_sleep_ms(5);
+    }
+    return true;
+}
+
+static void launch(test_broker *b, int wait_port)
+{
+    if (!try_launch(b, wait_port)) {
+        fail_msg("mosquitto exited at start; see %s", b->log);
     }
 }
 
@@ -115,14 +125,20 @@ void broker_start(test_broker *b, const char *extra_conf)
     if (!mkdtemp(b->dir)) {
         fail_msg("mkdtemp: %s", strerror(errno));
     }
-    b->port = free_port();
     snprintf(b->conf, sizeof b->conf, "%s/mosquitto.conf", b->dir);
     snprintf(b->log, sizeof b->log, "%s/mosquitto.log", b->dir);
-    snprintf(b->url, sizeof b->url, "mqtt://127.0.0.1:%d", b->port);
-    char listener[64];
-    snprintf(listener, sizeof listener, "listener %d 127.0.0.1", b->port);
-    write_conf(b, listener, extra_conf);
-    launch(b, b->port);
+    /* Tests run in parallel: another may take the port between our choice and the bind. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        b->port = free_port();
+        snprintf(b->url, sizeof b->url, "mqtt://127.0.0.1:%d", b->port);
+        char listener[64];
+        snprintf(listener, sizeof listener, "listener %d 127.0.0.1", b->port);
+        write_conf(b, listener, extra_conf);
+        if (try_launch(b, b->port)) {
+            return;
+        }
+    }
+    fail_msg("mosquitto would not start; see %s", b->log);
 }
 
 int broker_free_port(void)

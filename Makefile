@@ -1,0 +1,57 @@
+# mqplane: the two commands of the README, and a few more.
+#   make demo   install what is missing, build, run the demo against a private broker
+#   make test   install what is missing, build, run every test
+BUILD    ?= build
+JOBS     ?= $(shell nproc)
+CMAKE_FLAGS ?= -DMQP_WERROR=ON
+
+# Debian 12 packages: build, run, test.
+PACKAGES = build-essential cmake pkg-config libmosquitto-dev libcjson-dev libyaml-dev \
+           libcmocka-dev mosquitto mosquitto-clients python3 valgrind
+
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: all deps build test demo sanitize valgrind bench install format clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	  | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+demo: build
+	scripts/demo.sh $(BUILD)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
+sanitize: deps
+	cmake -S . -B $(BUILD)-asan $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug \
+	  -DMQP_SANITIZE=address,undefined
+	cmake --build $(BUILD)-asan -j$(JOBS)
+	ctest --test-dir $(BUILD)-asan --output-on-failure -j$(JOBS)
+
+valgrind: build
+	scripts/valgrind.sh $(BUILD)
+
+bench: build
+	bench/run.sh $(BUILD)
+
+install: build
+	cmake --install $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan

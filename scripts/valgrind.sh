@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test program under valgrind memcheck; fails on any error or definite leak.
+set -euo pipefail
+build=${1:-build}
+status=0
+for t in "$build"/tests/unit/test_* "$build"/tests/integration/test_*; do
+  [ -x "$t" ] || continue
+  if valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q \
+       "$t" > "$t.valgrind.log" 2>&1; then
+    echo "valgrind clean: $(basename "$t")"
+  else
+    echo "valgrind FAILED: $(basename "$t") (see $t.valgrind.log)"; status=1
+  fi
+done
+exit $status
