@@ -9,11 +9,11 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "fail.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,19 +34,8 @@ struct mqp_config {
     char *built_url;
 };
 
-static mqp_err fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static mqp_err fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return MQP_ERR_CONFIG;
-}
+/* Every configuration error has the same code. */
+#define fail(err, errlen, ...) mqp__fail(err, errlen, MQP_ERR_CONFIG, __VA_ARGS__)
 
 static entry *find(const mqp_config *cfg, const char *path)
 {

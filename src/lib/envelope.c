@@ -4,12 +4,12 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "fail.h"
 #include "clock.h"
 #include "rand.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,20 +26,6 @@ struct mqp_envelope {
     uint64_t seq;
     bool has_seq;
 };
-
-static mqp_err fail(char *err, size_t errlen, mqp_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static mqp_err fail(char *err, size_t errlen, mqp_err rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 void mqp_uuid4_hex(char out[33])
 {
@@ -74,25 +60,25 @@ mqp_err mqp_envelope_encode(const mqp_event *ev, char **out, size_t *outlen, cha
                             size_t errlen)
 {
     if (!ev || !out) {
-        return fail(err, errlen, MQP_ERR_INVALID, "envelope: no event or output given");
+        return mqp__fail(err, errlen, MQP_ERR_INVALID, "envelope: no event or output given");
     }
     if (!ev->type || !*ev->type) {
-        return fail(err, errlen, MQP_ERR_INVALID, "envelope: 'type' is required");
+        return mqp__fail(err, errlen, MQP_ERR_INVALID, "envelope: 'type' is required");
     }
     if (!ev->source || !*ev->source) {
-        return fail(err, errlen, MQP_ERR_INVALID, "envelope: 'source' is required");
+        return mqp__fail(err, errlen, MQP_ERR_INVALID, "envelope: 'source' is required");
     }
     if (!ev->data_json) {
-        return fail(err, errlen, MQP_ERR_INVALID, "envelope: 'data' is required (use \"null\" "
+        return mqp__fail(err, errlen, MQP_ERR_INVALID, "envelope: 'data' is required (use \"null\" "
                     "or \"{}\" for none)");
     }
     if (ev->id && (!*ev->id || strlen(ev->id) > ID_MAX)) {
-        return fail(err, errlen, MQP_ERR_INVALID, "envelope: 'id' must be 1 to %d bytes",
+        return mqp__fail(err, errlen, MQP_ERR_INVALID, "envelope: 'id' must be 1 to %d bytes",
                     ID_MAX);
     }
     size_t dlen = ev->data_len ? ev->data_len : strlen(ev->data_json);
     if (!one_json_value(ev->data_json, dlen)) {
-        return fail(err, errlen, MQP_ERR_JSON, "envelope: 'data' of event '%s' is not one valid "
+        return mqp__fail(err, errlen, MQP_ERR_JSON, "envelope: 'data' of event '%s' is not one valid "
                     "JSON value", ev->type);
     }
     char idbuf[33];
@@ -121,7 +107,7 @@ mqp_err mqp_envelope_encode(const mqp_event *ev, char **out, size_t *outlen, cha
     mqp__buf_putc(&b, '}');
     char *json = mqp__buf_take(&b, outlen);
     if (!json) {
-        return fail(err, errlen, MQP_ERR_NOMEM, "envelope: out of memory");
+        return mqp__fail(err, errlen, MQP_ERR_NOMEM, "envelope: out of memory");
     }
     *out = json;
     return MQP_OK;
@@ -147,11 +133,11 @@ static mqp_err take_string(const cJSON *root, const char *name, bool required, b
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
     if (!v || (nullable && cJSON_IsNull(v))) {
-        return required ? fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: missing '%s'", name)
+        return required ? mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: missing '%s'", name)
                         : MQP_OK;
     }
     if (!cJSON_IsString(v) || (required && !*v->valuestring)) {
-        return fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: '%s' must be a %sstring", name,
+        return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: '%s' must be a %sstring", name,
                     required ? "non-empty " : "");
     }
     *dst = mqp__strdup(v->valuestring);
@@ -161,7 +147,7 @@ static mqp_err take_string(const cJSON *root, const char *name, bool required, b
 static mqp_err fill(mqp_envelope *e, const cJSON *root, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(root)) {
-        return fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: not a JSON object");
+        return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: not a JSON object");
     }
     mqp_err rc = take_string(root, "id", true, false, &e->id, err, errlen);
     if (rc == MQP_OK) {
@@ -178,10 +164,10 @@ static mqp_err fill(mqp_envelope *e, const cJSON *root, char *err, size_t errlen
     }
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(root, "ts");
     if (!ts) {
-        return fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: missing 'ts'");
+        return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: missing 'ts'");
     }
     if (!cJSON_IsNumber(ts) || !isfinite(ts->valuedouble) || ts->valuedouble < 0) {
-        return fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: 'ts' must be a non-negative "
+        return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: 'ts' must be a non-negative "
                     "number of epoch seconds");
     }
     e->ts = ts->valuedouble;
@@ -189,7 +175,7 @@ static mqp_err fill(mqp_envelope *e, const cJSON *root, char *err, size_t errlen
     if (seq) {
         double d = cJSON_IsNumber(seq) ? seq->valuedouble : -1;
         if (d < 0 || d != floor(d) || d > 9007199254740992.0) {
-            return fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: 'seq' must be a non-negative "
+            return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: 'seq' must be a non-negative "
                         "integer");
         }
         e->seq = (uint64_t)d;
@@ -197,7 +183,7 @@ static mqp_err fill(mqp_envelope *e, const cJSON *root, char *err, size_t errlen
     }
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (!data) {
-        return fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: missing 'data'");
+        return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: missing 'data'");
     }
     e->data = cJSON_PrintUnformatted(data);
     if (!e->data) {
@@ -214,13 +200,13 @@ mqp_err mqp_envelope_decode(const void *payload, size_t len, mqp_envelope **out,
         err[0] = '\0';
     }
     if (!payload || !out) {
-        return fail(err, errlen, MQP_ERR_INVALID, "envelope: no payload or output given");
+        return mqp__fail(err, errlen, MQP_ERR_INVALID, "envelope: no payload or output given");
     }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(payload, len, &end, false);
     if (!root) {
         size_t at = end ? (size_t)(end - (const char *)payload) : 0;
-        return fail(err, errlen, MQP_ERR_JSON, "envelope: malformed JSON near byte %zu of %zu", at,
+        return mqp__fail(err, errlen, MQP_ERR_JSON, "envelope: malformed JSON near byte %zu of %zu", at,
                     len);
     }
     mqp_envelope *e = mqp__calloc(1, sizeof *e);

@@ -5,25 +5,11 @@
 #include "mqplane/topic.h"
 
 #include "buf.h"
+#include "fail.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static mqp_err fail(char *err, size_t errlen, mqp_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static mqp_err fail(char *err, size_t errlen, mqp_err rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 static const mqp_topic_var *find_var(const mqp_topic_var *vars, size_t n, const char *name,
                                      size_t nlen)
@@ -49,25 +35,25 @@ static mqp_err check_value(const mqp_topic_var *v, bool whole_level, bool last_l
         return MQP_OK;
     }
     if (len == 0) {
-        return fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value is empty", v->name);
+        return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value is empty", v->name);
     }
     if (len > MQP_TOPIC_MAX) {
-        return fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value is %zu bytes, more "
+        return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value is %zu bytes, more "
                     "than a topic can hold", v->name, len);
     }
     if (!mqp_utf8_valid(s, len)) {
-        return fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value is not valid UTF-8",
+        return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value is not valid UTF-8",
                     v->name);
     }
     const char *bad = strpbrk(s, (v->flags & MQP_VAR_MULTILEVEL) ? "+#" : "/+#");
     if (bad) {
-        return fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value '%s' contains '%c'%s",
+        return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value '%s' contains '%c'%s",
                     v->name, s, *bad,
                     *bad == '/' ? " (a value fills one level)" : " (wildcards are not values)");
     }
     if ((v->flags & MQP_VAR_MULTILEVEL) &&
         (s[0] == '/' || s[len - 1] == '/' || strstr(s, "//"))) {
-        return fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value '%s' has an empty "
+        return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value '%s' has an empty "
                     "level", v->name, s);
     }
     return MQP_OK;
@@ -90,11 +76,11 @@ static mqp_err expand(const char *tmpl, const mqp_topic_var *vars, size_t nvars,
     const char *p = tmpl;
     while (*p) {
         if (*p == '}') {
-            return fail(err, errlen, MQP_ERR_INVALID, "template '%s': '}' without '{'", tmpl);
+            return mqp__fail(err, errlen, MQP_ERR_INVALID, "template '%s': '}' without '{'", tmpl);
         }
         if (*p != '{') {
             if (*p == '+' || *p == '#') {
-                return fail(err, errlen, MQP_ERR_INVALID, "template '%s': wildcards belong in "
+                return mqp__fail(err, errlen, MQP_ERR_INVALID, "template '%s': wildcards belong in "
                             "values, not in the template text", tmpl);
             }
             mqp__buf_putc(b, *p++);
@@ -103,16 +89,16 @@ static mqp_err expand(const char *tmpl, const mqp_topic_var *vars, size_t nvars,
         const char *name = p + 1;
         const char *close = strchr(name, '}');
         if (!close) {
-            return fail(err, errlen, MQP_ERR_INVALID, "template '%s': '{' without '}'", tmpl);
+            return mqp__fail(err, errlen, MQP_ERR_INVALID, "template '%s': '{' without '}'", tmpl);
         }
         size_t nlen = (size_t)(close - name);
         if (nlen == 0 || memchr(name, '{', nlen) || memchr(name, '/', nlen)) {
-            return fail(err, errlen, MQP_ERR_INVALID, "template '%s': malformed placeholder "
+            return mqp__fail(err, errlen, MQP_ERR_INVALID, "template '%s': malformed placeholder "
                         "'{%.*s}'", tmpl, (int)nlen, name);
         }
         const mqp_topic_var *v = find_var(vars, nvars, name, nlen);
         if (!v || !v->value) {
-            return fail(err, errlen, MQP_ERR_INVALID, "template '%s': no value for placeholder "
+            return mqp__fail(err, errlen, MQP_ERR_INVALID, "template '%s': no value for placeholder "
                         "{%.*s}", tmpl, (int)nlen, name);
         }
         bool starts = p == tmpl || p[-1] == '/';
@@ -120,7 +106,7 @@ static mqp_err expand(const char *tmpl, const mqp_topic_var *vars, size_t nvars,
         p = close + 1;
         if (v->value[0] == '\0' && (v->flags & MQP_VAR_OPTIONAL)) {
             if (!starts || !ends) {
-                return fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: may be empty only "
+                return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: may be empty only "
                             "when it fills a whole level", v->name);
             }
             drop_separator(b, &p);
@@ -151,11 +137,11 @@ mqp_err mqp_topic_build(const char *tmpl, const mqp_topic_var *vars, size_t nvar
         const char *res = b.data ? b.data : "";
         rc = kind == MQP_TOPIC_NAME ? mqp_topic_validate_name(res) : mqp_topic_validate_filter(res);
         if (rc != MQP_OK) {
-            rc = fail(err, errlen, MQP_ERR_TOPIC, "template '%s': the result is not a valid "
+            rc = mqp__fail(err, errlen, MQP_ERR_TOPIC, "template '%s': the result is not a valid "
                       "topic %s%s: '%.80s'", tmpl, kind == MQP_TOPIC_NAME ? "name" : "filter",
                       b.len > MQP_TOPIC_MAX ? " (longer than 65535 bytes)" : "", res);
         } else if (b.len >= cap) {
-            rc = fail(err, errlen, MQP_ERR_TOO_LARGE, "template '%s' gives %zu bytes; the buffer "
+            rc = mqp__fail(err, errlen, MQP_ERR_TOO_LARGE, "template '%s' gives %zu bytes; the buffer "
                       "holds %zu", tmpl, b.len, cap - 1);
         } else {
             memcpy(out, res, b.len + 1);
