@@ -58,12 +58,10 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version)
     mqp_client *c = ctx;
     pthread_mutex_lock(&c->mu);
     bool reconnect = c->ever_connected;
-    c->connected = true;
     c->ever_connected = true;
     c->protocol_version = protocol_version;
     c->last_rc = MQP_OK;
     c->last_error[0] = '\0';
-    pthread_cond_broadcast(&c->changed);
     pthread_mutex_unlock(&c->mu);
     atomic_fetch_add(&c->n.connects, 1);
     if (reconnect) {
@@ -73,7 +71,9 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version)
              reconnect ? "reconnected to" : "connected to", c->url_redacted,
              protocol_version == 5 ? "5" : "3.1.1", session_present ? "resumed" : "new");
     /* Subscriptions are restored even when the session was resumed: a broker restarted
-     * without persistence has forgotten them, and subscribing again is harmless. */
+     * without persistence has forgotten them, and subscribing again is harmless. This also
+     * marks the client connected, in the same step, so that a subscription is sent either by
+     * this restore or by mqp_client_subscribe, never by both. */
     mqp__resubscribe_all(c);
     if (!c->opts.no_health) {
         mqp__publish_health_now(c, true, reconnect ? "reconnected" : "ready", NULL);

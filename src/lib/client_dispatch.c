@@ -47,20 +47,21 @@ mqp_err mqp_client_subscribe(mqp_client *c, const char *filter, int qos, mqp_han
     /* One subscription identifier per distinct filter, so each copy the broker sends for an
      * overlapping subscription reaches only the handlers of that subscription. */
     uint32_t id = 0;
-    int max_qos = qos;
+    int had_qos = -1; /* The QoS the broker already has for this filter, if any. */
     mqp__sub **tail = &c->subs;
     for (mqp__sub *e = c->subs; e; e = e->next) {
         if (strcmp(e->filter, filter) == 0) {
             id = e->id;
-            max_qos = e->qos > max_qos ? e->qos : max_qos;
+            had_qos = e->qos > had_qos ? e->qos : had_qos;
         }
         tail = &e->next;
     }
     *s = (mqp__sub){NULL, copy, qos, id ? id : c->next_sub_id++, handler, user};
     *tail = s;
     bool connected = c->connected;
+    int max_qos = qos > had_qos ? qos : had_qos;
     pthread_mutex_unlock(&c->mu);
-    if (connected) {
+    if (connected && qos > had_qos) {
         /* Offline, the subscription is made on connection; a failure here is retried then. */
         c->transport->ops->subscribe(c->transport, filter, max_qos, s->id);
     }
@@ -98,28 +99,59 @@ mqp_err mqp_client_unsubscribe(mqp_client *c, const char *filter)
     return MQP_OK;
 }
 
+typedef struct sub_copy {
+    char *filter;
+    int qos;
+    uint32_t id;
+} sub_copy;
+
+/* Marks the client connected and copies the distinct filters (each at the highest QoS asked
+ * for it) in one critical section; the copies are subscribed outside the lock, because a
+ * transport may deliver retained messages synchronously and they may wait for queue space. */
+static size_t snapshot_and_mark_connected(mqp_client *c, sub_copy **out)
+{
+    pthread_mutex_lock(&c->mu);
+    size_t n = 0;
+    for (mqp__sub *s = c->subs; s; s = s->next) {
+        n++;
+    }
+    sub_copy *v = n ? mqp__calloc(n, sizeof *v) : NULL;
+    size_t k = 0;
+    for (mqp__sub *s = c->subs; s && v; s = s->next) {
+        size_t i = 0;
+        while (i < k && strcmp(v[i].filter, s->filter) != 0) {
+            i++;
+        }
+        if (i == k) {
+            v[k++] = (sub_copy){mqp__strdup(s->filter), s->qos, s->id};
+        } else if (s->qos > v[i].qos) {
+            v[i].qos = s->qos;
+        }
+    }
+    if (n && !v) {
+        mqp__log(&c->logger, MQP_LOG_ERR, "out of memory: subscriptions not restored");
+    }
+    c->connected = true;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->mu);
+    *out = v;
+    return k;
+}
+
 void mqp__resubscribe_all(mqp_client *c)
 {
     if (c->keepalive_topic) {
         c->transport->ops->subscribe(c->transport, c->keepalive_topic, 0, MQP_HEARTBEAT_SUB_ID);
     }
-    pthread_mutex_lock(&c->mu);
-    for (mqp__sub *s = c->subs; s; s = s->next) {
-        bool first = true; /* Subscribe each filter once, at the highest QoS asked for it. */
-        int qos = s->qos;
-        for (mqp__sub *e = c->subs; e != s; e = e->next) {
-            first = first && strcmp(e->filter, s->filter) != 0;
+    sub_copy *v;
+    size_t n = snapshot_and_mark_connected(c, &v);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].filter) {
+            c->transport->ops->subscribe(c->transport, v[i].filter, v[i].qos, v[i].id);
         }
-        for (mqp__sub *e = s->next; e; e = e->next) {
-            if (strcmp(e->filter, s->filter) == 0 && e->qos > qos) {
-                qos = e->qos;
-            }
-        }
-        if (first) {
-            c->transport->ops->subscribe(c->transport, s->filter, qos, s->id);
-        }
+        mqp__free(v[i].filter);
     }
-    pthread_mutex_unlock(&c->mu);
+    mqp__free(v);
 }
 
 void mqp__unsubscribe_all(mqp_client *c)

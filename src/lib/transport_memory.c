@@ -262,6 +262,8 @@ static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, u
     while (sub && strcmp(sub->filter, filter) != 0) {
         sub = sub->next;
     }
+    bool is_new = sub == NULL; /* Retained messages go to new subscriptions only, as mqplane
+                                  asks of an MQTT 5 broker. */
     if (!sub) {
         sub = mqp__calloc(1, sizeof *sub);
         if (!sub || !(sub->filter = mqp__strdup(filter))) {
@@ -276,7 +278,7 @@ static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, u
     /* Retained messages matching the new subscription, copied under the lock and delivered
      * after it, with the retain flag set. */
     mem_msg *copies = NULL, **tail = &copies;
-    for (mem_msg *m = b->retained; m; m = m->next) {
+    for (mem_msg *m = is_new ? b->retained : NULL; m; m = m->next) {
         if (mqp_topic_matches(filter, m->topic)) {
             mem_msg *c = msg_new(m->topic, m->payload, m->len, m->qos < qos ? m->qos : qos, true);
             if (c) {

@@ -462,7 +462,10 @@ static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, u
     if (sub_id && t->protocol == MQTT_PROTOCOL_V5) {
         mosquitto_property_add_varint(&props, MQTT_PROP_SUBSCRIPTION_IDENTIFIER, sub_id);
     }
-    int rc = mosquitto_subscribe_v5(t->mosq, NULL, filter, qos, 0, props);
+    /* Retained messages only for a new subscription: subscribing again (after a resumed
+     * session, or twice in a race) must not deliver them twice. 3.1.1 has no such option. */
+    int options = t->protocol == MQTT_PROTOCOL_V5 ? MQTT_SUB_OPT_SEND_RETAIN_NEW : 0;
+    int rc = mosquitto_subscribe_v5(t->mosq, NULL, filter, qos, options, props);
     mosquitto_property_free_all(&props);
     return map_op_rc(rc);
 }

@@ -233,6 +233,29 @@ static void test_mqp_client_retained_and_health(void **state)
     collector_free(col);
 }
 
+static void test_mqp_client_retained_once_per_handler(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "retainer");
+    o.no_health = true;
+    mqp_client *c = test_client(&o);
+    assert_ok(mqp_client_publish(c, "r/1", "kept", 4, 1, true));
+    collector *a = collector_new(), *b = collector_new();
+    /* Two handlers on one filter, the second asking a higher QoS (so it subscribes again):
+     * the retained message reaches each handler once. */
+    assert_ok(mqp_client_subscribe(c, "r/1", 0, collector_cb, a));
+    assert_ok(mqp_client_subscribe(c, "r/1", 1, collector_cb, b));
+    assert_true(wait_for(collector_count(a) >= 1 && collector_count(b) >= 1, 3000));
+    test_sleep_ms(300);
+    assert_int_equal(collector_count(a), 1);
+    assert_int_equal(collector_count(b), 1);
+    assert_true(collector_get(a, 0).retain);
+    mqp_client_destroy(c);
+    collector_free(a);
+    collector_free(b);
+}
+
 static void test_mqp_client_dedupe_drops_repeated_envelopes(void **state)
 {
     fixture *f = *state;
@@ -269,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_mqp_client_handler_error_is_isolated),
         cmocka_unit_test(test_mqp_client_publish_event_envelope),
         cmocka_unit_test(test_mqp_client_retained_and_health),
+        cmocka_unit_test(test_mqp_client_retained_once_per_handler),
         cmocka_unit_test(test_mqp_client_dedupe_drops_repeated_envelopes),
     };
     return RUN_ON_BOTH(tests);
