@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs mqplane into a temporary prefix and builds the example against it twice: with
+# pkg-config and with the CMake package. Checks that only the public mqp_ API is exported.
+set -euo pipefail
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$build" --prefix "$tmp/prefix" > /dev/null
+export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Werror "$src/examples/events.c" $(pkg-config --cflags --libs mqplane) \
+  -o "$tmp/ev-pc"
+LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/ev-pc" memory://install-pc > /dev/null
+mkdir "$tmp/consumer"
+cat > "$tmp/consumer/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.18)
+project(consumer C)
+find_package(mqplane REQUIRED)
+add_executable(ev "$src/examples/events.c")
+target_link_libraries(ev PRIVATE mqplane::mqplane)
+CMAKE
+cmake -S "$tmp/consumer" -B "$tmp/consumer/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" > /dev/null
+cmake --build "$tmp/consumer/b" > /dev/null
+LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/consumer/b/ev" memory://install-cmake > /dev/null
+leaked=$(nm -D --defined-only "$tmp/prefix/lib/libmqplane.so" | awk '{print $3}' \
+  | grep -v '^mqp_[a-z]' | grep -v '^_' || true)
+if [ -n "$leaked" ]; then
+  echo "symbols exported beyond the public API:"; echo "$leaked"; exit 1
+fi
+echo "install, pkg-config and CMake package: OK"
