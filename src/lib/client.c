@@ -173,14 +173,19 @@ static mqp_err check_opts(const mqp_client_opts *o, char *err, size_t errlen)
     return MQP_OK;
 }
 
-static char *health_topic_for(const char *tmpl, const char *client_id, char *err, size_t errlen)
+/* An id with '/', '+' or '#' cannot name a health topic: MQP_ERR_INVALID, not MQP_ERR_TOPIC,
+ * because the bad value is an option. */
+static mqp_err topic_for(const char *tmpl, const char *client_id, char **out, char *err,
+                         size_t errlen)
 {
     mqp_topic_var v = {"client_id", client_id, 0};
     char buf[1024];
-    if (mqp_topic_build(tmpl, &v, 1, MQP_TOPIC_NAME, buf, sizeof buf, err, errlen) != MQP_OK) {
-        return NULL;
+    mqp_err rc = mqp_topic_build(tmpl, &v, 1, MQP_TOPIC_NAME, buf, sizeof buf, err, errlen);
+    if (rc != MQP_OK) {
+        return rc == MQP_ERR_NOMEM ? rc : MQP_ERR_INVALID;
     }
-    return mqp__strdup(buf);
+    *out = mqp__strdup(buf);
+    return *out ? MQP_OK : MQP_ERR_NOMEM;
 }
 
 static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t errlen)
@@ -240,13 +245,13 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
         return MQP_ERR_NOMEM;
     }
     c->logger = (mqp__logger){p->log_cb, p->log_user, p->log_level, c->client_id};
-    if (!p->no_health && !(c->health_topic = health_topic_for(MQP_TEMPLATE_HEALTH, id, err,
-                                                              errlen))) {
-        return MQP_ERR_INVALID; /* An id with '/', '+' or '#' cannot name a health topic. */
+    if (!p->no_health &&
+        (rc = topic_for(MQP_TEMPLATE_HEALTH, id, &c->health_topic, err, errlen)) != MQP_OK) {
+        return rc;
     }
     if (p->heartbeat_ms &&
-        !(c->keepalive_topic = health_topic_for(MQP_TEMPLATE_KEEPALIVE, id, err, errlen))) {
-        return MQP_ERR_INVALID;
+        (rc = topic_for(MQP_TEMPLATE_KEEPALIVE, id, &c->keepalive_topic, err, errlen)) != MQP_OK) {
+        return rc;
     }
     if (p->dedupe && !(c->dedup = mqp__dedup_new(p->dedupe_ttl_ms, p->dedupe_max))) {
         return MQP_ERR_NOMEM;

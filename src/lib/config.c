@@ -612,7 +612,11 @@ static mqp_err build_url(mqp_config *cfg, char *err, size_t errlen)
     }
     mqp_url u;
     char uerr[MQP_URL_ERRLEN];
-    if (mqp_url_parse(cfg->built_url, &u, uerr, sizeof uerr) != MQP_OK) {
+    rc = mqp_url_parse(cfg->built_url, &u, uerr, sizeof uerr);
+    if (rc == MQP_ERR_NOMEM) {
+        return rc;
+    }
+    if (rc != MQP_OK) {
         return fail(err, errlen, "%s: mqtt.broker_host: %s", mqp_config_origin(cfg,
                     "mqtt.broker_host") ? mqp_config_origin(cfg, "mqtt.broker_host") : "config",
                     uerr);
@@ -660,9 +664,10 @@ mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *err, size
     if (rc == MQP_OK && url) {
         mqp_url u;
         char uerr[MQP_URL_ERRLEN];
-        if (mqp_url_parse(url, &u, uerr, sizeof uerr) != MQP_OK) {
+        rc = mqp_url_parse(url, &u, uerr, sizeof uerr);
+        if (rc != MQP_OK && rc != MQP_ERR_NOMEM) {
             rc = fail(err, errlen, "%s: mqtt.url: %s", mqp_config_origin(cfg, "mqtt.url"), uerr);
-        } else {
+        } else if (rc == MQP_OK) {
             mqp_url_clear(&u);
             s.url = url;
         }
