@@ -146,8 +146,8 @@ static void publish_cost(const char *url, long n)
     sleep_ms(200);
     mqp_client_destroy(q.c);
     printf("publish call, QoS 0, %ld x %zu B:\n", n, sizeof payload);
-    printf("  %-28s %8.0f ns/call  %9.0f calls/s\n", "raw mosquitto_publish", raw_s / (double)n * 1e9,
-           (double)n / raw_s);
+    printf("  %-28s %8.0f ns/call  %9.0f calls/s\n", "raw mosquitto_publish",
+           raw_s / (double)n * 1e9, (double)n / raw_s);
     printf("  %-28s %8.0f ns/call  %9.0f calls/s  (x%.2f)\n", "mqp_client_publish",
            mqp_s / (double)n * 1e9, (double)n / mqp_s, mqp_s / raw_s);
     printf("  %-28s %8.0f ns/call  %9.0f calls/s  (x%.2f)\n", "mqp_client_publish_event",
@@ -190,7 +190,8 @@ static void throughput(const char *url, long n)
     mqp_client_destroy(qp.c);
     mqp_client_destroy(qs.c);
     printf("end to end, QoS 1, %ld x %zu B, one publisher, one subscriber:\n", n, sizeof payload);
-    printf("  %-28s %9.0f msg/s  (%ld received)\n", "raw libmosquitto", (double)raw_got / raw_s, raw_got);
+    printf("  %-28s %9.0f msg/s  (%ld received)\n", "raw libmosquitto", (double)raw_got / raw_s,
+           raw_got);
     printf("  %-28s %9.0f msg/s  (%ld received, x%.2f time)\n", "mqplane (dispatch thread)",
            (double)mqp_got / mqp_s, mqp_got, mqp_s / raw_s);
 }

@@ -55,8 +55,8 @@ int main(int argc, char **argv)
     char filter[256], topic[256];
     if (mqp_topics_init(&topics, NULL, NULL) != MQP_OK ||
         mqp_topics_voice_filter(&topics, "salon", NULL, filter, sizeof filter, err, sizeof err) ||
-        mqp_topics_voice(&topics, "salon", "abc-123", "transcript/final", topic, sizeof topic,
-                         err, sizeof err)) {
+        mqp_topics_voice(&topics, "salon", "abc-123", "transcript/final", topic, sizeof topic, err,
+                         sizeof err)) {
         fprintf(stderr, "bad topic layout: %s\n", err);
         return 2;
     }
@@ -67,8 +67,7 @@ int main(int argc, char **argv)
         mqp_client_destroy(client);
         return 1;
     }
-    const char *texts[] = {"turn on", "turn on the", "turn on the lights", "dim them",
-                           "thank you"};
+    const char *texts[] = {"turn on", "turn on the", "turn on the lights", "dim them", "thank you"};
     for (int i = 0; i < 5; i++) {
         char data[128];
         snprintf(data, sizeof data, "{\"text\":\"%s\",\"confidence\":0.9}", texts[i]);

@@ -50,33 +50,33 @@ typedef void (*mqp_disconnected_cb)(mqp_client *c, mqp_err reason, void *user);
 
 /** Client options. All-zero means "the defaults" for every member. */
 typedef struct mqp_client_opts {
-    const char *url;       /**< Broker URL; NULL resolves it from the environment. */
-    const char *client_id; /**< NULL: the URL's `client_id`, else "mqplane-" + 8 random hex. */
-    const char *source;    /**< Envelope `source`; NULL: the client id. */
-    int keepalive_s;       /**< MQTT keepalive; 0: the URL's, else 60. */
-    mqp_protocol protocol; /**< AUTO unless the URL or this says otherwise. */
-    int reconnect_min_ms;  /**< First reconnect delay step; 0: 500. */
-    int reconnect_max_ms;  /**< Largest reconnect delay; 0: 5000. */
+    const char *url;           /**< Broker URL; NULL resolves it from the environment. */
+    const char *client_id;     /**< NULL: the URL's `client_id`, else "mqplane-" + 8 random hex. */
+    const char *source;        /**< Envelope `source`; NULL: the client id. */
+    int keepalive_s;           /**< MQTT keepalive; 0: the URL's, else 60. */
+    mqp_protocol protocol;     /**< AUTO unless the URL or this says otherwise. */
+    int reconnect_min_ms;      /**< First reconnect delay step; 0: 500. */
+    int reconnect_max_ms;      /**< Largest reconnect delay; 0: 5000. */
     unsigned session_expiry_s; /**< MQTT 5 session expiry across outages; 0: 3600. */
-    size_t queue_capacity; /**< Incoming queue bound; 0: 1024. */
-    int drain_timeout_ms;  /**< Longest shutdown waits for the queue to drain; 0: 5000. */
-    bool no_health;        /**< Publish no health and set no last will. */
-    int heartbeat_ms;      /**< Application heartbeat interval; 0: off. */
-    int heartbeat_misses;  /**< Missed beats that force a reconnect; 0: 3. */
-    bool dedupe;           /**< Drop incoming envelopes seen within the TTL. */
-    int dedupe_ttl_ms;     /**< 0: 30000. */
-    size_t dedupe_max;     /**< 0: 2048. */
+    size_t queue_capacity;     /**< Incoming queue bound; 0: 1024. */
+    int drain_timeout_ms;      /**< Longest shutdown waits for the queue to drain; 0: 5000. */
+    bool no_health;            /**< Publish no health and set no last will. */
+    int heartbeat_ms;          /**< Application heartbeat interval; 0: off. */
+    int heartbeat_misses;      /**< Missed beats that force a reconnect; 0: 3. */
+    bool dedupe;               /**< Drop incoming envelopes seen within the TTL. */
+    int dedupe_ttl_ms;         /**< 0: 30000. */
+    size_t dedupe_max;         /**< 0: 2048. */
     const char *tls_ca_file;   /**< mqtts:// trust anchors (file); NULL with no dir: system CAs. */
     const char *tls_ca_path;   /**< mqtts:// trust anchors (directory). */
     const char *tls_cert_file; /**< Client certificate for mutual TLS. */
     const char *tls_key_file;  /**< Its private key. */
     bool tls_insecure_no_verify_hostname; /**< Skip the server name check. Dangerous. */
-    mqp_log_cb log_cb;     /**< Where log lines go; NULL: nowhere. */
+    mqp_log_cb log_cb;                    /**< Where log lines go; NULL: nowhere. */
     void *log_user;
     mqp_log_level log_level; /**< Most verbose level passed to log_cb; 0: MQP_LOG_INFO. */
     mqp_connected_cb on_connected;
     mqp_disconnected_cb on_disconnected;
-    void *cb_user;         /**< Passed to on_connected and on_disconnected. */
+    void *cb_user; /**< Passed to on_connected and on_disconnected. */
 } mqp_client_opts;
 
 /** Counters of a client. */
@@ -95,20 +95,21 @@ typedef struct mqp_client_stats {
     uint64_t reconnects;         /**< Successful connections after the first. */
     uint64_t connect_failures;   /**< Connection attempts that failed. */
     uint64_t heartbeats_sent;
-    uint64_t heartbeats_missed;  /**< Beats that did not come back within the interval. */
+    uint64_t heartbeats_missed; /**< Beats that did not come back within the interval. */
     size_t queue_depth;
     size_t queue_high_water;
     size_t queue_capacity;
     bool connected;
-    int protocol_version;        /**< 5 or 4 (3.1.1) once connected, else 0. */
+    int protocol_version; /**< 5 or 4 (3.1.1) once connected, else 0. */
 } mqp_client_stats;
 
 /**
  * @brief Creates a client. Nothing connects until mqp_client_start() or mqp_client_connect().
  * @param[out] out  The client; written only on success.
  * @param[in]  opts Options, copied; NULL means all defaults.
- * @return MQP_OK; MQP_ERR_INVALID for NULL @p out or out-of-range options; MQP_ERR_URL for a bad
- *         URL (the message is on stderr-free channels: the log callback); MQP_ERR_NOMEM.
+ * @return MQP_OK; MQP_ERR_INVALID for NULL @p out, out-of-range options or a client id that
+ *         cannot name a topic; MQP_ERR_URL for a bad URL; MQP_ERR_NOMEM. The reason also goes
+ *         to the log callback of @p opts, if any.
  * @note Use mqp_client_new_err() to get the message of a failure.
  */
 MQP_API mqp_err mqp_client_new(mqp_client **out, const mqp_client_opts *opts);
@@ -151,8 +152,8 @@ MQP_API mqp_err mqp_client_connect(mqp_client *c, int timeout_ms);
  * @param[in] len      Their number, at most 268435455.
  * @param[in] qos      0, 1 or 2.
  * @param[in] retain   Retain flag.
- * @return MQP_OK; MQP_ERR_INVALID; MQP_ERR_TOPIC; MQP_ERR_TOO_LARGE; MQP_ERR_NO_CONN;
- *         MQP_ERR_STATE before start or after shutdown; MQP_ERR_NOMEM.
+ * @return MQP_OK; MQP_ERR_INVALID; MQP_ERR_TOPIC; MQP_ERR_TOO_LARGE; MQP_ERR_NO_CONN (QoS 0
+ *         while offline, or before start); MQP_ERR_SHUTDOWN after shutdown; MQP_ERR_NOMEM.
  * @note Safe from any thread.
  */
 MQP_API mqp_err mqp_client_publish(mqp_client *c, const char *topic, const void *payload,
@@ -171,8 +172,8 @@ MQP_API mqp_err mqp_client_publish(mqp_client *c, const char *topic, const void 
  * @note Safe from any thread. The envelope's `seq` counts every event of this client.
  */
 MQP_API mqp_err mqp_client_publish_event(mqp_client *c, const char *topic, const char *type,
-                                         const char *data_json, const char *correlation_id,
-                                         int qos, bool retain);
+                                         const char *data_json, const char *correlation_id, int qos,
+                                         bool retain);
 
 /**
  * @brief Publishes one envelope (same id and seq) to several topics, e.g. the new and the old
@@ -189,7 +190,7 @@ MQP_API mqp_err mqp_client_publish_event_multi(mqp_client *c, const char *const 
 /**
  * @brief Publishes health on `system/health/<client_id>`, QoS 1, retained:
  *        `{"ok":OK,"event":EVENT,"err":ERR}` (event and err only when given).
- * @return As mqp_client_publish(); MQP_ERR_STATE when health is off.
+ * @return As mqp_client_publish(); MQP_ERR_STATE when health is off (no_health).
  * @note Safe from any thread.
  */
 MQP_API mqp_err mqp_client_publish_health(mqp_client *c, bool ok, const char *event,

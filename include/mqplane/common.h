@@ -28,32 +28,32 @@ extern "C" {
  * The error list. Codes are only ever appended; a code's number never changes.
  * X(NAME, value, "message")
  */
-#define MQP_ERR_LIST(X)                                                                        \
-    X(OK, 0, "success")                                                                        \
-    X(INVALID, 1, "invalid argument")                                                          \
-    X(NOMEM, 2, "out of memory")                                                               \
-    X(URL, 3, "malformed broker URL")                                                          \
-    X(TOPIC, 4, "invalid topic or filter")                                                     \
-    X(JSON, 5, "malformed JSON")                                                               \
-    X(ENVELOPE, 6, "invalid event envelope")                                                   \
-    X(TIMEOUT, 7, "timed out")                                                                 \
-    X(NO_CONN, 8, "not connected to the broker")                                               \
-    X(CONN_REFUSED, 9, "connection refused")                                                   \
-    X(AUTH, 10, "not authorized by the broker")                                                \
-    X(PROTOCOL, 11, "MQTT protocol error or protocol version refused")                         \
-    X(TLS, 12, "TLS error")                                                                    \
-    X(DNS, 13, "host name lookup failed")                                                      \
-    X(IO, 14, "I/O error")                                                                     \
-    X(CONFIG, 15, "invalid configuration")                                                     \
-    X(STATE, 16, "operation not valid in the current state")                                   \
-    X(TOO_LARGE, 17, "payload or topic too large")                                             \
-    X(QUEUE_FULL, 18, "queue full")                                                            \
-    X(NOT_FOUND, 19, "not found")                                                              \
-    X(UNSUPPORTED, 20, "not supported")                                                        \
-    X(HANDLER, 21, "handler reported an error")                                                \
-    X(SHUTDOWN, 22, "client is shut down")                                                     \
-    X(BROKER, 23, "broker error")                                                              \
-    X(CONN_LOST, 24, "connection lost")                                                        \
+#define MQP_ERR_LIST(X)                                                                            \
+    X(OK, 0, "success")                                                                            \
+    X(INVALID, 1, "invalid argument")                                                              \
+    X(NOMEM, 2, "out of memory")                                                                   \
+    X(URL, 3, "malformed broker URL")                                                              \
+    X(TOPIC, 4, "invalid topic or filter")                                                         \
+    X(JSON, 5, "malformed JSON")                                                                   \
+    X(ENVELOPE, 6, "invalid event envelope")                                                       \
+    X(TIMEOUT, 7, "timed out")                                                                     \
+    X(NO_CONN, 8, "not connected to the broker")                                                   \
+    X(CONN_REFUSED, 9, "connection refused")                                                       \
+    X(AUTH, 10, "not authorized by the broker")                                                    \
+    X(PROTOCOL, 11, "MQTT protocol error or protocol version refused")                             \
+    X(TLS, 12, "TLS error")                                                                        \
+    X(DNS, 13, "host name lookup failed")                                                          \
+    X(IO, 14, "I/O error")                                                                         \
+    X(CONFIG, 15, "invalid configuration")                                                         \
+    X(STATE, 16, "operation not valid in the current state")                                       \
+    X(TOO_LARGE, 17, "payload or topic too large")                                                 \
+    X(QUEUE_FULL, 18, "queue full")                                                                \
+    X(NOT_FOUND, 19, "not found")                                                                  \
+    X(UNSUPPORTED, 20, "not supported")                                                            \
+    X(HANDLER, 21, "handler reported an error")                                                    \
+    X(SHUTDOWN, 22, "client is shut down")                                                         \
+    X(BROKER, 23, "broker error")                                                                  \
+    X(CONN_LOST, 24, "connection lost")                                                            \
     X(DUPLICATE, 25, "duplicate message")
 
 /** Error codes returned by every mqplane function that can fail. */

@@ -46,8 +46,8 @@ MQP_API mqp_err mqp_config_load(mqp_config **out, const char *path, char *err, s
 /**
  * @brief As mqp_config_load(), from text in memory; @p name is used in messages.
  */
-MQP_API mqp_err mqp_config_parse(mqp_config **out, const char *text, size_t len,
-                                 const char *name, char *err, size_t errlen);
+MQP_API mqp_err mqp_config_parse(mqp_config **out, const char *text, size_t len, const char *name,
+                                 char *err, size_t errlen);
 
 /** @brief Frees a configuration. NULL is a no-op. */
 MQP_API void mqp_config_free(mqp_config *cfg);
@@ -96,19 +96,19 @@ MQP_API mqp_err mqp_config_check_keys(const mqp_config *cfg, const char *section
 
 /** The `mqtt:` section, validated. Strings are valid while the configuration lives. */
 typedef struct mqp_mqtt_settings {
-    const char *url;           /**< From `url`, or built from broker_host/port/username/password;
-                                    NULL when none of them is set. */
+    const char *url; /**< From `url`, or built from broker_host/port/username/password;
+                          NULL when none of them is set. */
     const char *client_id;
-    int keepalive_s;           /**< 0 when not set. */
-    const char *command_topic; /**< Default inference/control/commands. */
-    const char *status_topic;  /**< Default inference/control/status. */
-    const char *response_topic; /**< Default inference/control/responses. */
-    const char *data_topic;    /**< Default inference/data/detections. */
-    const char *metrics_topic; /**< Default inference/data/metrics. */
+    int keepalive_s;               /**< 0 when not set. */
+    const char *command_topic;     /**< Default inference/control/commands. */
+    const char *status_topic;      /**< Default inference/control/status. */
+    const char *response_topic;    /**< Default inference/control/responses. */
+    const char *data_topic;        /**< Default inference/data/detections. */
+    const char *metrics_topic;     /**< Default inference/data/metrics. */
     const char *full_frames_topic; /**< Default inference/data/full_frames. */
-    int data_qos;              /**< Default 0. */
-    int control_qos;           /**< Default 1. */
-    bool publish_full_frame;   /**< Default false. */
+    int data_qos;                  /**< Default 0. */
+    int control_qos;               /**< Default 1. */
+    bool publish_full_frame;       /**< Default false. */
     const char *tls_ca_file;
     const char *tls_ca_path;
     const char *tls_cert_file;
@@ -121,8 +121,7 @@ typedef struct mqp_mqtt_settings {
  *        names are checked, each error naming its origin and key.
  * @return MQP_OK; MQP_ERR_CONFIG; MQP_ERR_NOMEM.
  */
-MQP_API mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *err,
-                                size_t errlen);
+MQP_API mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *err, size_t errlen);
 
 /**
  * @brief Copies the connection settings (URL, client id, keepalive, TLS) into client options,

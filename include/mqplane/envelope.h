@@ -62,8 +62,8 @@ MQP_API mqp_err mqp_envelope_encode(const mqp_event *ev, char **out, size_t *out
  *         MQP_ERR_ENVELOPE for valid JSON that is not an envelope; MQP_ERR_NOMEM.
  * @note Safe from any thread.
  */
-MQP_API mqp_err mqp_envelope_decode(const void *payload, size_t len, mqp_envelope **out,
-                                    char *err, size_t errlen);
+MQP_API mqp_err mqp_envelope_decode(const void *payload, size_t len, mqp_envelope **out, char *err,
+                                    size_t errlen);
 
 /** @brief Frees a decoded envelope. NULL is a no-op. */
 MQP_API void mqp_envelope_free(mqp_envelope *env);

@@ -19,7 +19,8 @@ extern "C" {
 #endif
 
 /** The versioned voice-assistant layout of the reference (seed 04). */
-#define MQP_TEMPLATE_VOICE "{version}/{base_prefix}/room/{room_id}/session/{session_id}/{topic_type}"
+#define MQP_TEMPLATE_VOICE                                                                         \
+    "{version}/{base_prefix}/room/{room_id}/session/{session_id}/{topic_type}"
 /** Retained health of a client (seed 05). */
 #define MQP_TEMPLATE_HEALTH "system/health/{client_id}"
 /** Application heartbeat of a client (seed 05). */
@@ -28,11 +29,11 @@ extern "C" {
 #define MQP_TEMPLATE_NODE "{prefix}/{node_id}/{plane}/{name}"
 
 /** The inference node's wire contract (seed 01), unversioned by default. */
-#define MQP_TOPIC_COMMANDS "inference/control/commands"
-#define MQP_TOPIC_STATUS "inference/control/status"
-#define MQP_TOPIC_RESPONSES "inference/control/responses"
-#define MQP_TOPIC_DETECTIONS "inference/data/detections"
-#define MQP_TOPIC_METRICS "inference/data/metrics"
+#define MQP_TOPIC_COMMANDS    "inference/control/commands"
+#define MQP_TOPIC_STATUS      "inference/control/status"
+#define MQP_TOPIC_RESPONSES   "inference/control/responses"
+#define MQP_TOPIC_DETECTIONS  "inference/data/detections"
+#define MQP_TOPIC_METRICS     "inference/data/metrics"
 #define MQP_TOPIC_FULL_FRAMES "inference/data/full_frames"
 
 /** Value flags of a placeholder. */
@@ -81,9 +82,9 @@ MQP_API mqp_err mqp_topic_build(const char *tmpl, const mqp_topic_var *vars, siz
 
 /** A versioned layout: the values of `{version}` and `{base_prefix}`. */
 typedef struct mqp_topics {
-    char version[32];      /**< "v1"; "" is the legacy unversioned layout. */
-    char base_prefix[128]; /**< "voice_assistant" by default. */
-    bool migrating;        /**< Also publish to and subscribe on the previous layout. */
+    char version[32];          /**< "v1"; "" is the legacy unversioned layout. */
+    char base_prefix[128];     /**< "voice_assistant" by default. */
+    bool migrating;            /**< Also publish to and subscribe on the previous layout. */
     char previous_version[32]; /**< The layout migrated from; "" is the unversioned one. */
 } mqp_topics;
 

@@ -1,7 +1,8 @@
 /**
  * @file url.h
- * @brief Broker URLs: `mqtt://[user[:password]@]host[:port][?client_id=…&keepalive=…&protocol=5|311]`,
- *        `mqtts://…` (TLS) and `memory://NAME` (the in-process broker).
+ * @brief Broker URLs:
+ * `mqtt://[user[:password]@]host[:port][?client_id=…&keepalive=…&protocol=5|311]`, `mqtts://…`
+ * (TLS) and `memory://NAME` (the in-process broker).
  */
 #ifndef MQPLANE_URL_H
 #define MQPLANE_URL_H

@@ -14,16 +14,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DEFAULT_KEEPALIVE_S 60
+#define DEFAULT_KEEPALIVE_S      60
 #define DEFAULT_RECONNECT_MIN_MS 500
 #define DEFAULT_RECONNECT_MAX_MS 5000
 #define DEFAULT_SESSION_EXPIRY_S 3600
-#define DEFAULT_QUEUE_CAPACITY 1024
+#define DEFAULT_QUEUE_CAPACITY   1024
 #define DEFAULT_DRAIN_TIMEOUT_MS 5000
 #define DEFAULT_HEARTBEAT_MISSES 3
-#define DEFAULT_DEDUPE_TTL_MS 30000
-#define DEFAULT_DEDUPE_MAX 2048
-#define FLUSH_TIMEOUT_MS 2000
+#define DEFAULT_DEDUPE_TTL_MS    30000
+#define DEFAULT_DEDUPE_MAX       2048
+#define FLUSH_TIMEOUT_MS         2000
 
 void mqp__set_error(mqp_client *c, mqp_err rc, const char *fmt, ...)
 {
@@ -123,8 +123,10 @@ static void ev_message(void *ctx, const char *topic, const void *payload, size_t
     case MQP_DROPPED_FULL: {
         uint64_t n = atomic_fetch_add(&c->n.dropped_queue_full, 1) + 1;
         if (n == 1 || n % 1000 == 0) {
-            mqp__log(&c->logger, MQP_LOG_WARNING, "incoming queue full (%zu): %llu QoS 0 "
-                     "messages dropped so far", c->queue.capacity, (unsigned long long)n);
+            mqp__log(&c->logger, MQP_LOG_WARNING,
+                     "incoming queue full (%zu): %llu QoS 0 "
+                     "messages dropped so far",
+                     c->queue.capacity, (unsigned long long)n);
         }
         mqp__item_free(it);
         break;
@@ -308,8 +310,7 @@ static void free_client(mqp_client *c)
     mqp__free(c);
 }
 
-mqp_err mqp_client_new_err(mqp_client **out, const mqp_client_opts *opts, char *err,
-                           size_t errlen)
+mqp_err mqp_client_new_err(mqp_client **out, const mqp_client_opts *opts, char *err, size_t errlen)
 {
     char local[256];
     if (!err || !errlen) {
@@ -469,8 +470,10 @@ mqp_err mqp_client_shutdown(mqp_client *c)
     atomic_fetch_add(&c->n.dropped_shutdown, cut);
     if (connected && c->transport->ops->flush(c->transport, FLUSH_TIMEOUT_MS) != MQP_OK) {
         rc = MQP_ERR_TIMEOUT;
-        mqp__log(&c->logger, MQP_LOG_WARNING, "shutdown: outgoing QoS 1/2 messages not "
-                 "acknowledged within %d ms", FLUSH_TIMEOUT_MS);
+        mqp__log(&c->logger, MQP_LOG_WARNING,
+                 "shutdown: outgoing QoS 1/2 messages not "
+                 "acknowledged within %d ms",
+                 FLUSH_TIMEOUT_MS);
     }
     c->transport->ops->stop(c->transport);
     mqp__item *stop = mqp__item_new_event(MQP_ITEM_STOP);

@@ -19,8 +19,7 @@ void *mqp__heartbeat_main(void *arg)
     pthread_mutex_lock(&c->mu);
     while (!c->heartbeat_stop) {
         struct timespec deadline = mqp__deadline_in(c->opts.heartbeat_ms);
-        while (!c->heartbeat_stop &&
-               pthread_cond_timedwait(&c->changed, &c->mu, &deadline) == 0) {
+        while (!c->heartbeat_stop && pthread_cond_timedwait(&c->changed, &c->mu, &deadline) == 0) {
         }
         if (c->heartbeat_stop) {
             break;
@@ -47,8 +46,8 @@ void *mqp__heartbeat_main(void *arg)
             char payload[96];
             int n = snprintf(payload, sizeof payload, "{\"ok\":true,\"seq\":%llu,\"ts\":%.3f}",
                              (unsigned long long)++beat, mqp__wall_s());
-            if (c->transport->ops->publish(c->transport, c->keepalive_topic, payload, (size_t)n,
-                                           0, false) == MQP_OK) {
+            if (c->transport->ops->publish(c->transport, c->keepalive_topic, payload, (size_t)n, 0,
+                                           false) == MQP_OK) {
                 atomic_fetch_add(&c->n.heartbeats_sent, 1);
                 awaiting = true;
             }

@@ -28,9 +28,9 @@ typedef struct mqp__sub {
 enum mqp__state { MQP_STATE_NEW, MQP_STATE_RUNNING, MQP_STATE_STOPPING, MQP_STATE_STOPPED };
 
 typedef struct mqp__counters {
-    atomic_uint_fast64_t published, publish_failed, received, dispatched, handler_errors,
-        unhandled, dropped_queue_full, dropped_duplicate, dropped_shutdown, connects,
-        reconnects, connect_failures, heartbeats_sent, heartbeats_missed;
+    atomic_uint_fast64_t published, publish_failed, received, dispatched, handler_errors, unhandled,
+        dropped_queue_full, dropped_duplicate, dropped_shutdown, connects, reconnects,
+        connect_failures, heartbeats_sent, heartbeats_missed;
 } mqp__counters;
 
 struct mqp_client {

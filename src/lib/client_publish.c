@@ -20,8 +20,8 @@ static mqp_err check_state(mqp_client *c)
     return st == MQP_STATE_STOPPED ? MQP_ERR_SHUTDOWN : MQP_OK;
 }
 
-static mqp_err send_one(mqp_client *c, const char *topic, const void *payload, size_t len,
-                        int qos, bool retain)
+static mqp_err send_one(mqp_client *c, const char *topic, const void *payload, size_t len, int qos,
+                        bool retain)
 {
     mqp_err rc = c->transport->ops->publish(c->transport, topic, payload, len, qos, retain);
     if (rc == MQP_OK) {
@@ -32,8 +32,8 @@ static mqp_err send_one(mqp_client *c, const char *topic, const void *payload, s
     return rc;
 }
 
-static mqp_err check_publish_args(mqp_client *c, const char *topic, const void *payload,
-                                  size_t len, int qos)
+static mqp_err check_publish_args(mqp_client *c, const char *topic, const void *payload, size_t len,
+                                  int qos)
 {
     if (!topic || (!payload && len) || qos < 0 || qos > 2) {
         return MQP_ERR_INVALID;

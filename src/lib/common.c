@@ -9,8 +9,8 @@
 const char *mqp_strerror(mqp_err err)
 {
     switch (err) {
-#define MQP__ERR_STR(name, value, msg)                                                         \
-    case MQP_ERR_##name:                                                                       \
+#define MQP__ERR_STR(name, value, msg)                                                             \
+    case MQP_ERR_##name:                                                                           \
         return msg;
         MQP_ERR_LIST(MQP__ERR_STR)
 #undef MQP__ERR_STR
@@ -21,8 +21,8 @@ const char *mqp_strerror(mqp_err err)
 const char *mqp_err_name(mqp_err err)
 {
     switch (err) {
-#define MQP__ERR_NAME(name, value, msg)                                                        \
-    case MQP_ERR_##name:                                                                       \
+#define MQP__ERR_NAME(name, value, msg)                                                            \
+    case MQP_ERR_##name:                                                                           \
         return "MQP_ERR_" #name;
         MQP_ERR_LIST(MQP__ERR_NAME)
 #undef MQP__ERR_NAME
@@ -34,8 +34,8 @@ static const struct {
     mqp_log_level level;
     const char *name;
 } log_names[] = {
-    {MQP_LOG_ERR, "error"},   {MQP_LOG_WARNING, "warning"}, {MQP_LOG_NOTICE, "notice"},
-    {MQP_LOG_INFO, "info"},   {MQP_LOG_DEBUG, "debug"},
+    {MQP_LOG_ERR, "error"}, {MQP_LOG_WARNING, "warning"}, {MQP_LOG_NOTICE, "notice"},
+    {MQP_LOG_INFO, "info"}, {MQP_LOG_DEBUG, "debug"},
 };
 
 const char *mqp_log_level_name(mqp_log_level level)

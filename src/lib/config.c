@@ -116,8 +116,10 @@ static mqp_err expand(const char *s, char **out, const char *origin, const char 
             mqp__buf_append(&b, def, dlen);
         } else {
             mqp__buf_free(&b);
-            return fail(err, errlen, "%s: %s: ${%s} is not set (use ${%s:-default} for a "
-                        "default)", origin, path, name, name);
+            return fail(err, errlen,
+                        "%s: %s: ${%s} is not set (use ${%s:-default} for a "
+                        "default)",
+                        origin, path, name, name);
         }
         p = close + 1;
     }
@@ -259,8 +261,8 @@ static mqp_err parse_node(parse_ctx *pc, yaml_event_t *ev, const char *path, int
     } else if (ev->type == YAML_SEQUENCE_START_EVENT) {
         rc = parse_sequence(pc, path, depth);
     } else if (ev->type == YAML_ALIAS_EVENT) {
-        rc = fail(pc->err, pc->errlen, "%s:%zu: %s: YAML aliases are not supported", pc->name,
-                  line, path);
+        rc = fail(pc->err, pc->errlen, "%s:%zu: %s: YAML aliases are not supported", pc->name, line,
+                  path);
     } else {
         rc = fail(pc->err, pc->errlen, "%s:%zu: unexpected YAML content", pc->name, line);
     }
@@ -290,8 +292,10 @@ static mqp_err parse_document(parse_ctx *pc)
         if (t != YAML_MAPPING_START_EVENT) {
             size_t line = ev.start_mark.line + 1;
             yaml_event_delete(&ev);
-            return fail(pc->err, pc->errlen, "%s:%zu: the top level must be a mapping of "
-                        "sections (mqtt:, ...)", pc->name, line);
+            return fail(pc->err, pc->errlen,
+                        "%s:%zu: the top level must be a mapping of "
+                        "sections (mqtt:, ...)",
+                        pc->name, line);
         }
         rc = parse_node(pc, &ev, "", 0);
         if (rc != MQP_OK) {
@@ -315,12 +319,30 @@ static const struct {
     {"MQTT_BASE_PREFIX", "mqtt.base_prefix"},
 };
 
-static const char *const mqtt_keys[] = {
-    "url", "broker_host", "broker_port", "username", "password", "client_id", "keepalive",
-    "command_topic", "status_topic", "response_topic", "data_topic", "metrics_topic",
-    "full_frames_topic", "data_qos", "control_qos", "publish_full_frame", "topic_version",
-    "base_prefix", "tls_ca_file", "tls_ca_path", "tls_cert_file", "tls_key_file",
-    "tls_insecure", NULL};
+static const char *const mqtt_keys[] = {"url",
+                                        "broker_host",
+                                        "broker_port",
+                                        "username",
+                                        "password",
+                                        "client_id",
+                                        "keepalive",
+                                        "command_topic",
+                                        "status_topic",
+                                        "response_topic",
+                                        "data_topic",
+                                        "metrics_topic",
+                                        "full_frames_topic",
+                                        "data_qos",
+                                        "control_qos",
+                                        "publish_full_frame",
+                                        "topic_version",
+                                        "base_prefix",
+                                        "tls_ca_file",
+                                        "tls_ca_path",
+                                        "tls_cert_file",
+                                        "tls_key_file",
+                                        "tls_insecure",
+                                        NULL};
 
 static mqp_err override(mqp_config *cfg, const char *path, const char *var)
 {
@@ -517,8 +539,8 @@ mqp_err mqp_config_get_double(const mqp_config *cfg, const char *path, double mi
     return MQP_OK;
 }
 
-mqp_err mqp_config_get_bool(const mqp_config *cfg, const char *path, bool def, bool *out,
-                            char *err, size_t errlen)
+mqp_err mqp_config_get_bool(const mqp_config *cfg, const char *path, bool def, bool *out, char *err,
+                            size_t errlen)
 {
     static const char *const yes[] = {"true", "yes", "on", "1"};
     static const char *const no[] = {"false", "no", "off", "0"};
@@ -533,12 +555,11 @@ mqp_err mqp_config_get_bool(const mqp_config *cfg, const char *path, bool def, b
             return MQP_OK;
         }
     }
-    return fail(err, errlen, "%s: %s: expected true or false, got '%s'", e->origin, path,
-                e->value);
+    return fail(err, errlen, "%s: %s: expected true or false, got '%s'", e->origin, path, e->value);
 }
 
-mqp_err mqp_config_check_keys(const mqp_config *cfg, const char *section,
-                              const char *const *known, char *err, size_t errlen)
+mqp_err mqp_config_check_keys(const mqp_config *cfg, const char *section, const char *const *known,
+                              char *err, size_t errlen)
 {
     size_t slen = strlen(section);
     for (entry *e = cfg ? cfg->entries : NULL; e; e = e->next) {
@@ -617,8 +638,10 @@ static mqp_err build_url(mqp_config *cfg, char *err, size_t errlen)
         return rc;
     }
     if (rc != MQP_OK) {
-        return fail(err, errlen, "%s: mqtt.broker_host: %s", mqp_config_origin(cfg,
-                    "mqtt.broker_host") ? mqp_config_origin(cfg, "mqtt.broker_host") : "config",
+        return fail(err, errlen, "%s: mqtt.broker_host: %s",
+                    mqp_config_origin(cfg, "mqtt.broker_host")
+                        ? mqp_config_origin(cfg, "mqtt.broker_host")
+                        : "config",
                     uerr);
     }
     mqp_url_clear(&u);
@@ -701,8 +724,8 @@ mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *err, size
         rc = qos_key(cfg, "mqtt.control_qos", 1, &s.control_qos, err, errlen);
     }
     if (rc == MQP_OK) {
-        rc = mqp_config_get_bool(cfg, "mqtt.publish_full_frame", false, &s.publish_full_frame,
-                                 err, errlen);
+        rc = mqp_config_get_bool(cfg, "mqtt.publish_full_frame", false, &s.publish_full_frame, err,
+                                 errlen);
     }
     if (rc == MQP_OK) {
         rc = mqp_config_get_bool(cfg, "mqtt.tls_insecure", false, &s.tls_insecure, err, errlen);

@@ -32,8 +32,8 @@ void mqp_uuid4_hex(char out[33])
     static const char hex[] = "0123456789abcdef";
     uint64_t hi = mqp__rand_u64();
     uint64_t lo = mqp__rand_u64();
-    hi = (hi & ~0xF000ULL) | 0x4000ULL;                   /* Version 4. */
-    lo = (lo & ~(3ULL << 62)) | (2ULL << 62);              /* RFC 4122 variant. */
+    hi = (hi & ~0xF000ULL) | 0x4000ULL;       /* Version 4. */
+    lo = (lo & ~(3ULL << 62)) | (2ULL << 62); /* RFC 4122 variant. */
     for (int i = 0; i < 16; i++) {
         out[i] = hex[(hi >> (60 - 4 * i)) & 15];
         out[16 + i] = hex[(lo >> (60 - 4 * i)) & 15];
@@ -69,17 +69,20 @@ mqp_err mqp_envelope_encode(const mqp_event *ev, char **out, size_t *outlen, cha
         return mqp__fail(err, errlen, MQP_ERR_INVALID, "envelope: 'source' is required");
     }
     if (!ev->data_json) {
-        return mqp__fail(err, errlen, MQP_ERR_INVALID, "envelope: 'data' is required (use \"null\" "
-                    "or \"{}\" for none)");
+        return mqp__fail(err, errlen, MQP_ERR_INVALID,
+                         "envelope: 'data' is required (use \"null\" "
+                         "or \"{}\" for none)");
     }
     if (ev->id && (!*ev->id || strlen(ev->id) > ID_MAX)) {
         return mqp__fail(err, errlen, MQP_ERR_INVALID, "envelope: 'id' must be 1 to %d bytes",
-                    ID_MAX);
+                         ID_MAX);
     }
     size_t dlen = ev->data_len ? ev->data_len : strlen(ev->data_json);
     if (!one_json_value(ev->data_json, dlen)) {
-        return mqp__fail(err, errlen, MQP_ERR_JSON, "envelope: 'data' of event '%s' is not one valid "
-                    "JSON value", ev->type);
+        return mqp__fail(err, errlen, MQP_ERR_JSON,
+                         "envelope: 'data' of event '%s' is not one valid "
+                         "JSON value",
+                         ev->type);
     }
     char idbuf[33];
     const char *id = ev->id;
@@ -138,7 +141,7 @@ static mqp_err take_string(const cJSON *root, const char *name, bool required, b
     }
     if (!cJSON_IsString(v) || (required && !*v->valuestring)) {
         return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: '%s' must be a %sstring", name,
-                    required ? "non-empty " : "");
+                         required ? "non-empty " : "");
     }
     *dst = mqp__strdup(v->valuestring);
     return *dst ? MQP_OK : MQP_ERR_NOMEM;
@@ -167,16 +170,18 @@ static mqp_err fill(mqp_envelope *e, const cJSON *root, char *err, size_t errlen
         return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: missing 'ts'");
     }
     if (!cJSON_IsNumber(ts) || !isfinite(ts->valuedouble) || ts->valuedouble < 0) {
-        return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: 'ts' must be a non-negative "
-                    "number of epoch seconds");
+        return mqp__fail(err, errlen, MQP_ERR_ENVELOPE,
+                         "envelope: 'ts' must be a non-negative "
+                         "number of epoch seconds");
     }
     e->ts = ts->valuedouble;
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
     if (seq) {
         double d = cJSON_IsNumber(seq) ? seq->valuedouble : -1;
         if (d < 0 || d != floor(d) || d > 9007199254740992.0) {
-            return mqp__fail(err, errlen, MQP_ERR_ENVELOPE, "envelope: 'seq' must be a non-negative "
-                        "integer");
+            return mqp__fail(err, errlen, MQP_ERR_ENVELOPE,
+                             "envelope: 'seq' must be a non-negative "
+                             "integer");
         }
         e->seq = (uint64_t)d;
         e->has_seq = true;
@@ -206,8 +211,8 @@ mqp_err mqp_envelope_decode(const void *payload, size_t len, mqp_envelope **out,
     cJSON *root = cJSON_ParseWithLengthOpts(payload, len, &end, false);
     if (!root) {
         size_t at = end ? (size_t)(end - (const char *)payload) : 0;
-        return mqp__fail(err, errlen, MQP_ERR_JSON, "envelope: malformed JSON near byte %zu of %zu", at,
-                    len);
+        return mqp__fail(err, errlen, MQP_ERR_JSON, "envelope: malformed JSON near byte %zu of %zu",
+                         at, len);
     }
     mqp_envelope *e = mqp__calloc(1, sizeof *e);
     mqp_err rc = e ? fill(e, root, err, errlen) : MQP_ERR_NOMEM;

@@ -19,10 +19,10 @@ typedef struct mqp__item {
     enum mqp__item_kind kind;
     int qos;
     bool retain;
-    bool flag;        /* CONNECTED: a reconnection. */
-    mqp_err reason;   /* DISCONNECTED: why. */
-    char *topic;      /* Points into the same allocation. */
-    char *payload;    /* Ditto, NUL-terminated. */
+    bool flag;      /* CONNECTED: a reconnection. */
+    mqp_err reason; /* DISCONNECTED: why. */
+    char *topic;    /* Points into the same allocation. */
+    char *payload;  /* Ditto, NUL-terminated. */
     size_t payload_len;
     size_t n_sub_ids;
     uint32_t *sub_ids; /* Ditto. */
@@ -36,8 +36,8 @@ void mqp__item_free(mqp__item *it);
 
 typedef enum mqp__push_result {
     MQP_PUSHED,
-    MQP_DROPPED_FULL,      /* A QoS 0 message met a full queue. */
-    MQP_DROPPED_CLOSED     /* The queue is closed (shutdown). */
+    MQP_DROPPED_FULL,  /* A QoS 0 message met a full queue. */
+    MQP_DROPPED_CLOSED /* The queue is closed (shutdown). */
 } mqp__push_result;
 
 typedef struct mqp__queue {
@@ -47,11 +47,11 @@ typedef struct mqp__queue {
     pthread_cond_t idle; /* Signalled when the consumer finishes an item and the queue is empty. */
     mqp__item *head;
     mqp__item *tail;
-    size_t depth;        /* Messages only. */
+    size_t depth; /* Messages only. */
     size_t capacity;
     size_t high_water;
-    uint64_t held_back;  /* QoS 1/2 pushes that had to wait for space, counted as they start. */
-    bool busy;           /* The consumer is working on an item. */
+    uint64_t held_back; /* QoS 1/2 pushes that had to wait for space, counted as they start. */
+    bool busy;          /* The consumer is working on an item. */
     bool closed;
     pthread_t consumer;
     bool has_consumer;

@@ -86,7 +86,7 @@ static bool filter_levels_ok(const char *f)
     return true;
 }
 
-#define SHARE_PREFIX "$share/"
+#define SHARE_PREFIX     "$share/"
 #define SHARE_PREFIX_LEN (sizeof SHARE_PREFIX - 1)
 
 /* For "$share/GROUP/FILTER" returns FILTER; for other filters returns the filter itself;

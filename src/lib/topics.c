@@ -38,23 +38,26 @@ static mqp_err check_value(const mqp_topic_var *v, bool whole_level, bool last_l
         return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value is empty", v->name);
     }
     if (len > MQP_TOPIC_MAX) {
-        return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value is %zu bytes, more "
-                    "than a topic can hold", v->name, len);
+        return mqp__fail(err, errlen, MQP_ERR_TOPIC,
+                         "placeholder {%s}: value is %zu bytes, more "
+                         "than a topic can hold",
+                         v->name, len);
     }
     if (!mqp_utf8_valid(s, len)) {
         return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value is not valid UTF-8",
-                    v->name);
+                         v->name);
     }
     const char *bad = strpbrk(s, (v->flags & MQP_VAR_MULTILEVEL) ? "+#" : "/+#");
     if (bad) {
-        return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value '%s' contains '%c'%s",
-                    v->name, s, *bad,
-                    *bad == '/' ? " (a value fills one level)" : " (wildcards are not values)");
+        return mqp__fail(
+            err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value '%s' contains '%c'%s", v->name, s,
+            *bad, *bad == '/' ? " (a value fills one level)" : " (wildcards are not values)");
     }
-    if ((v->flags & MQP_VAR_MULTILEVEL) &&
-        (s[0] == '/' || s[len - 1] == '/' || strstr(s, "//"))) {
-        return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: value '%s' has an empty "
-                    "level", v->name, s);
+    if ((v->flags & MQP_VAR_MULTILEVEL) && (s[0] == '/' || s[len - 1] == '/' || strstr(s, "//"))) {
+        return mqp__fail(err, errlen, MQP_ERR_TOPIC,
+                         "placeholder {%s}: value '%s' has an empty "
+                         "level",
+                         v->name, s);
     }
     return MQP_OK;
 }
@@ -80,8 +83,10 @@ static mqp_err expand(const char *tmpl, const mqp_topic_var *vars, size_t nvars,
         }
         if (*p != '{') {
             if (*p == '+' || *p == '#') {
-                return mqp__fail(err, errlen, MQP_ERR_INVALID, "template '%s': wildcards belong in "
-                            "values, not in the template text", tmpl);
+                return mqp__fail(err, errlen, MQP_ERR_INVALID,
+                                 "template '%s': wildcards belong in "
+                                 "values, not in the template text",
+                                 tmpl);
             }
             mqp__buf_putc(b, *p++);
             continue;
@@ -93,21 +98,27 @@ static mqp_err expand(const char *tmpl, const mqp_topic_var *vars, size_t nvars,
         }
         size_t nlen = (size_t)(close - name);
         if (nlen == 0 || memchr(name, '{', nlen) || memchr(name, '/', nlen)) {
-            return mqp__fail(err, errlen, MQP_ERR_INVALID, "template '%s': malformed placeholder "
-                        "'{%.*s}'", tmpl, (int)nlen, name);
+            return mqp__fail(err, errlen, MQP_ERR_INVALID,
+                             "template '%s': malformed placeholder "
+                             "'{%.*s}'",
+                             tmpl, (int)nlen, name);
         }
         const mqp_topic_var *v = find_var(vars, nvars, name, nlen);
         if (!v || !v->value) {
-            return mqp__fail(err, errlen, MQP_ERR_INVALID, "template '%s': no value for placeholder "
-                        "{%.*s}", tmpl, (int)nlen, name);
+            return mqp__fail(err, errlen, MQP_ERR_INVALID,
+                             "template '%s': no value for placeholder "
+                             "{%.*s}",
+                             tmpl, (int)nlen, name);
         }
         bool starts = p == tmpl || p[-1] == '/';
         bool ends = close[1] == '\0' || close[1] == '/';
         p = close + 1;
         if (v->value[0] == '\0' && (v->flags & MQP_VAR_OPTIONAL)) {
             if (!starts || !ends) {
-                return mqp__fail(err, errlen, MQP_ERR_TOPIC, "placeholder {%s}: may be empty only "
-                            "when it fills a whole level", v->name);
+                return mqp__fail(err, errlen, MQP_ERR_TOPIC,
+                                 "placeholder {%s}: may be empty only "
+                                 "when it fills a whole level",
+                                 v->name);
             }
             drop_separator(b, &p);
             continue;
@@ -137,12 +148,16 @@ mqp_err mqp_topic_build(const char *tmpl, const mqp_topic_var *vars, size_t nvar
         const char *res = b.data ? b.data : "";
         rc = kind == MQP_TOPIC_NAME ? mqp_topic_validate_name(res) : mqp_topic_validate_filter(res);
         if (rc != MQP_OK) {
-            rc = mqp__fail(err, errlen, MQP_ERR_TOPIC, "template '%s': the result is not a valid "
-                      "topic %s%s: '%.80s'", tmpl, kind == MQP_TOPIC_NAME ? "name" : "filter",
-                      b.len > MQP_TOPIC_MAX ? " (longer than 65535 bytes)" : "", res);
+            rc = mqp__fail(err, errlen, MQP_ERR_TOPIC,
+                           "template '%s': the result is not a valid "
+                           "topic %s%s: '%.80s'",
+                           tmpl, kind == MQP_TOPIC_NAME ? "name" : "filter",
+                           b.len > MQP_TOPIC_MAX ? " (longer than 65535 bytes)" : "", res);
         } else if (b.len >= cap) {
-            rc = mqp__fail(err, errlen, MQP_ERR_TOO_LARGE, "template '%s' gives %zu bytes; the buffer "
-                      "holds %zu", tmpl, b.len, cap - 1);
+            rc = mqp__fail(err, errlen, MQP_ERR_TOO_LARGE,
+                           "template '%s' gives %zu bytes; the buffer "
+                           "holds %zu",
+                           tmpl, b.len, cap - 1);
         } else {
             memcpy(out, res, b.len + 1);
         }
@@ -151,8 +166,8 @@ mqp_err mqp_topic_build(const char *tmpl, const mqp_topic_var *vars, size_t nvar
     return rc;
 }
 
-static mqp_err set_field(char *dst, size_t cap, const char *arg, const char *env,
-                         const char *def, bool multilevel, bool *was_set)
+static mqp_err set_field(char *dst, size_t cap, const char *arg, const char *env, const char *def,
+                         bool multilevel, bool *was_set)
 {
     const char *v = arg;
     if (!v) {
@@ -186,8 +201,8 @@ mqp_err mqp_topics_init(mqp_topics *t, const char *version, const char *base_pre
         return MQP_ERR_INVALID;
     }
     mqp_topics n = {0};
-    mqp_err rc = set_field(n.version, sizeof n.version, version, "MQTT_TOPIC_VERSION", "v1",
-                           false, NULL);
+    mqp_err rc =
+        set_field(n.version, sizeof n.version, version, "MQTT_TOPIC_VERSION", "v1", false, NULL);
     if (rc == MQP_OK) {
         rc = set_field(n.base_prefix, sizeof n.base_prefix, base_prefix, "MQTT_BASE_PREFIX",
                        "voice_assistant", true, NULL);

@@ -228,15 +228,17 @@ static mqp_err op_start(mqp__transport *base)
             broker_publish(b, old->will_topic, old->will_payload, strlen(old->will_payload), 1,
                            true);
         }
-        old->ev.disconnected(old->ev.ctx, MQP_ERR_CONN_LOST, "session taken over by a client "
-                             "with the same id", true);
+        old->ev.disconnected(old->ev.ctx, MQP_ERR_CONN_LOST,
+                             "session taken over by a client "
+                             "with the same id",
+                             true);
     }
     s->ev.connected(s->ev.ctx, false, 5);
     return MQP_OK;
 }
 
-static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload,
-                          size_t len, int qos, bool retain)
+static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
+                          int qos, bool retain)
 {
     mem_session *s = (mem_session *)base;
     pthread_mutex_lock(&s->broker->mu);
@@ -452,8 +454,7 @@ size_t mqp_memory_published(const char *name, const char *filter, mqp_memory_vis
     return visit(name, filter, cb, user, false);
 }
 
-size_t mqp_memory_retained(const char *name, const char *filter, mqp_memory_visit_cb cb,
-                           void *user)
+size_t mqp_memory_retained(const char *name, const char *filter, mqp_memory_visit_cb cb, void *user)
 {
     return visit(name, filter, cb, user, true);
 }

@@ -22,10 +22,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define LOOP_TIMEOUT_MS 200    /* How often the network thread looks at stop/kill requests. */
-#define CONNACK_TIMEOUT_MS 10000
+#define LOOP_TIMEOUT_MS     200 /* How often the network thread looks at stop/kill requests. */
+#define CONNACK_TIMEOUT_MS  10000
 #define DISCONNECT_GRACE_MS 2000
-#define MAX_SUB_IDS 16
+#define MAX_SUB_IDS         16
 
 typedef struct mosq_transport mosq_transport;
 
@@ -103,8 +103,7 @@ static void on_connect_cb(struct mosquitto *m, void *user, int rc, int flags,
         t->protocol_known = true;
         t->ever_connected = true;
         mqp__backoff_reset(&t->backoff);
-        t->ev.connected(t->ev.ctx, a->session_present,
-                        t->protocol == MQTT_PROTOCOL_V5 ? 5 : 4);
+        t->ev.connected(t->ev.ctx, a->session_present, t->protocol == MQTT_PROTOCOL_V5 ? 5 : 4);
     }
 }
 
@@ -197,7 +196,8 @@ static mqp_err map_connack(mosq_transport *t, int rc, char *detail, size_t len)
         } else if (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION) {
             e = MQP_ERR_PROTOCOL;
         }
-    } else if (rc == CONNACK_REFUSED_BAD_USERNAME_PASSWORD || rc == CONNACK_REFUSED_NOT_AUTHORIZED) {
+    } else if (rc == CONNACK_REFUSED_BAD_USERNAME_PASSWORD ||
+               rc == CONNACK_REFUSED_NOT_AUTHORIZED) {
         e = MQP_ERR_AUTH;
     } else if (rc == CONNACK_REFUSED_PROTOCOL_VERSION) {
         e = MQP_ERR_PROTOCOL;
@@ -225,8 +225,8 @@ static int configure(mosq_transport *t, struct mosquitto *m, attempt *a)
         if (!o->tls_ca_file && !o->tls_ca_path) {
             mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
         }
-        rc = mosquitto_tls_set(m, o->tls_ca_file, o->tls_ca_path, o->tls_cert_file,
-                               o->tls_key_file, NULL);
+        rc = mosquitto_tls_set(m, o->tls_ca_file, o->tls_ca_path, o->tls_cert_file, o->tls_key_file,
+                               NULL);
         if (rc == MOSQ_ERR_SUCCESS && o->tls_insecure_no_verify_hostname) {
             rc = mosquitto_tls_insecure_set(m, true);
         }
@@ -278,12 +278,11 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
                 return MQP_OK; /* Our own clean DISCONNECT went out. */
             }
             if (!a->connack_seen) {
-                snprintf(detail, len, "%s closed the connection before accepting it (%s)",
-                         t->where, t->tls_error[0] ? t->tls_error : mosquitto_strerror(rc));
+                snprintf(detail, len, "%s closed the connection before accepting it (%s)", t->where,
+                         t->tls_error[0] ? t->tls_error : mosquitto_strerror(rc));
                 return t->tls_error[0] ? MQP_ERR_TLS : MQP_ERR_PROTOCOL;
             }
-            snprintf(detail, len, "connection to %s lost: %s", t->where,
-                     mosquitto_strerror(rc));
+            snprintf(detail, len, "connection to %s lost: %s", t->where, mosquitto_strerror(rc));
             return MQP_ERR_CONN_LOST;
         }
         if (!a->connack_seen && mqp__now_ms() > connack_deadline) {
@@ -342,8 +341,8 @@ static mqp_err discard_stale_session(mosq_transport *t, char *detail, size_t len
  * broker does not speak it (RabbitMQ drops the connection, others refuse with a code)? */
 static bool should_fall_back(mosq_transport *t, mqp_err rc)
 {
-    return t->mode == MQP_PROTOCOL_AUTO && !t->protocol_known &&
-           t->protocol == MQTT_PROTOCOL_V5 && rc == MQP_ERR_PROTOCOL;
+    return t->mode == MQP_PROTOCOL_AUTO && !t->protocol_known && t->protocol == MQTT_PROTOCOL_V5 &&
+           rc == MQP_ERR_PROTOCOL;
 }
 
 static bool wait_or_stop(mosq_transport *t, int64_t ms)
@@ -429,8 +428,8 @@ static mqp_err op_start(mqp__transport *base)
     return MQP_OK;
 }
 
-static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload,
-                          size_t len, int qos, bool retain)
+static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
+                          int qos, bool retain)
 {
     mosq_transport *t = (mosq_transport *)base;
     if (len > MQTT_MAX_PAYLOAD) {
@@ -589,8 +588,7 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
         rc = errno == ENOMEM ? MQP_ERR_NOMEM : MQP_ERR_INVALID;
     } else if (configure(t, t->mosq, &t->cur) != MOSQ_ERR_SUCCESS) {
         rc = MQP_ERR_INVALID;
-        snprintf(err, errlen, "cannot set up the connection to %s (check the TLS files)",
-                 t->where);
+        snprintf(err, errlen, "cannot set up the connection to %s (check the TLS files)", t->where);
     } else {
         mosquitto_threaded_set(t->mosq, true);
         mosquitto_message_v5_callback_set(t->mosq, on_message_cb);

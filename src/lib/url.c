@@ -136,8 +136,10 @@ static mqp_err parse_query(const char *q, mqp_url *u, char *err, size_t errlen)
         bool bad = false;
         char *val = pct_decode(v, vlen, &bad);
         if (!val) {
-            return bad ? fail(err, errlen, MQP_ERR_URL, "bad percent-escape in query parameter "
-                                                        "'%.*s'", (int)klen, q)
+            return bad ? fail(err, errlen, MQP_ERR_URL,
+                              "bad percent-escape in query parameter "
+                              "'%.*s'",
+                              (int)klen, q)
                        : MQP_ERR_NOMEM;
         }
         mqp_err rc = MQP_OK;
@@ -152,8 +154,10 @@ static mqp_err parse_query(const char *q, mqp_url *u, char *err, size_t errlen)
             }
         } else if (klen == 9 && strncmp(q, "keepalive", 9) == 0) {
             if (!parse_int(val, strlen(val), KEEPALIVE_MIN, KEEPALIVE_MAX, &n)) {
-                rc = fail(err, errlen, MQP_ERR_URL, "keepalive '%s' is not a number of seconds "
-                          "in %d..%d", val, KEEPALIVE_MIN, KEEPALIVE_MAX);
+                rc = fail(err, errlen, MQP_ERR_URL,
+                          "keepalive '%s' is not a number of seconds "
+                          "in %d..%d",
+                          val, KEEPALIVE_MIN, KEEPALIVE_MAX);
             } else {
                 u->keepalive = (int)n;
             }
@@ -165,12 +169,14 @@ static mqp_err parse_query(const char *q, mqp_url *u, char *err, size_t errlen)
             } else if (strcmp(val, "auto") == 0) {
                 u->protocol = MQP_PROTOCOL_AUTO;
             } else {
-                rc = fail(err, errlen, MQP_ERR_URL, "protocol '%s' is not one of 5, 311, auto",
-                          val);
+                rc =
+                    fail(err, errlen, MQP_ERR_URL, "protocol '%s' is not one of 5, 311, auto", val);
             }
         } else {
-            rc = fail(err, errlen, MQP_ERR_URL, "unknown query parameter '%.*s' (known: "
-                      "client_id, keepalive, protocol)", (int)klen, q);
+            rc = fail(err, errlen, MQP_ERR_URL,
+                      "unknown query parameter '%.*s' (known: "
+                      "client_id, keepalive, protocol)",
+                      (int)klen, q);
         }
         mqp__free(val);
         if (rc != MQP_OK) {
@@ -220,8 +226,7 @@ static mqp_err parse_hostport(const char *s, size_t n, mqp_url *u, char *err, si
         host = s + 1;
         hlen = (size_t)(close - host);
         if (!valid_ipv6(host, hlen)) {
-            return fail(err, errlen, MQP_ERR_URL, "'%.*s' is not an IPv6 address", (int)hlen,
-                        host);
+            return fail(err, errlen, MQP_ERR_URL, "'%.*s' is not an IPv6 address", (int)hlen, host);
         }
         rest = close + 1;
     } else {
@@ -231,8 +236,10 @@ static mqp_err parse_hostport(const char *s, size_t n, mqp_url *u, char *err, si
             return fail(err, errlen, MQP_ERR_URL, "missing host");
         }
         if (!valid_hostname(host, hlen)) {
-            return fail(err, errlen, MQP_ERR_URL, "host '%.*s' contains characters not allowed "
-                        "in a host name", (int)hlen, host);
+            return fail(err, errlen, MQP_ERR_URL,
+                        "host '%.*s' contains characters not allowed "
+                        "in a host name",
+                        (int)hlen, host);
         }
         rest = s + hlen;
     }
@@ -261,8 +268,10 @@ static mqp_err parse_memory_name(const char *s, size_t n, mqp_url *u, char *err,
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (!(isalnum(c) || c == '-' || c == '.' || c == '_')) {
-            return fail(err, errlen, MQP_ERR_URL, "memory broker name '%.*s' may only hold "
-                        "letters, digits, '-', '.' and '_'", (int)n, s);
+            return fail(err, errlen, MQP_ERR_URL,
+                        "memory broker name '%.*s' may only hold "
+                        "letters, digits, '-', '.' and '_'",
+                        (int)n, s);
         }
     }
     u->host = mqp__strndup(s, n);
@@ -273,7 +282,8 @@ static mqp_err parse_into(const char *text, mqp_url *u, char *err, size_t errlen
 {
     const char *sep = strstr(text, "://");
     if (!sep) {
-        return fail(err, errlen, MQP_ERR_URL, "missing scheme (expected mqtt://, mqtts:// or "
+        return fail(err, errlen, MQP_ERR_URL,
+                    "missing scheme (expected mqtt://, mqtts:// or "
                     "memory://)");
     }
     size_t slen = (size_t)(sep - text);
@@ -287,8 +297,10 @@ static mqp_err parse_into(const char *text, mqp_url *u, char *err, size_t errlen
         u->scheme = MQP_SCHEME_MEMORY;
         u->port = 0;
     } else {
-        return fail(err, errlen, MQP_ERR_URL, "unknown scheme '%.*s' (expected mqtt, mqtts or "
-                    "memory)", (int)slen, text);
+        return fail(err, errlen, MQP_ERR_URL,
+                    "unknown scheme '%.*s' (expected mqtt, mqtts or "
+                    "memory)",
+                    (int)slen, text);
     }
     const char *auth = sep + 3;
     size_t alen = strcspn(auth, "/?#");
@@ -299,8 +311,10 @@ static mqp_err parse_into(const char *text, mqp_url *u, char *err, size_t errlen
     if (*after == '/') {
         after++; /* A single trailing '/' is harmless; anything more is a path. */
         if (*after && *after != '?') {
-            return fail(err, errlen, MQP_ERR_URL, "unexpected path '/%.*s' (a broker URL has "
-                        "no path)", (int)strcspn(after, "?"), after);
+            return fail(err, errlen, MQP_ERR_URL,
+                        "unexpected path '/%.*s' (a broker URL has "
+                        "no path)",
+                        (int)strcspn(after, "?"), after);
         }
     }
     mqp_err rc;

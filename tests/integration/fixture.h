@@ -56,9 +56,8 @@ static inline const char *fixture_url(fixture *f)
     return f->url;
 }
 
-#define RUN_ON_BOTH(tests)                                                                     \
-    (cmocka_run_group_tests_name("mosquitto", tests, fixture_setup_mosquitto,                 \
-                                 fixture_teardown) |                                           \
+#define RUN_ON_BOTH(tests)                                                                         \
+    (cmocka_run_group_tests_name("mosquitto", tests, fixture_setup_mosquitto, fixture_teardown) |  \
      cmocka_run_group_tests_name("memory", tests, fixture_setup_memory, fixture_teardown))
 
 #endif

@@ -170,8 +170,8 @@ static void test_mqp_client_publish_event_envelope(void **state)
     test_sleep_ms(100);
     assert_rc(mqp_client_publish_event(pub, "events/a", "stt.final", "{bad", NULL, 1, false),
               MQP_ERR_JSON);
-    assert_ok(mqp_client_publish_event(pub, "events/a", "stt.final", "{\"text\":\"hi\"}",
-                                       "req-9", 1, false));
+    assert_ok(mqp_client_publish_event(pub, "events/a", "stt.final", "{\"text\":\"hi\"}", "req-9",
+                                       1, false));
     assert_ok(mqp_client_publish_event(pub, "events/b", "stt.partial", "[1,2]", NULL, 1, false));
     assert_true(wait_for(collector_count(col) == 2, 3000));
     mqp_envelope *e1, *e2;

@@ -59,8 +59,8 @@ static void test_mqp_client_queue_drops_qos0_when_full(void **state)
     mqp_client_stats s;
     assert_true(wait_for((mqp_client_stats_get(sub, &s), s.received == 50), 5000));
     collector_release(col);
-    assert_true(wait_for((mqp_client_stats_get(sub, &s),
-                          s.dispatched + s.dropped_queue_full == 50), 5000));
+    assert_true(
+        wait_for((mqp_client_stats_get(sub, &s), s.dispatched + s.dropped_queue_full == 50), 5000));
     assert_true(s.dropped_queue_full >= 40); /* 1 in the handler + 4 queued got through. */
     assert_int_equal(collector_count(col), s.dispatched);
     assert_true(s.queue_high_water <= 4);

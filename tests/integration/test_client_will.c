@@ -65,14 +65,14 @@ static void test_mqp_client_will_on_sigkill(void **state)
     assert_ok(mqp_client_subscribe(w, "system/health/+", 1, collector_cb, col));
 
     pid_t victim = start_peer(b.url, "victim");
-    assert_true(wait_for(strcmp(health_of(col, "system/health/victim"),
-                                "{\"ok\":true,\"event\":\"ready\"}") == 0,
-                         3000));
+    assert_true(wait_for(
+        strcmp(health_of(col, "system/health/victim"), "{\"ok\":true,\"event\":\"ready\"}") == 0,
+        3000));
     kill(victim, SIGKILL);
     waitpid(victim, NULL, 0);
-    assert_true(wait_for(strcmp(health_of(col, "system/health/victim"),
-                                "{\"ok\":false,\"event\":\"lost\"}") == 0,
-                         5000));
+    assert_true(wait_for(
+        strcmp(health_of(col, "system/health/victim"), "{\"ok\":false,\"event\":\"lost\"}") == 0,
+        5000));
 
     /* A late subscriber sees the retained verdict. */
     o = test_opts(b.url, "late-watcher");
@@ -88,9 +88,9 @@ static void test_mqp_client_will_on_sigkill(void **state)
     /* An orderly shutdown: "shutdown", and the will never fires. */
     o = test_opts(b.url, "orderly");
     mqp_client *orderly = test_client(&o);
-    assert_true(wait_for(strcmp(health_of(col, "system/health/orderly"),
-                                "{\"ok\":true,\"event\":\"ready\"}") == 0,
-                         3000));
+    assert_true(wait_for(
+        strcmp(health_of(col, "system/health/orderly"), "{\"ok\":true,\"event\":\"ready\"}") == 0,
+        3000));
     mqp_client_destroy(orderly);
     assert_true(wait_for(strcmp(health_of(col, "system/health/orderly"),
                                 "{\"ok\":false,\"event\":\"shutdown\"}") == 0,

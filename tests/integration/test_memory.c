@@ -41,16 +41,15 @@ static void test_mqp_memory_published_queries(void **state)
     o.no_health = true;
     mqp_client *c = test_client(&o);
     const char *da = "{\"type\":\"light_control\",\"data\":{}}";
-    assert_ok(mqp_client_publish(c, "v1/va/room/salon/session/a/display_action", da,
-                                 strlen(da), 1, false));
+    assert_ok(mqp_client_publish(c, "v1/va/room/salon/session/a/display_action", da, strlen(da), 1,
+                                 false));
     assert_ok(mqp_client_publish(c, "v1/va/room/salon/session/a/state", "{}", 2, 1, true));
-    assert_ok(mqp_client_publish(c, "v1/va/room/kitchen/session/b/display_action", da,
-                                 strlen(da), 0, false));
+    assert_ok(mqp_client_publish(c, "v1/va/room/kitchen/session/b/display_action", da, strlen(da),
+                                 0, false));
     /* Nobody subscribed, yet everything is on record. */
     int n = 0;
-    assert_int_equal(mqp_memory_published("query", "+/+/room/+/session/+/display_action",
-                                          count_display, &n),
-                     2);
+    assert_int_equal(
+        mqp_memory_published("query", "+/+/room/+/session/+/display_action", count_display, &n), 2);
     assert_int_equal(n, 2);
     assert_int_equal(mqp_memory_published("query", "#", NULL, NULL), 3);
     assert_int_equal(mqp_memory_published("query", "v1/va/room/salon/#", NULL, NULL), 2);

@@ -35,13 +35,13 @@ void broker_cleanup(test_broker *b);
 bool broker_log_contains(const test_broker *b, const char *s);
 
 /* Polls cond every 5 ms until true or timeout; returns its last value. */
-#define wait_for(cond, timeout_ms)                                                             \
-    ({                                                                                         \
-        int64_t until_ = test_now_ms() + (timeout_ms);                                         \
-        while (!(cond) && test_now_ms() < until_) {                                            \
-            test_sleep_ms(5);                                                                  \
-        }                                                                                      \
-        (cond);                                                                                \
+#define wait_for(cond, timeout_ms)                                                                 \
+    ({                                                                                             \
+        int64_t until_ = test_now_ms() + (timeout_ms);                                             \
+        while (!(cond) && test_now_ms() < until_) {                                                \
+            test_sleep_ms(5);                                                                      \
+        }                                                                                          \
+        (cond);                                                                                    \
     })
 
 int64_t test_now_ms(void);

@@ -21,9 +21,9 @@ typedef struct collector {
     pthread_mutex_t mu;
     size_t n;
     collected items[COLLECTOR_MAX];
-    int result;           /* What the handler returns. */
-    int block_ms;         /* Sleep this long in each call. */
-    volatile bool hold;   /* While true, the handler waits (released by collector_release). */
+    int result;         /* What the handler returns. */
+    int block_ms;       /* Sleep this long in each call. */
+    volatile bool hold; /* While true, the handler waits (released by collector_release). */
 } collector;
 
 collector *collector_new(void);

@@ -18,7 +18,7 @@ typedef struct test_proxy {
     atomic_int freeze_generation; /* Connections accepted before this generation freeze. */
     atomic_int generation;
     atomic_bool stop;
-    atomic_int refused;  /* MQTT 5 CONNECTs dropped. */
+    atomic_int refused; /* MQTT 5 CONNECTs dropped. */
     atomic_int accepted;
     pthread_t thread;
 } test_proxy;

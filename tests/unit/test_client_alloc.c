@@ -17,8 +17,11 @@ static void test_mqp_client_new_alloc_failure(void **state)
     for (size_t u = 0; u < 2; u++) {
         int succeeded = 0;
         for (long n = 1; n < 200 && !succeeded; n++) {
-            mqp_client_opts o = {.url = urls[u], .client_id = "alloc", .dedupe = true,
-                                 .heartbeat_ms = 1000, .source = "src"};
+            mqp_client_opts o = {.url = urls[u],
+                                 .client_id = "alloc",
+                                 .dedupe = true,
+                                 .heartbeat_ms = 1000,
+                                 .source = "src"};
             mqp_client *c = (mqp_client *)0x1;
             mqp__alloc_fail_after(n);
             mqp_err rc = mqp_client_new(&c, &o);

@@ -28,9 +28,10 @@ static const char *reference_yaml = "# The reference config.yaml\n"
 
 static void clear_env(void)
 {
-    const char *vars[] = {"MQTT_URL", "MQTT_BROKER_HOST", "MQTT_BROKER_PORT", "MQTT_USERNAME",
-                          "MQTT_PASSWORD", "MQP_MQTT_DATA_QOS", "MQP_PIPELINE_SOURCES_0",
-                          "MQTT_TOPIC_VERSION", "MQTT_BASE_PREFIX"};
+    const char *vars[] = {
+        "MQTT_URL",        "MQTT_BROKER_HOST",  "MQTT_BROKER_PORT",       "MQTT_USERNAME",
+        "MQTT_PASSWORD",   "MQP_MQTT_DATA_QOS", "MQP_PIPELINE_SOURCES_0", "MQTT_TOPIC_VERSION",
+        "MQTT_BASE_PREFIX"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         unsetenv(vars[i]);
     }
@@ -113,8 +114,7 @@ static void test_mqp_config_environment_overrides(void **state)
     setenv("MQP_MQTT_DATA_QOS", "1", 1);
     setenv("MQP_PIPELINE_SOURCES_0", "file:box.mp4", 1);
     mqp_config *cfg = parse_ok(reference_yaml);
-    assert_string_equal(mqp_config_origin(cfg, "mqtt.broker_port"),
-                        "environment MQTT_BROKER_PORT");
+    assert_string_equal(mqp_config_origin(cfg, "mqtt.broker_port"), "environment MQTT_BROKER_PORT");
     assert_string_equal(mqp_config_get(cfg, "pipeline.sources.0"), "file:box.mp4");
     mqp_mqtt_settings s;
     assert_ok(mqp_config_mqtt(cfg, &s, NULL, 0));

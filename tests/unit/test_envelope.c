@@ -73,8 +73,7 @@ static void test_mqp_envelope_encode_fields(void **state)
     assert_true(cJSON_GetObjectItemCaseSensitive(root, "ts")->valuedouble == 1700000000.25);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "seq")->valuedouble, 42);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    assert_string_equal(cJSON_GetObjectItemCaseSensitive(data, "text")->valuestring,
-                        "turn \"on\"");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(data, "text")->valuestring, "turn \"on\"");
     cJSON_Delete(root);
     mqp_free(json);
 
@@ -91,8 +90,11 @@ static void test_mqp_envelope_encode_fields(void **state)
 static void test_mqp_envelope_roundtrip(void **state)
 {
     (void)state;
-    mqp_event ev = {.type = "health.ping", .source = "svc", .data_json = "[1, {\"x\": true}]",
-                    .seq = 7, .correlation_id = "c"};
+    mqp_event ev = {.type = "health.ping",
+                    .source = "svc",
+                    .data_json = "[1, {\"x\": true}]",
+                    .seq = 7,
+                    .correlation_id = "c"};
     char *json;
     size_t len;
     assert_ok(mqp_envelope_encode(&ev, &json, &len, NULL, 0));
@@ -129,8 +131,8 @@ static void test_mqp_envelope_decode_errors_name_the_field(void **state)
     expect_decode_error("{\"id\":\"i\",\"ts\":1,\"data\":1}", MQP_ERR_ENVELOPE, "missing 'type'");
     expect_decode_error("{\"id\":\"i\",\"type\":\"t\",\"data\":1}", MQP_ERR_ENVELOPE,
                         "missing 'ts'");
-    expect_decode_error("{\"id\":\"i\",\"type\":\"t\",\"ts\":\"now\",\"data\":1}",
-                        MQP_ERR_ENVELOPE, "'ts' must be");
+    expect_decode_error("{\"id\":\"i\",\"type\":\"t\",\"ts\":\"now\",\"data\":1}", MQP_ERR_ENVELOPE,
+                        "'ts' must be");
     expect_decode_error("{\"id\":\"i\",\"type\":\"t\",\"ts\":1}", MQP_ERR_ENVELOPE,
                         "missing 'data'");
     expect_decode_error("{\"id\":\"i\",\"type\":\"t\",\"ts\":1,\"data\":1,\"seq\":-1}",

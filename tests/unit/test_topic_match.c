@@ -83,11 +83,23 @@ static void test_mqp_topic_matches_specification_table(void **state)
 static void test_mqp_topic_validate_filter_table(void **state)
 {
     (void)state;
-    const char *valid[] = {"#", "+", "sport/tennis/#", "+/tennis/#", "sport/+/player1", "/",
-                           "+/+", "$SYS/#", "$share/g/a/b", "$share/g/#", "a//b", "sport/+"};
-    const char *invalid[] = {"", "sport/tennis#", "sport/tennis/#/ranking", "sport+", "#/a",
-                             "a/b+", "a/#b", "$share/g", "$share//a", "$share/g+/a", "$share/g/",
-                             "$share/g#/x", "\xc0\xaf", "a\xed\xa0\x80"};
+    const char *valid[] = {"#",    "+",      "sport/tennis/#", "+/tennis/#",   "sport/+/player1",
+                           "/",    "+/+",    "$SYS/#",         "$share/g/a/b", "$share/g/#",
+                           "a//b", "sport/+"};
+    const char *invalid[] = {"",
+                             "sport/tennis#",
+                             "sport/tennis/#/ranking",
+                             "sport+",
+                             "#/a",
+                             "a/b+",
+                             "a/#b",
+                             "$share/g",
+                             "$share//a",
+                             "$share/g+/a",
+                             "$share/g/",
+                             "$share/g#/x",
+                             "\xc0\xaf",
+                             "a\xed\xa0\x80"};
     assert_rc(mqp_topic_validate_filter(NULL), MQP_ERR_INVALID);
     for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
         if (mqp_topic_validate_filter(valid[i]) != MQP_OK) {

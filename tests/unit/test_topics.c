@@ -12,8 +12,8 @@ static void expect_bad_value(const char *value, const char *fragment)
 {
     mqp_topic_var v[] = {{"room_id", value, 0}};
     char out[256], err[MQP_TOPICS_ERRLEN];
-    mqp_err rc = mqp_topic_build("home/{room_id}/state", v, 1, MQP_TOPIC_NAME, out, sizeof out,
-                                 err, sizeof err);
+    mqp_err rc = mqp_topic_build("home/{room_id}/state", v, 1, MQP_TOPIC_NAME, out, sizeof out, err,
+                                 sizeof err);
     if (rc != MQP_ERR_TOPIC || !strstr(err, "{room_id}") || !strstr(err, fragment)) {
         print_error("value '%s': rc=%s err='%s'\n", value, mqp_err_name(rc), err);
         fail();
@@ -36,14 +36,15 @@ static void test_mqp_topic_build_substitutes(void **state)
     (void)state;
     mqp_topic_var v[] = {{"client_id", "inference_control", 0}};
     char out[64];
-    assert_ok(mqp_topic_build(MQP_TEMPLATE_HEALTH, v, 1, MQP_TOPIC_NAME, out, sizeof out, NULL,
-                              0));
+    assert_ok(mqp_topic_build(MQP_TEMPLATE_HEALTH, v, 1, MQP_TOPIC_NAME, out, sizeof out, NULL, 0));
     assert_string_equal(out, "system/health/inference_control");
-    assert_ok(mqp_topic_build(MQP_TEMPLATE_KEEPALIVE, v, 1, MQP_TOPIC_NAME, out, sizeof out,
-                              NULL, 0));
+    assert_ok(
+        mqp_topic_build(MQP_TEMPLATE_KEEPALIVE, v, 1, MQP_TOPIC_NAME, out, sizeof out, NULL, 0));
     assert_string_equal(out, "system/keepalive/inference_control");
-    mqp_topic_var n[] = {{"prefix", "inference", 0}, {"node_id", "cam-7", 0},
-                         {"plane", "control", 0}, {"name", "commands", 0}};
+    mqp_topic_var n[] = {{"prefix", "inference", 0},
+                         {"node_id", "cam-7", 0},
+                         {"plane", "control", 0},
+                         {"name", "commands", 0}};
     assert_ok(mqp_topic_build(MQP_TEMPLATE_NODE, n, 4, MQP_TOPIC_NAME, out, sizeof out, NULL, 0));
     assert_string_equal(out, "inference/cam-7/control/commands");
 }
@@ -116,12 +117,12 @@ static void test_mqp_topic_build_filters(void **state)
               MQP_ERR_TOPIC);
     assert_non_null(strstr(err, "{room}"));
     mqp_topic_var x[] = {{"room", "+", 0}};
-    assert_rc(mqp_topic_build("home/x{room}", x, 1, MQP_TOPIC_FILTER, out, sizeof out, err,
-                              sizeof err),
-              MQP_ERR_TOPIC);
-    assert_rc(mqp_topic_build("home/{room}", x, 1, MQP_TOPIC_NAME, out, sizeof out, err,
-                              sizeof err),
-              MQP_ERR_TOPIC);
+    assert_rc(
+        mqp_topic_build("home/x{room}", x, 1, MQP_TOPIC_FILTER, out, sizeof out, err, sizeof err),
+        MQP_ERR_TOPIC);
+    assert_rc(
+        mqp_topic_build("home/{room}", x, 1, MQP_TOPIC_NAME, out, sizeof out, err, sizeof err),
+        MQP_ERR_TOPIC);
 }
 
 static void unset_layout_env(void)
@@ -146,8 +147,7 @@ static void test_mqp_topics_voice_versioned_and_legacy(void **state)
     assert_string_equal(out, "v1/voice_assistant/room/salon/session/abc-123/display_action");
     assert_ok(mqp_topics_voice(&t, "salon", "abc-123", "response/stream/chunk", out, sizeof out,
                                err, sizeof err));
-    assert_string_equal(out,
-                        "v1/voice_assistant/room/salon/session/abc-123/response/stream/chunk");
+    assert_string_equal(out, "v1/voice_assistant/room/salon/session/abc-123/response/stream/chunk");
     assert_ok(mqp_topics_voice_filter(&t, "salon", NULL, out, sizeof out, err, sizeof err));
     assert_string_equal(out, "v1/voice_assistant/room/salon/session/+/#");
     assert_ok(mqp_topics_voice_filter(&t, "salon", "abc-123", out, sizeof out, err, sizeof err));
@@ -191,8 +191,8 @@ static void test_mqp_topics_build_migration(void **state)
     char a[256], b[256];
     char *outs[2] = {a, b};
     size_t n = 0;
-    mqp_topic_var v[] = {{"room_id", "salon", 0}, {"session_id", "abc", 0},
-                         {"topic_type", "state", 0}};
+    mqp_topic_var v[] = {
+        {"room_id", "salon", 0}, {"session_id", "abc", 0}, {"topic_type", "state", 0}};
     assert_ok(mqp_topics_build(&t, MQP_TEMPLATE_VOICE, v, 3, MQP_TOPIC_NAME, outs, sizeof a, &n,
                                NULL, 0));
     assert_int_equal(n, 2);
@@ -200,8 +200,7 @@ static void test_mqp_topics_build_migration(void **state)
     assert_string_equal(b, "voice_assistant/room/salon/session/abc/state");
 
     /* One subscription set covers both layouts. */
-    mqp_topic_var f[] = {{"room_id", "salon", 0}, {"session_id", "+", 0},
-                         {"topic_type", "#", 0}};
+    mqp_topic_var f[] = {{"room_id", "salon", 0}, {"session_id", "+", 0}, {"topic_type", "#", 0}};
     assert_ok(mqp_topics_build(&t, MQP_TEMPLATE_VOICE, f, 3, MQP_TOPIC_FILTER, outs, sizeof a, &n,
                                NULL, 0));
     assert_int_equal(n, 2);
@@ -221,8 +220,8 @@ static void test_mqp_topics_build_migration(void **state)
     /* Not migrating: one topic, and the second buffer may be absent. */
     assert_ok(mqp_topics_init(&t, NULL, NULL));
     char *one[2] = {a, NULL};
-    assert_ok(mqp_topics_build(&t, MQP_TEMPLATE_VOICE, v, 3, MQP_TOPIC_NAME, one, sizeof a, &n,
-                               NULL, 0));
+    assert_ok(
+        mqp_topics_build(&t, MQP_TEMPLATE_VOICE, v, 3, MQP_TOPIC_NAME, one, sizeof a, &n, NULL, 0));
     assert_int_equal(n, 1);
 }
 
