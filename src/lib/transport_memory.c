@@ -40,6 +40,7 @@ typedef struct mem_broker {
     mem_msg *retained;
     mem_msg *history;
     mem_msg **history_tail;
+    size_t share_turn; /* Rotates shared-subscription deliveries among group members. */
 } mem_broker;
 
 struct mem_session {
@@ -117,12 +118,17 @@ static void msg_free_list(mem_msg *m)
     }
 }
 
-/* The highest QoS among a session's subscriptions matching topic, or -1. */
+static bool is_shared(const char *filter)
+{
+    return strncmp(filter, "$share/", 7) == 0;
+}
+
+/* The highest QoS among a session's plain subscriptions matching topic, or -1. */
 static int session_qos(const mem_session *s, const char *topic)
 {
     int q = -1;
     for (const mem_sub *sub = s->subs; sub; sub = sub->next) {
-        if (sub->qos > q && mqp_topic_matches(sub->filter, topic)) {
+        if (sub->qos > q && !is_shared(sub->filter) && mqp_topic_matches(sub->filter, topic)) {
             q = sub->qos;
         }
     }
@@ -133,6 +139,63 @@ typedef struct recipient {
     mem_session *s;
     int qos;
 } recipient;
+
+/* Adds s to the recipients, or raises its QoS if it is there: one copy per session. */
+static void add_recipient(recipient *r, size_t *n, mem_session *s, int qos)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (r[i].s == s) {
+            r[i].qos = qos > r[i].qos ? qos : r[i].qos;
+            return;
+        }
+    }
+    s->deliveries++;
+    r[(*n)++] = (recipient){s, qos};
+}
+
+static const mem_sub *find_sub(const mem_session *s, const char *filter)
+{
+    for (const mem_sub *sub = s->subs; sub; sub = sub->next) {
+        if (strcmp(sub->filter, filter) == 0) {
+            return sub;
+        }
+    }
+    return NULL;
+}
+
+/* Shared subscriptions ($share/GROUP/FILTER): each group gets a matching message once, handed
+ * to its members in turn. Called with the broker locked. */
+static void add_shared_recipients(mem_broker *b, recipient *r, size_t *n, const char *topic,
+                                  int qos)
+{
+    for (mem_session *s = b->sessions; s; s = s->next) {
+        for (const mem_sub *sub = s->subs; sub; sub = sub->next) {
+            if (!is_shared(sub->filter) || !mqp_topic_matches(sub->filter, topic)) {
+                continue;
+            }
+            /* Handle each group at its first member in session order only. */
+            bool seen_earlier = false;
+            size_t members = 0;
+            for (mem_session *o = b->sessions; o; o = o->next) {
+                if (find_sub(o, sub->filter)) {
+                    seen_earlier = seen_earlier || (o != s && members == 0);
+                    members++;
+                }
+            }
+            if (seen_earlier) {
+                continue;
+            }
+            size_t pick = b->share_turn++ % members;
+            for (mem_session *o = b->sessions; o; o = o->next) {
+                const mem_sub *m = find_sub(o, sub->filter);
+                if (m && pick-- == 0) {
+                    add_recipient(r, n, o, m->qos < qos ? m->qos : qos);
+                    break;
+                }
+            }
+        }
+    }
+}
 
 static void deliver_to(recipient *r, size_t n, mem_broker *b, const char *topic,
                        const void *payload, size_t len, bool retain)
@@ -190,10 +253,10 @@ static mqp_err broker_publish(mem_broker *b, const char *topic, const void *payl
     for (mem_session *s = b->sessions; s; s = s->next) {
         int q = session_qos(s, topic);
         if (q >= 0) {
-            s->deliveries++;
-            r[n++] = (recipient){s, q < qos ? q : qos};
+            add_recipient(r, &n, s, q < qos ? q : qos);
         }
     }
+    add_shared_recipients(b, r, &n, topic, qos);
     pthread_mutex_unlock(&b->mu);
     /* Delivered messages do not carry the retain flag, as on a real broker. */
     deliver_to(r, n, b, topic, payload, len, false);
@@ -280,7 +343,8 @@ static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, u
     /* Retained messages matching the new subscription, copied under the lock and delivered
      * after it, with the retain flag set. */
     mem_msg *copies = NULL, **tail = &copies;
-    for (mem_msg *m = is_new ? b->retained : NULL; m; m = m->next) {
+    /* Shared subscriptions get no retained messages (MQTT 5 section 4.8.2). */
+    for (mem_msg *m = is_new && !is_shared(filter) ? b->retained : NULL; m; m = m->next) {
         if (mqp_topic_matches(filter, m->topic)) {
             mem_msg *c = msg_new(m->topic, m->payload, m->len, m->qos < qos ? m->qos : qos, true);
             if (c) {

@@ -256,6 +256,37 @@ static void test_mqp_client_retained_once_per_handler(void **state)
     collector_free(b);
 }
 
+static void test_mqp_client_shared_subscription(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    collector *ca = collector_new(), *cb = collector_new();
+    mqp_client_opts o = test_opts(url, "worker-a");
+    mqp_client *wa = test_client(&o);
+    o = test_opts(url, "worker-b");
+    mqp_client *wb = test_client(&o);
+    assert_ok(mqp_client_subscribe(wa, "$share/workers/jobs/+", 1, collector_cb, ca));
+    assert_ok(mqp_client_subscribe(wb, "$share/workers/jobs/+", 1, collector_cb, cb));
+    o = test_opts(url, "job-source");
+    o.no_health = true;
+    mqp_client *src = test_client(&o);
+    test_sleep_ms(200);
+    for (int i = 0; i < 20; i++) {
+        assert_ok(mqp_client_publish(src, "jobs/resize", "j", 1, 1, false));
+    }
+    /* Every job is done once, by one worker of the group, and both get work. */
+    assert_true(wait_for(collector_count(ca) + collector_count(cb) == 20, 3000));
+    test_sleep_ms(200);
+    assert_int_equal(collector_count(ca) + collector_count(cb), 20);
+    assert_true(collector_count(ca) > 0);
+    assert_true(collector_count(cb) > 0);
+    mqp_client_destroy(src);
+    mqp_client_destroy(wa);
+    mqp_client_destroy(wb);
+    collector_free(ca);
+    collector_free(cb);
+}
+
 static void test_mqp_client_dedupe_drops_repeated_envelopes(void **state)
 {
     fixture *f = *state;
@@ -293,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_mqp_client_publish_event_envelope),
         cmocka_unit_test(test_mqp_client_retained_and_health),
         cmocka_unit_test(test_mqp_client_retained_once_per_handler),
+        cmocka_unit_test(test_mqp_client_shared_subscription),
         cmocka_unit_test(test_mqp_client_dedupe_drops_repeated_envelopes),
     };
     return RUN_ON_BOTH(tests);
