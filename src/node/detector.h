@@ -1,0 +1,45 @@
+/* The detector interface: the motion detector is one implementation; others (a neural network,
+ * a remote service) plug in behind the same two calls. */
+#ifndef NODE_DETECTOR_H
+#define NODE_DETECTOR_H
+
+#include "geometry.h"
+
+#include "mqplane/common.h"
+
+#include <stddef.h>
+
+typedef struct detection {
+    box b;             /* In the coordinates of the view given to detect(). */
+    double confidence; /* In [0, 1]. */
+    int class_id;
+    const char *class_name; /* Static storage. */
+} detection;
+
+typedef struct detector detector;
+
+typedef struct detector_ops {
+    const char *name;
+    /* Finds objects in view. Writes at most cap detections and their number to *n. */
+    mqp_err (*detect)(detector *d, image_view view, detection *out, size_t cap, size_t *n);
+    void (*destroy)(detector *d);
+} detector_ops;
+
+struct detector {
+    const detector_ops *ops;
+};
+
+static inline mqp_err detector_detect(detector *d, image_view v, detection *out, size_t cap,
+                                      size_t *n)
+{
+    return d->ops->detect(d, v, out, cap, n);
+}
+
+static inline void detector_destroy(detector *d)
+{
+    if (d) {
+        d->ops->destroy(d);
+    }
+}
+
+#endif
