@@ -13,5 +13,6 @@
 #include "mqplane/client.h"
 #include "mqplane/memory.h"
 #include "mqplane/config.h"
+#include "mqplane/dataplane.h"
 
 #endif

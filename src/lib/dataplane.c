@@ -1,0 +1,143 @@
+/* The data plane: formatting plus a client of its own that publishes without ever waiting.
+ * The reference drops a message when it is not connected; so does this, and counts it. */
+#include "mqplane/dataplane.h"
+
+#include "mqplane/topic.h"
+#include "mqplane/topics.h"
+
+#include "alloc.h"
+#include "clock.h"
+#include "fail.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+struct mqp_dataplane {
+    mqp_client *client;
+    char *detections_topic;
+    char *metrics_topic;
+    int qos;
+    atomic_uint_fast64_t next_id;
+    atomic_uint_fast64_t published;
+    atomic_uint_fast64_t metrics;
+    atomic_uint_fast64_t dropped;
+};
+
+mqp_err mqp_dataplane_new(mqp_dataplane **out, const mqp_dataplane_opts *o, char *err,
+                          size_t errlen)
+{
+    mqp_dataplane_opts d = o ? *o : (mqp_dataplane_opts){0};
+    d.detections_topic = d.detections_topic ? d.detections_topic : MQP_TOPIC_DETECTIONS;
+    d.metrics_topic = d.metrics_topic ? d.metrics_topic : MQP_TOPIC_METRICS;
+    d.client.client_id = d.client.client_id ? d.client.client_id : "inference_data";
+    if (!out) {
+        return MQP_ERR_INVALID;
+    }
+    if (d.qos < 0 || d.qos > 2) {
+        return mqp__fail(err, errlen, MQP_ERR_INVALID, "data plane: qos must be 0, 1 or 2");
+    }
+    if (mqp_topic_validate_name(d.detections_topic) != MQP_OK ||
+        mqp_topic_validate_name(d.metrics_topic) != MQP_OK) {
+        return mqp__fail(err, errlen, MQP_ERR_INVALID,
+                         "data plane: topics must be valid topic "
+                         "names (no '+', '#', not empty)");
+    }
+    mqp_dataplane *dp = mqp__calloc(1, sizeof *dp);
+    if (!dp || !(dp->detections_topic = mqp__strdup(d.detections_topic)) ||
+        !(dp->metrics_topic = mqp__strdup(d.metrics_topic))) {
+        mqp_dataplane_destroy(dp);
+        return MQP_ERR_NOMEM;
+    }
+    dp->qos = d.qos;
+    atomic_store(&dp->next_id, 1);
+    mqp_err rc = mqp_client_new_err(&dp->client, &d.client, err, errlen);
+    if (rc == MQP_OK) {
+        rc = mqp_client_start(dp->client);
+    }
+    if (rc != MQP_OK) {
+        mqp_dataplane_destroy(dp);
+        return rc;
+    }
+    *out = dp;
+    return MQP_OK;
+}
+
+static mqp_err publish_json(mqp_dataplane *dp, const char *topic, char *json, size_t len,
+                            atomic_uint_fast64_t *counter)
+{
+    mqp_err rc = mqp_client_publish(dp->client, topic, json, len, dp->qos, false);
+    mqp__free(json);
+    atomic_fetch_add(rc == MQP_OK ? counter : &dp->dropped, 1);
+    return rc;
+}
+
+mqp_err mqp_dataplane_publish_detections(mqp_dataplane *dp, const mqp_detection *dets, size_t n,
+                                         const mqp_frame_info *frame, const mqp_roi_info *roi)
+{
+    if (!dp) {
+        return MQP_ERR_INVALID;
+    }
+    if (!mqp_client_is_connected(dp->client)) {
+        /* Formatting a message nobody will receive is wasted work on the pipeline thread. */
+        atomic_fetch_add(&dp->dropped, 1);
+        return MQP_ERR_NO_CONN;
+    }
+    char *json;
+    size_t len;
+    uint64_t id = atomic_fetch_add(&dp->next_id, 1);
+    mqp_err rc = mqp_detections_json(id, mqp__wall_s(), dets, n, frame, roi, &json, &len);
+    if (rc != MQP_OK) {
+        atomic_fetch_add(&dp->dropped, 1);
+        return rc;
+    }
+    return publish_json(dp, dp->detections_topic, json, len, &dp->published);
+}
+
+mqp_err mqp_dataplane_publish_metrics(mqp_dataplane *dp, const mqp_metrics_report *m)
+{
+    if (!dp) {
+        return MQP_ERR_INVALID;
+    }
+    if (!mqp_client_is_connected(dp->client)) {
+        atomic_fetch_add(&dp->dropped, 1);
+        return MQP_ERR_NO_CONN;
+    }
+    char *json;
+    size_t len;
+    mqp_err rc = mqp_metrics_json(mqp__wall_s(), m, &json, &len);
+    if (rc != MQP_OK) {
+        atomic_fetch_add(&dp->dropped, 1);
+        return rc;
+    }
+    return publish_json(dp, dp->metrics_topic, json, len, &dp->metrics);
+}
+
+void mqp_dataplane_stats_get(mqp_dataplane *dp, mqp_dataplane_stats *s)
+{
+    if (!dp || !s) {
+        return;
+    }
+    *s = (mqp_dataplane_stats){
+        .messages_published = atomic_load(&dp->published),
+        .metrics_published = atomic_load(&dp->metrics),
+        .dropped = atomic_load(&dp->dropped),
+        .connected = mqp_client_is_connected(dp->client),
+        .topic = dp->detections_topic,
+    };
+}
+
+mqp_client *mqp_dataplane_client(mqp_dataplane *dp)
+{
+    return dp ? dp->client : NULL;
+}
+
+void mqp_dataplane_destroy(mqp_dataplane *dp)
+{
+    if (!dp) {
+        return;
+    }
+    mqp_client_destroy(dp->client);
+    mqp__free(dp->detections_topic);
+    mqp__free(dp->metrics_topic);
+    mqp__free(dp);
+}

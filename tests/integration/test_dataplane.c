@@ -1,0 +1,120 @@
+/* The data plane end to end: a subscriber written against the reference schema receives
+ * detections and metrics; offline, messages are dropped and counted without waiting. */
+#define _GNU_SOURCE
+#include "fixture.h"
+
+#include "mqplane/dataplane.h"
+
+#include <cjson/cJSON.h>
+
+static void test_mqp_dataplane_new_bad_options(void **state)
+{
+    (void)state;
+    mqp_dataplane *dp = NULL;
+    char err[256];
+    mqp_dataplane_opts o = {.client = {.url = "memory://dp-bad"}, .qos = 3};
+    assert_rc(mqp_dataplane_new(&dp, &o, err, sizeof err), MQP_ERR_INVALID);
+    assert_non_null(strstr(err, "qos"));
+    o = (mqp_dataplane_opts){.client = {.url = "memory://dp-bad"}, .detections_topic = "a/#"};
+    assert_rc(mqp_dataplane_new(&dp, &o, err, sizeof err), MQP_ERR_INVALID);
+    assert_null(dp);
+    mqp_dataplane_destroy(NULL);
+}
+
+static void test_mqp_dataplane_publishes_reference_schema(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts so = test_opts(url, "dp-watcher");
+    so.no_health = true;
+    mqp_client *sub = test_client(&so);
+    collector *col = collector_new();
+    assert_ok(mqp_client_subscribe(sub, "inference/data/+", 0, collector_cb, col));
+    mqp_dataplane *dp;
+    mqp_dataplane_opts o = {.client = test_opts(url, NULL)};
+    char err[256];
+    assert_ok(mqp_dataplane_new(&dp, &o, err, sizeof err));
+    assert_ok(mqp_client_connect(mqp_dataplane_client(dp), 5000));
+    assert_string_equal(mqp_client_id(mqp_dataplane_client(dp)), "inference_data");
+    test_sleep_ms(100);
+    mqp_detection d = {"motion", 0.9, 10, 20, 30, 40, 0, 3};
+    mqp_frame_info fi = {1, 0, 1704106800.0};
+    for (int i = 0; i < 3; i++) {
+        fi.frame_id = (uint64_t)i + 1;
+        assert_ok(mqp_dataplane_publish_detections(dp, &d, 1, &fi, NULL));
+    }
+    mqp_latency_report rep = {0, 1.5, 4.0, 6.0};
+    mqp_metrics_report m = {29.9, &rep, 1, 1};
+    assert_ok(mqp_dataplane_publish_metrics(dp, &m));
+    assert_true(wait_for(collector_count(col) == 4, 3000));
+    double last_id = 0;
+    for (size_t i = 0; i < 3; i++) {
+        collected c = collector_get(col, i);
+        assert_string_equal(c.topic, "inference/data/detections");
+        assert_int_equal(c.qos, 0);
+        cJSON *r = cJSON_Parse(c.payload);
+        assert_non_null(r);
+        double id = cJSON_GetObjectItem(r, "message_id")->valuedouble;
+        assert_true(id > last_id); /* message_id increases */
+        last_id = id;
+        cJSON *det = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "detections"), 0);
+        assert_int_equal(cJSON_GetObjectItem(det, "track_id")->valueint, 3);
+        cJSON_Delete(r);
+    }
+    collected mc = collector_get(col, 3);
+    assert_string_equal(mc.topic, "inference/data/metrics");
+    assert_non_null(strstr(mc.payload, "\"throughput_fps\":29.9"));
+    mqp_dataplane_stats s;
+    mqp_dataplane_stats_get(dp, &s);
+    assert_int_equal(s.messages_published, 3);
+    assert_int_equal(s.metrics_published, 1);
+    assert_int_equal(s.dropped, 0);
+    assert_true(s.connected);
+    assert_string_equal(s.topic, "inference/data/detections");
+    mqp_dataplane_destroy(dp);
+    mqp_client_destroy(sub);
+    collector_free(col);
+}
+
+static void test_mqp_dataplane_drops_while_offline(void **state)
+{
+    fixture *f = *state;
+    if (f->memory) {
+        skip(); /* An in-process broker is never away. */
+    }
+    test_broker b;
+    broker_start(&b, NULL);
+    broker_stop(&b);
+    mqp_dataplane *dp;
+    mqp_dataplane_opts o = {.client = test_opts(b.url, "dp-offline")};
+    o.client.log_cb = NULL;
+    assert_ok(mqp_dataplane_new(&dp, &o, NULL, 0));
+    mqp_detection d = {"motion", 0.9, 10, 20, 30, 40, 0, -1};
+    mqp_frame_info fi = {1, 0, 1704106800.0};
+    for (int i = 0; i < 100; i++) {
+        assert_rc(mqp_dataplane_publish_detections(dp, &d, 1, &fi, NULL), MQP_ERR_NO_CONN);
+    }
+    mqp_dataplane_stats s;
+    mqp_dataplane_stats_get(dp, &s);
+    assert_int_equal(s.dropped, 100);
+    assert_int_equal(s.messages_published, 0);
+    assert_false(s.connected);
+    /* Once the broker is back, publishing resumes by itself. */
+    broker_restart(&b);
+    assert_ok(mqp_client_connect(mqp_dataplane_client(dp), 5000));
+    assert_ok(mqp_dataplane_publish_detections(dp, &d, 1, &fi, NULL));
+    mqp_dataplane_stats_get(dp, &s);
+    assert_int_equal(s.messages_published, 1);
+    mqp_dataplane_destroy(dp);
+    broker_cleanup(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mqp_dataplane_new_bad_options),
+        cmocka_unit_test(test_mqp_dataplane_publishes_reference_schema),
+        cmocka_unit_test(test_mqp_dataplane_drops_while_offline),
+    };
+    return RUN_ON_BOTH(tests);
+}
