@@ -21,4 +21,6 @@ for _ in $(seq 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
   sleep 0.05
 done
+"$build/bench/bench_messages"
+echo
 "$build/bench/bench_client" "mqtt://127.0.0.1:$port" "$n"
