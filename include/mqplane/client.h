@@ -33,7 +33,17 @@ typedef struct mqp_message {
     size_t payload_len;
     int qos;
     bool retain;
+    const char *response_topic;   /**< MQTT 5 request/response: where to answer, or NULL. */
+    const void *correlation_data; /**< MQTT 5 correlation data to answer with, or NULL. */
+    size_t correlation_len;
 } mqp_message;
+
+/** MQTT 5 properties of a published message (left out on MQTT 3.1.1 connections). */
+typedef struct mqp_publish_props {
+    const char *response_topic;   /**< Where the receiver should answer, or NULL. */
+    const void *correlation_data; /**< Echoed back by the receiver, or NULL. */
+    size_t correlation_len;
+} mqp_publish_props;
 
 /**
  * A subscription handler. Runs on the client's dispatch thread.
@@ -61,6 +71,10 @@ typedef struct mqp_client_opts {
     size_t queue_capacity;     /**< Incoming queue bound; 0: 1024. */
     int drain_timeout_ms;      /**< Longest shutdown waits for the queue to drain; 0: 5000. */
     bool no_health;            /**< Publish no health and set no last will. */
+    const char *will_topic;    /**< A last will of your own, replacing the health "lost" one. */
+    const char *will_payload;  /**< Its payload (NUL-terminated). */
+    int will_qos;              /**< Its QoS. */
+    bool will_retain;          /**< Its retain flag. */
     int heartbeat_ms;          /**< Application heartbeat interval; 0: off. */
     int heartbeat_misses;      /**< Missed beats that force a reconnect; 0: 3. */
     bool dedupe;               /**< Drop incoming envelopes seen within the TTL. */
@@ -158,6 +172,17 @@ MQP_API mqp_err mqp_client_connect(mqp_client *c, int timeout_ms);
  */
 MQP_API mqp_err mqp_client_publish(mqp_client *c, const char *topic, const void *payload,
                                    size_t len, int qos, bool retain);
+
+/**
+ * @brief As mqp_client_publish(), with MQTT 5 request/response properties, e.g. to answer a
+ *        request on its response topic with its correlation data.
+ * @param[in] props  The properties; NULL is plain mqp_client_publish(). Left out on an MQTT
+ *                   3.1.1 connection (the message itself is still sent).
+ * @note Safe from any thread.
+ */
+MQP_API mqp_err mqp_client_publish_props(mqp_client *c, const char *topic, const void *payload,
+                                         size_t len, int qos, bool retain,
+                                         const mqp_publish_props *props);
 
 /**
  * @brief Wraps JSON data in an envelope and publishes it.

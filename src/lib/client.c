@@ -3,10 +3,12 @@
 #define _GNU_SOURCE
 #include "client_internal.h"
 
+#include "mqplane/topic.h"
 #include "mqplane/topics.h"
 
 #include "alloc.h"
 #include "clock.h"
+#include "fail.h"
 #include "rand.h"
 #include "sync.h"
 
@@ -81,6 +83,18 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version)
     push_event(c, MQP_ITEM_CONNECTED, reconnect, MQP_OK);
 }
 
+static char *ev_will_refresh(void *ctx)
+{
+    mqp_client *c = ctx;
+    return c->will_refresh ? c->will_refresh(c->will_refresh_ctx) : NULL;
+}
+
+void mqp__client_set_will_refresh(mqp_client *c, char *(*fn)(void *ctx), void *ctx)
+{
+    c->will_refresh = fn;
+    c->will_refresh_ctx = ctx;
+}
+
 static void ev_disconnected(void *ctx, mqp_err reason, const char *detail, bool was_connected)
 {
     mqp_client *c = ctx;
@@ -100,21 +114,20 @@ static void ev_disconnected(void *ctx, mqp_err reason, const char *detail, bool 
     }
 }
 
-static void ev_message(void *ctx, const char *topic, const void *payload, size_t len, int qos,
-                       bool retain, const uint32_t *sub_ids, size_t n_sub_ids)
+static void ev_message(void *ctx, const mqp__incoming *m)
 {
     mqp_client *c = ctx;
     atomic_fetch_add(&c->n.received, 1);
-    if (c->keepalive_topic && strcmp(topic, c->keepalive_topic) == 0) {
+    if (c->keepalive_topic && strcmp(m->topic, c->keepalive_topic) == 0) {
         atomic_store(&c->heartbeat_echo, true);
-        if (n_sub_ids == 1 && sub_ids[0] == MQP_HEARTBEAT_SUB_ID) {
+        if (m->n_sub_ids == 1 && m->sub_ids[0] == MQP_HEARTBEAT_SUB_ID) {
             return; /* Only our own heartbeat subscription wanted it. */
         }
     }
-    mqp__item *it = mqp__item_new_message(topic, payload, len, qos, retain, sub_ids, n_sub_ids);
+    mqp__item *it = mqp__item_new_message(m);
     if (!it) {
         atomic_fetch_add(&c->n.dropped_queue_full, 1);
-        mqp__log(&c->logger, MQP_LOG_ERR, "out of memory: message on '%s' dropped", topic);
+        mqp__log(&c->logger, MQP_LOG_ERR, "out of memory: message on '%s' dropped", m->topic);
         return;
     }
     switch (mqp__queue_push(&c->queue, it)) {
@@ -165,6 +178,8 @@ static mqp_err check_opts(const mqp_client_opts *o, char *err, size_t errlen)
         bad = "timeouts and intervals must not be negative";
     } else if (o->protocol < MQP_PROTOCOL_AUTO || o->protocol > MQP_PROTOCOL_V311) {
         bad = "protocol must be AUTO, V5 or V311";
+    } else if (o->will_topic && (o->will_qos < 0 || o->will_qos > 2)) {
+        bad = "will_qos must be 0, 1 or 2";
     } else if (o->client_id && (!*o->client_id || strlen(o->client_id) > 65535)) {
         bad = "client_id must be 1 to 65535 bytes";
     }
@@ -205,6 +220,8 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
     c->opts.tls_ca_path = own(c, 4, o->tls_ca_path, &oom);
     c->opts.tls_cert_file = own(c, 5, o->tls_cert_file, &oom);
     c->opts.tls_key_file = own(c, 6, o->tls_key_file, &oom);
+    c->opts.will_topic = own(c, 7, o->will_topic, &oom);
+    c->opts.will_payload = own(c, 8, o->will_payload, &oom);
     if (oom) {
         return MQP_ERR_NOMEM;
     }
@@ -261,8 +278,16 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
     if (mqp__queue_init(&c->queue, p->queue_capacity) != 0) {
         return MQP_ERR_NOMEM;
     }
-    char *will = c->health_topic ? mqp__health_json(false, "lost", NULL) : NULL;
-    if (c->health_topic && !will) {
+    /* The caller's will, or else the health "lost" one. */
+    if (p->will_topic && mqp_topic_validate_name(p->will_topic) != MQP_OK) {
+        return mqp__fail(err, errlen, MQP_ERR_INVALID,
+                         "invalid client option: will_topic '%s' is not a valid topic name",
+                         p->will_topic);
+    }
+    const char *will_topic = p->will_topic ? p->will_topic : c->health_topic;
+    char *will = p->will_topic ? mqp__strdup(p->will_payload ? p->will_payload : "")
+                               : (c->health_topic ? mqp__health_json(false, "lost", NULL) : NULL);
+    if (will_topic && !will) {
         return MQP_ERR_NOMEM;
     }
     mqp__transport_config tc = {
@@ -274,12 +299,14 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
         .reconnect_min_ms = p->reconnect_min_ms,
         .reconnect_max_ms = p->reconnect_max_ms,
         .session_expiry_s = p->session_expiry_s,
-        .will_topic = c->health_topic,
+        .will_topic = will_topic,
         .will_payload = will,
+        .will_qos = p->will_topic ? p->will_qos : 1,
+        .will_retain = p->will_topic ? p->will_retain : true,
         .opts = &c->opts,
         .logger = &c->logger,
     };
-    mqp__transport_events ev = {c, ev_connected, ev_disconnected, ev_message};
+    mqp__transport_events ev = {c, ev_connected, ev_disconnected, ev_message, ev_will_refresh};
     rc = c->url.scheme == MQP_SCHEME_MEMORY
              ? mqp__transport_memory_new(&c->transport, &tc, &ev, err, errlen)
              : mqp__transport_mosq_new(&c->transport, &tc, &ev, err, errlen);

@@ -259,7 +259,8 @@ static void deliver(mqp_client *c, const mqp__item *it)
     if (n == 0) {
         atomic_fetch_add(&c->n.unhandled, 1);
     }
-    mqp_message msg = {it->topic, it->payload, it->payload_len, it->qos, it->retain};
+    mqp_message msg = {it->topic,  it->payload,        it->payload_len, it->qos,
+                       it->retain, it->response_topic, it->correlation, it->correlation_len};
     for (size_t i = 0; i < n; i++) {
         int rc = targets[i].handler(c, &msg, targets[i].user);
         atomic_fetch_add(&c->n.dispatched, 1);

@@ -47,7 +47,7 @@ void *mqp__heartbeat_main(void *arg)
             int n = snprintf(payload, sizeof payload, "{\"ok\":true,\"seq\":%llu,\"ts\":%.3f}",
                              (unsigned long long)++beat, mqp__wall_s());
             if (c->transport->ops->publish(c->transport, c->keepalive_topic, payload, (size_t)n, 0,
-                                           false) == MQP_OK) {
+                                           false, NULL) == MQP_OK) {
                 atomic_fetch_add(&c->n.heartbeats_sent, 1);
                 awaiting = true;
             }

@@ -35,7 +35,7 @@ typedef struct mqp__counters {
 
 struct mqp_client {
     mqp_client_opts opts; /* String members point at the owned copies below. */
-    char *owned[8];       /* Copies of the caller's option strings. */
+    char *owned[9];       /* Copies of the caller's option strings. */
     mqp_url url;
     char url_redacted[300];
     char *client_id;
@@ -68,6 +68,8 @@ struct mqp_client {
     bool heartbeat_started;
     bool heartbeat_stop; /* Guarded by mu; heartbeat waits on changed. */
     atomic_bool heartbeat_echo;
+    char *(*will_refresh)(void *ctx); /* Set by library layers (the control plane) only. */
+    void *will_refresh_ctx;
 };
 
 /* client_dispatch.c */
@@ -84,6 +86,9 @@ char *mqp__health_json(bool ok, const char *event, const char *error);
 void *mqp__heartbeat_main(void *arg);
 
 /* client.c */
+/* Library code that owns the will (the control plane) refreshes its payload before each
+ * connection attempt. Set before the client starts. */
+void mqp__client_set_will_refresh(mqp_client *c, char *(*fn)(void *ctx), void *ctx);
 void mqp__set_error(mqp_client *c, mqp_err rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -21,9 +21,9 @@ static mqp_err check_state(mqp_client *c)
 }
 
 static mqp_err send_one(mqp_client *c, const char *topic, const void *payload, size_t len, int qos,
-                        bool retain)
+                        bool retain, const mqp__reply_props *props)
 {
-    mqp_err rc = c->transport->ops->publish(c->transport, topic, payload, len, qos, retain);
+    mqp_err rc = c->transport->ops->publish(c->transport, topic, payload, len, qos, retain, props);
     if (rc == MQP_OK) {
         atomic_fetch_add(&c->n.published, 1);
     } else {
@@ -51,14 +51,33 @@ static mqp_err check_publish_args(mqp_client *c, const char *topic, const void *
     return check_state(c);
 }
 
+mqp_err mqp_client_publish_props(mqp_client *c, const char *topic, const void *payload, size_t len,
+                                 int qos, bool retain, const mqp_publish_props *props)
+{
+    if (!c || (props && props->correlation_len && !props->correlation_data)) {
+        return MQP_ERR_INVALID;
+    }
+    if (props && props->response_topic && mqp_topic_validate_name(props->response_topic)) {
+        mqp__set_error(c, MQP_ERR_TOPIC, "response topic '%.200s' is not a valid topic name",
+                       props->response_topic);
+        return MQP_ERR_TOPIC;
+    }
+    mqp_err rc = check_publish_args(c, topic, payload, len, qos);
+    if (rc != MQP_OK) {
+        return rc;
+    }
+    mqp__reply_props rp = {0};
+    if (props) {
+        rp = (mqp__reply_props){props->response_topic, props->correlation_data,
+                                props->correlation_len};
+    }
+    return send_one(c, topic, payload, len, qos, retain, props ? &rp : NULL);
+}
+
 mqp_err mqp_client_publish(mqp_client *c, const char *topic, const void *payload, size_t len,
                            int qos, bool retain)
 {
-    if (!c) {
-        return MQP_ERR_INVALID;
-    }
-    mqp_err rc = check_publish_args(c, topic, payload, len, qos);
-    return rc == MQP_OK ? send_one(c, topic, payload, len, qos, retain) : rc;
+    return mqp_client_publish_props(c, topic, payload, len, qos, retain, NULL);
 }
 
 mqp_err mqp_client_publish_event_multi(mqp_client *c, const char *const *topics, size_t ntopics,
@@ -90,7 +109,7 @@ mqp_err mqp_client_publish_event_multi(mqp_client *c, const char *const *topics,
         return rc;
     }
     for (size_t i = 0; i < ntopics && rc == MQP_OK; i++) {
-        rc = send_one(c, topics[i], json, len, qos, retain);
+        rc = send_one(c, topics[i], json, len, qos, retain, NULL);
     }
     mqp__free(json);
     return rc;
@@ -127,7 +146,7 @@ mqp_err mqp__publish_health_now(mqp_client *c, bool ok, const char *event, const
     if (!json) {
         return MQP_ERR_NOMEM;
     }
-    mqp_err rc = send_one(c, c->health_topic, json, strlen(json), 1, true);
+    mqp_err rc = send_one(c, c->health_topic, json, strlen(json), 1, true, NULL);
     mqp__free(json);
     return rc;
 }

@@ -3,36 +3,50 @@
 #include "alloc.h"
 #include "clock.h"
 #include "sync.h"
+#include "transport.h"
 
 #include <string.h>
 
-mqp__item *mqp__item_new_message(const char *topic, const void *payload, size_t len, int qos,
-                                 bool retain, const uint32_t *sub_ids, size_t n_sub_ids)
+mqp__item *mqp__item_new_message(const mqp__incoming *m)
 {
-    size_t tlen = strlen(topic);
-    size_t ids = n_sub_ids * sizeof(uint32_t);
-    /* Layout: item | sub ids | topic NUL | payload NUL; the ids come first for alignment. */
-    mqp__item *it = mqp__malloc(sizeof *it + ids + tlen + 1 + len + 1);
+    size_t tlen = strlen(m->topic);
+    size_t ids = m->n_sub_ids * sizeof(uint32_t);
+    size_t rlen = m->response_topic ? strlen(m->response_topic) + 1 : 0;
+    size_t clen = m->correlation ? m->correlation_len : 0;
+    /* Layout: item | sub ids | topic NUL | payload NUL | response topic NUL | correlation;
+     * the ids come first for alignment. */
+    mqp__item *it = mqp__malloc(sizeof *it + ids + tlen + 1 + m->len + 1 + rlen + clen);
     if (!it) {
         return NULL;
     }
     memset(it, 0, sizeof *it);
     it->kind = MQP_ITEM_MESSAGE;
-    it->qos = qos;
-    it->retain = retain;
+    it->qos = m->qos;
+    it->retain = m->retain;
     it->sub_ids = (uint32_t *)(void *)(it + 1);
-    it->n_sub_ids = n_sub_ids;
+    it->n_sub_ids = m->n_sub_ids;
     if (ids) {
-        memcpy(it->sub_ids, sub_ids, ids);
+        memcpy(it->sub_ids, m->sub_ids, ids);
     }
     it->topic = (char *)(it + 1) + ids;
-    memcpy(it->topic, topic, tlen + 1);
+    memcpy(it->topic, m->topic, tlen + 1);
     it->payload = it->topic + tlen + 1;
-    if (len) {
-        memcpy(it->payload, payload, len);
+    if (m->len) {
+        memcpy(it->payload, m->payload, m->len);
     }
-    it->payload[len] = '\0';
-    it->payload_len = len;
+    it->payload[m->len] = '\0';
+    it->payload_len = m->len;
+    char *p = it->payload + m->len + 1;
+    if (rlen) {
+        it->response_topic = p;
+        memcpy(p, m->response_topic, rlen);
+        p += rlen;
+    }
+    if (m->correlation) {
+        it->correlation = p;
+        memcpy(p, m->correlation, clen);
+        it->correlation_len = clen;
+    }
     return it;
 }
 

@@ -25,12 +25,15 @@ typedef struct mqp__item {
     char *payload;  /* Ditto, NUL-terminated. */
     size_t payload_len;
     size_t n_sub_ids;
-    uint32_t *sub_ids; /* Ditto. */
+    uint32_t *sub_ids;    /* Ditto. */
+    char *response_topic; /* Ditto, or NULL. */
+    char *correlation;    /* Ditto, or NULL. */
+    size_t correlation_len;
 } mqp__item;
 
-/* One allocation holding the item, its topic, payload and subscription ids. */
-mqp__item *mqp__item_new_message(const char *topic, const void *payload, size_t len, int qos,
-                                 bool retain, const uint32_t *sub_ids, size_t n_sub_ids);
+struct mqp__incoming;
+/* One allocation holding the item and copies of everything the message points to. */
+mqp__item *mqp__item_new_message(const struct mqp__incoming *m);
 mqp__item *mqp__item_new_event(enum mqp__item_kind kind);
 void mqp__item_free(mqp__item *it);
 

@@ -13,6 +13,27 @@
 
 typedef struct mqp__transport mqp__transport;
 
+/* A message as the transport hands it over; everything is borrowed for the call. */
+typedef struct mqp__incoming {
+    const char *topic;
+    const void *payload;
+    size_t len;
+    int qos;
+    bool retain;
+    const uint32_t *sub_ids; /* The subscription identifiers that matched (MQTT 5), or none. */
+    size_t n_sub_ids;
+    const char *response_topic; /* MQTT 5 request/response, or NULL. */
+    const void *correlation;
+    size_t correlation_len;
+} mqp__incoming;
+
+/* MQTT 5 properties of an outgoing reply. */
+typedef struct mqp__reply_props {
+    const char *response_topic;
+    const void *correlation;
+    size_t correlation_len;
+} mqp__reply_props;
+
 /* What the transport tells the client. Called on the transport's own thread (for memory://,
  * on the publishing thread); the client must not call user code from them. */
 typedef struct mqp__transport_events {
@@ -22,11 +43,11 @@ typedef struct mqp__transport_events {
     /* An attempt failed or an established connection ended; detail never holds secrets.
      * was_connected tells which of the two. */
     void (*disconnected)(void *ctx, mqp_err reason, const char *detail, bool was_connected);
-    /* A message arrived. sub_ids lists the subscription identifiers that matched, if the
-     * protocol carries them (MQTT 5); otherwise n_sub_ids is 0. May block: that is the
-     * backpressure of a full queue. */
-    void (*message)(void *ctx, const char *topic, const void *payload, size_t len, int qos,
-                    bool retain, const uint32_t *sub_ids, size_t n_sub_ids);
+    /* A message arrived. May block: that is the backpressure of a full queue. */
+    void (*message)(void *ctx, const mqp__incoming *m);
+    /* Optional: a fresh last-will payload before each connection attempt (allocated with
+     * mqp__malloc), or NULL to keep the current one. Library code only, never user code. */
+    char *(*will_refresh)(void *ctx);
 } mqp__transport_events;
 
 typedef struct mqp__transport_config {
@@ -40,14 +61,17 @@ typedef struct mqp__transport_config {
     uint32_t session_expiry_s;
     const char *will_topic; /* NULL: no last will. */
     const char *will_payload;
+    int will_qos;
+    bool will_retain;
     const mqp_client_opts *opts; /* TLS files and flags. */
     const mqp__logger *logger;
 } mqp__transport_config;
 
 typedef struct mqp__transport_ops {
     mqp_err (*start)(mqp__transport *t);
+    /* props may be NULL; on an MQTT 3.1.1 connection they are left out. */
     mqp_err (*publish)(mqp__transport *t, const char *topic, const void *payload, size_t len,
-                       int qos, bool retain);
+                       int qos, bool retain, const mqp__reply_props *props);
     /* sub_id 0 means none. Fails with MQP_ERR_NO_CONN while offline; the client re-subscribes
      * everything on each connection anyway. */
     mqp_err (*subscribe)(mqp__transport *t, const char *filter, int qos, uint32_t sub_id);

@@ -52,6 +52,8 @@ struct mem_session {
     char *client_id;
     char *will_topic;
     char *will_payload;
+    int will_qos;
+    bool will_retain;
     mem_sub *subs;
     bool connected;
     unsigned deliveries; /* Publishers delivering to this session right now. */
@@ -197,11 +199,12 @@ static void add_shared_recipients(mem_broker *b, recipient *r, size_t *n, const 
     }
 }
 
-static void deliver_to(recipient *r, size_t n, mem_broker *b, const char *topic,
-                       const void *payload, size_t len, bool retain)
+static void deliver_to(recipient *r, size_t n, mem_broker *b, const mqp__incoming *m)
 {
     for (size_t i = 0; i < n; i++) {
-        r[i].s->ev.message(r[i].s->ev.ctx, topic, payload, len, r[i].qos, retain, NULL, 0);
+        mqp__incoming in = *m;
+        in.qos = r[i].qos;
+        r[i].s->ev.message(r[i].s->ev.ctx, &in);
     }
     pthread_mutex_lock(&b->mu);
     for (size_t i = 0; i < n; i++) {
@@ -213,7 +216,7 @@ static void deliver_to(recipient *r, size_t n, mem_broker *b, const char *topic,
 }
 
 static mqp_err broker_publish(mem_broker *b, const char *topic, const void *payload, size_t len,
-                              int qos, bool retain)
+                              int qos, bool retain, const mqp__reply_props *rp)
 {
     mem_msg *rec = msg_new(topic, payload, len, qos, retain);
     mem_msg *keep = retain && len ? msg_new(topic, payload, len, qos, true) : NULL;
@@ -259,7 +262,17 @@ static mqp_err broker_publish(mem_broker *b, const char *topic, const void *payl
     add_shared_recipients(b, r, &n, topic, qos);
     pthread_mutex_unlock(&b->mu);
     /* Delivered messages do not carry the retain flag, as on a real broker. */
-    deliver_to(r, n, b, topic, payload, len, false);
+    mqp__incoming in = {topic,
+                        payload,
+                        len,
+                        qos,
+                        false,
+                        NULL,
+                        0,
+                        rp ? rp->response_topic : NULL,
+                        rp ? rp->correlation : NULL,
+                        rp ? rp->correlation_len : 0};
+    deliver_to(r, n, b, &in);
     mqp__free(r);
     return MQP_OK;
 }
@@ -288,8 +301,8 @@ static mqp_err op_start(mqp__transport *base)
     if (old) {
         /* Like mosquitto: the displaced connection did not say goodbye, so its will fires. */
         if (old->will_topic) {
-            broker_publish(b, old->will_topic, old->will_payload, strlen(old->will_payload), 1,
-                           true);
+            broker_publish(b, old->will_topic, old->will_payload, strlen(old->will_payload),
+                           old->will_qos, old->will_retain, NULL);
         }
         old->ev.disconnected(old->ev.ctx, MQP_ERR_CONN_LOST,
                              "session taken over by a client "
@@ -301,7 +314,7 @@ static mqp_err op_start(mqp__transport *base)
 }
 
 static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
-                          int qos, bool retain)
+                          int qos, bool retain, const mqp__reply_props *rp)
 {
     mem_session *s = (mem_session *)base;
     pthread_mutex_lock(&s->broker->mu);
@@ -310,7 +323,7 @@ static mqp_err op_publish(mqp__transport *base, const char *topic, const void *p
     if (!connected) {
         return MQP_ERR_NO_CONN;
     }
-    return broker_publish(s->broker, topic, payload, len, qos, retain);
+    return broker_publish(s->broker, topic, payload, len, qos, retain, rp);
 }
 
 static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, uint32_t sub_id)
@@ -356,7 +369,8 @@ static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, u
     s->deliveries++;
     pthread_mutex_unlock(&b->mu);
     for (mem_msg *m = copies; m; m = m->next) {
-        s->ev.message(s->ev.ctx, m->topic, m->payload, m->len, m->qos, true, NULL, 0);
+        mqp__incoming in = {m->topic, m->payload, m->len, m->qos, true, NULL, 0, NULL, NULL, 0};
+        s->ev.message(s->ev.ctx, &in);
     }
     msg_free_list(copies);
     pthread_mutex_lock(&b->mu);
@@ -409,7 +423,8 @@ static void leave(mem_session *s, bool clean)
     }
     pthread_mutex_unlock(&b->mu);
     if (was && !clean && s->will_topic) {
-        broker_publish(b, s->will_topic, s->will_payload, strlen(s->will_payload), 1, true);
+        broker_publish(b, s->will_topic, s->will_payload, strlen(s->will_payload), s->will_qos,
+                       s->will_retain, NULL);
     }
 }
 
@@ -475,6 +490,8 @@ mqp_err mqp__transport_memory_new(mqp__transport **out, const mqp__transport_con
     if (cfg->will_topic) {
         s->will_topic = mqp__strdup(cfg->will_topic);
         s->will_payload = mqp__strdup(cfg->will_payload);
+        s->will_qos = cfg->will_qos;
+        s->will_retain = cfg->will_retain;
     }
     if (!s->client_id || (cfg->will_topic && (!s->will_topic || !s->will_payload))) {
         op_destroy(&s->base);

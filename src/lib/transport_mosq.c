@@ -19,6 +19,7 @@
 #include <mqtt_protocol.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -55,6 +56,8 @@ struct mosq_transport {
     const mqp_client_opts *opts;
     char *will_topic;
     char *will_payload;
+    int will_qos;
+    bool will_retain;
     mqp__backoff backoff;
     struct mosquitto *mosq;
     attempt cur;
@@ -122,8 +125,18 @@ static void on_message_cb(struct mosquitto *m, void *user, const struct mosquitt
         ids[n++] = id;
         skip = true;
     }
-    a->t->ev.message(a->t->ev.ctx, msg->topic, msg->payload, (size_t)msg->payloadlen, msg->qos,
-                     msg->retain, ids, n);
+    char *response_topic = NULL;
+    void *correlation = NULL;
+    uint16_t correlation_len = 0;
+    mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &response_topic, false);
+    mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &correlation,
+                                   &correlation_len, false);
+    mqp__incoming in = {
+        msg->topic,     msg->payload, (size_t)msg->payloadlen, msg->qos, msg->retain, ids, n,
+        response_topic, correlation,  correlation_len};
+    a->t->ev.message(a->t->ev.ctx, &in);
+    free(response_topic); /* Allocated by libmosquitto with malloc. */
+    free(correlation);
 }
 
 static void on_publish_cb(struct mosquitto *m, void *user, int mid, int reason,
@@ -356,6 +369,23 @@ static bool wait_or_stop(mosq_transport *t, int64_t ms)
     return s;
 }
 
+/* A will that says when it was set (the control plane's status) is renewed before every
+ * attempt, so it is no older than the connection it belongs to. */
+static void refresh_will(mosq_transport *t)
+{
+    char *fresh = t->will_topic && t->ev.will_refresh ? t->ev.will_refresh(t->ev.ctx) : NULL;
+    if (!fresh) {
+        return;
+    }
+    if (mosquitto_will_set_v5(t->mosq, t->will_topic, (int)strlen(fresh), fresh, t->will_qos,
+                              t->will_retain, NULL) == MOSQ_ERR_SUCCESS) {
+        mqp__free(t->will_payload);
+        t->will_payload = fresh;
+    } else {
+        mqp__free(fresh);
+    }
+}
+
 static void *network_main(void *arg)
 {
     mosq_transport *t = arg;
@@ -365,6 +395,7 @@ static void *network_main(void *arg)
         bool was_up = false;
         mqp_err rc = t->ever_connected ? MQP_OK : discard_stale_session(t, detail, sizeof detail);
         if (rc == MQP_OK) {
+            refresh_will(t);
             mosquitto_int_option(t->mosq, MOSQ_OPT_PROTOCOL_VERSION, t->protocol);
             t->cur.main = true;
             rc = run(t, t->mosq, &t->cur, t->session_expiry, detail, sizeof detail);
@@ -428,21 +459,41 @@ static mqp_err op_start(mqp__transport *base)
     return MQP_OK;
 }
 
+/* The MQTT 5 properties of a reply; none on a 3.1.1 connection, which cannot carry them. */
+static mosquitto_property *reply_props(const mosq_transport *t, const mqp__reply_props *rp)
+{
+    mosquitto_property *props = NULL;
+    if (!rp || t->protocol != MQTT_PROTOCOL_V5) {
+        return NULL;
+    }
+    if (rp->response_topic) {
+        mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC, rp->response_topic);
+    }
+    if (rp->correlation && rp->correlation_len <= UINT16_MAX) {
+        mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, rp->correlation,
+                                      (uint16_t)rp->correlation_len);
+    }
+    return props;
+}
+
 static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
-                          int qos, bool retain)
+                          int qos, bool retain, const mqp__reply_props *rp)
 {
     mosq_transport *t = (mosq_transport *)base;
     if (len > MQTT_MAX_PAYLOAD) {
         return MQP_ERR_TOO_LARGE;
     }
+    mosquitto_property *props = reply_props(t, rp);
     if (qos == 0) {
-        return map_op_rc(
-            mosquitto_publish_v5(t->mosq, NULL, topic, (int)len, payload, 0, retain, NULL));
+        int rc0 = mosquitto_publish_v5(t->mosq, NULL, topic, (int)len, payload, 0, retain, props);
+        mosquitto_property_free_all(&props);
+        return map_op_rc(rc0);
     }
     /* Holding pub_mu across the call means on_publish cannot see the id before it is marked. */
     pthread_mutex_lock(&t->pub_mu);
     int mid = 0;
-    int rc = mosquitto_publish_v5(t->mosq, &mid, topic, (int)len, payload, qos, retain, NULL);
+    int rc = mosquitto_publish_v5(t->mosq, &mid, topic, (int)len, payload, qos, retain, props);
+    mosquitto_property_free_all(&props);
     if (rc == MOSQ_ERR_NO_CONN) {
         /* libmosquitto queued it before trying to send; it goes out after the reconnect. */
         rc = MOSQ_ERR_SUCCESS;
@@ -590,12 +641,15 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
         rc = MQP_ERR_INVALID;
         snprintf(err, errlen, "cannot set up the connection to %s (check the TLS files)", t->where);
     } else {
+        t->will_qos = cfg->will_qos;
+        t->will_retain = cfg->will_retain;
         mosquitto_threaded_set(t->mosq, true);
         mosquitto_message_v5_callback_set(t->mosq, on_message_cb);
         mosquitto_publish_v5_callback_set(t->mosq, on_publish_cb);
         if (t->will_topic &&
             mosquitto_will_set_v5(t->mosq, t->will_topic, (int)strlen(t->will_payload),
-                                  t->will_payload, 1, true, NULL) != MOSQ_ERR_SUCCESS) {
+                                  t->will_payload, t->will_qos, t->will_retain,
+                                  NULL) != MOSQ_ERR_SUCCESS) {
             rc = MQP_ERR_INVALID;
             snprintf(err, errlen, "cannot set the last will on '%s'", t->will_topic);
         }

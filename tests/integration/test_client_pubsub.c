@@ -298,6 +298,98 @@ static void test_mqp_client_shared_subscription(void **state)
     collector_free(cb);
 }
 
+typedef struct echo {
+    mqp_client *c;
+    int answered;
+} echo;
+
+/* Answers a request on its response topic with its correlation data, as a service would. */
+static int answer(mqp_client *c, const mqp_message *m, void *user)
+{
+    echo *e = user;
+    (void)c;
+    if (!m->response_topic) {
+        return -1;
+    }
+    mqp_publish_props p = {NULL, m->correlation_data, m->correlation_len};
+    e->answered++;
+    return mqp_client_publish_props(e->c, m->response_topic, "pong", 4, 1, false, &p) == MQP_OK
+               ? 0
+               : -1;
+}
+
+typedef struct reply_seen {
+    char correlation[32];
+    size_t len;
+    char payload[16];
+} reply_seen;
+
+static int on_reply(mqp_client *c, const mqp_message *m, void *user)
+{
+    (void)c;
+    reply_seen *r = user;
+    r->len = m->correlation_len < sizeof r->correlation ? m->correlation_len : 0;
+    memcpy(r->correlation, m->correlation_data, r->len);
+    snprintf(r->payload, sizeof r->payload, "%.*s", (int)m->payload_len, (const char *)m->payload);
+    return 0;
+}
+
+static void test_mqp_client_request_response_properties(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "responder");
+    o.no_health = true;
+    mqp_client *svc = test_client(&o);
+    echo e = {svc, 0};
+    assert_ok(mqp_client_subscribe(svc, "svc/ping", 1, answer, &e));
+    o = test_opts(url, "requester");
+    o.no_health = true;
+    mqp_client *req = test_client(&o);
+    reply_seen r = {0};
+    assert_ok(mqp_client_subscribe(req, "replies/requester", 1, on_reply, &r));
+    test_sleep_ms(100);
+    mqp_publish_props p = {"replies/requester", "\x01corr\x00id", 9};
+    assert_rc(mqp_client_publish_props(req, "svc/ping", "ping", 4, 1, false,
+                                       &(mqp_publish_props){"bad/#", NULL, 0}),
+              MQP_ERR_TOPIC);
+    assert_ok(mqp_client_publish_props(req, "svc/ping", "ping", 4, 1, false, &p));
+    assert_true(wait_for(r.len == 9, 3000));
+    assert_memory_equal(r.correlation, "\x01corr\x00id", 9);
+    assert_string_equal(r.payload, "pong");
+    assert_int_equal(e.answered, 1);
+    mqp_client_destroy(req);
+    mqp_client_destroy(svc);
+}
+
+static void test_mqp_client_custom_will(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "will-watch");
+    o.no_health = true;
+    mqp_client *w = test_client(&o);
+    collector *col = collector_new();
+    assert_ok(mqp_client_subscribe(w, "svc/status", 1, collector_cb, col));
+    o = test_opts(url, "with-will");
+    o.will_topic = "svc/status";
+    o.will_payload = "{\"status\":\"disconnected\"}";
+    o.will_qos = 1;
+    o.will_retain = true;
+    mqp_client *c = test_client(&o);
+    test_sleep_ms(100);
+    /* A connection dropped without DISCONNECT: the broker publishes the will. */
+    assert_ok(mqp_client_reconnect(c));
+    assert_true(wait_for(collector_count(col) >= 1, 5000));
+    assert_string_equal(collector_get(col, 0).payload, "{\"status\":\"disconnected\"}");
+    mqp_client_destroy(c);
+    mqp_client_destroy(w);
+    collector_free(col);
+    mqp_client *bad = NULL;
+    o.will_topic = "svc/+";
+    assert_rc(mqp_client_new(&bad, &o), MQP_ERR_INVALID);
+}
+
 static void test_mqp_client_dedupe_drops_repeated_envelopes(void **state)
 {
     fixture *f = *state;
@@ -336,6 +428,8 @@ int main(void)
         cmocka_unit_test(test_mqp_client_retained_and_health),
         cmocka_unit_test(test_mqp_client_retained_once_per_handler),
         cmocka_unit_test(test_mqp_client_shared_subscription),
+        cmocka_unit_test(test_mqp_client_request_response_properties),
+        cmocka_unit_test(test_mqp_client_custom_will),
         cmocka_unit_test(test_mqp_client_dedupe_drops_repeated_envelopes),
     };
     return RUN_ON_BOTH(tests);
