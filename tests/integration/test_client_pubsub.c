@@ -349,13 +349,15 @@ static void test_mqp_client_request_response_properties(void **state)
     reply_seen r = {0};
     assert_ok(mqp_client_subscribe(req, "replies/requester", 1, on_reply, &r));
     test_sleep_ms(100);
-    mqp_publish_props p = {"replies/requester", "\x01corr\x00id", 9};
+    /* Binary correlation data, with a NUL inside: it is bytes, not a string. */
+    static const char corr[9] = {1, 'c', 'o', 'r', 'r', 0, 'i', 'd', 7};
+    mqp_publish_props p = {"replies/requester", corr, sizeof corr};
     assert_rc(mqp_client_publish_props(req, "svc/ping", "ping", 4, 1, false,
                                        &(mqp_publish_props){"bad/#", NULL, 0}),
               MQP_ERR_TOPIC);
     assert_ok(mqp_client_publish_props(req, "svc/ping", "ping", 4, 1, false, &p));
     assert_true(wait_for(r.len == 9, 3000));
-    assert_memory_equal(r.correlation, "\x01corr\x00id", 9);
+    assert_memory_equal(r.correlation, corr, sizeof corr);
     assert_string_equal(r.payload, "pong");
     assert_int_equal(e.answered, 1);
     mqp_client_destroy(req);
