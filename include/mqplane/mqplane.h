@@ -14,5 +14,6 @@
 #include "mqplane/memory.h"
 #include "mqplane/config.h"
 #include "mqplane/dataplane.h"
+#include "mqplane/controlplane.h"
 
 #endif

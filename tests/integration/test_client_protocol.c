@@ -121,7 +121,9 @@ static void test_mqp_client_heartbeat_watchdog_reconnects(void **state)
     mqp_client_stats s;
     mqp_client_stats_get(c, &s);
     assert_true(s.heartbeats_sent >= 3);
-    assert_int_equal(s.heartbeats_missed, 0);
+    /* A healthy link is never torn down (a single slow echo under load may count as missed,
+     * but never three in a row). */
+    assert_int_equal(s.reconnects, 0);
     assert_int_equal(s.unhandled, 0); /* Its own beats are not offered to handlers. */
 
     /* The link goes silent but stays open: TCP keepalive would take a minute to notice. */

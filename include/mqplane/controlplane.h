@@ -1,0 +1,155 @@
+/**
+ * @file controlplane.h
+ * @brief The control plane of the reference (seed 01): commands in at QoS 1, status out at
+ *        QoS 1 retained with a last will, command handling isolated, bad input answered.
+ *
+ * Wire contract:
+ * - in, `inference/control/commands`: `{"command": "pause"}` — pause, resume, stop, status,
+ *   metrics, toggle_crop, stabilization_stats, in any letter case; optional `"request_id"`
+ *   (any JSON string or number) or MQTT 5 response topic and correlation data;
+ * - out, `inference/control/status`, retained: `{"status": "connected"|"running"|"paused"|
+ *   "stopped"|"disconnected", "timestamp": ISO 8601, "client_id": "inference_control"}`;
+ *   "disconnected" is the connection's last will;
+ * - out, `inference/control/responses` (or the request's response topic):
+ *   `{"request_id", "command", "ok", "status", "error"?, "result"?}` — for every command that
+ *   carries a request id or response topic, for `status` and `stabilization_stats` always,
+ *   and for every rejected or failed command.
+ */
+#ifndef MQPLANE_CONTROLPLANE_H
+#define MQPLANE_CONTROLPLANE_H
+
+#include "mqplane/client.h"
+#include "mqplane/common.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The commands of the reference. */
+typedef enum mqp_command {
+    MQP_CMD_PAUSE = 0,
+    MQP_CMD_RESUME,
+    MQP_CMD_STOP,
+    MQP_CMD_STATUS,
+    MQP_CMD_METRICS,
+    MQP_CMD_TOGGLE_CROP,
+    MQP_CMD_STABILIZATION_STATS
+} mqp_command;
+
+/** Number of commands. */
+#define MQP_CMD_COUNT 7
+
+/** The statuses of the reference. */
+typedef enum mqp_status {
+    MQP_STATUS_CONNECTED = 0,
+    MQP_STATUS_RUNNING,
+    MQP_STATUS_PAUSED,
+    MQP_STATUS_STOPPED,
+    MQP_STATUS_DISCONNECTED
+} mqp_status;
+
+/** @brief The wire name of a command ("pause", …), or NULL for an unknown value. */
+MQP_API const char *mqp_command_name(mqp_command cmd);
+
+/**
+ * @brief Parses a command name, in any letter case.
+ * @return MQP_OK; MQP_ERR_INVALID for NULL; MQP_ERR_NOT_FOUND for an unknown name.
+ */
+MQP_API mqp_err mqp_command_parse(const char *name, mqp_command *out);
+
+/** @brief The wire name of a status ("running", …), or NULL for an unknown value. */
+MQP_API const char *mqp_status_name(mqp_status st);
+
+/**
+ * @brief The status message: `{"status", "timestamp", "client_id"}`.
+ * @param[out] out  JSON, freed with mqp_free(); written only on success.
+ * @return MQP_OK; MQP_ERR_INVALID; MQP_ERR_NOMEM.
+ */
+MQP_API mqp_err mqp_status_json(mqp_status st, double now, const char *client_id, char **out,
+                                size_t *len);
+
+/** Where a command handler writes its answer. */
+typedef struct mqp_command_reply {
+    char *result;      /**< A JSON value as text for `result` (e.g. an object); "" for none. */
+    size_t result_cap; /**< Size of @p result (at least 64 KiB). */
+    char *error;       /**< A message for `error` when the handler fails. */
+    size_t error_cap;
+} mqp_command_reply;
+
+/** The control plane. */
+typedef struct mqp_controlplane mqp_controlplane;
+
+/**
+ * A command handler. Runs on the control plane's dispatch thread, one command at a time.
+ * @return MQP_OK when the command was carried out (pause, resume and stop then move the
+ *         status); any other code fails it: logged, answered with `ok: false` and the error
+ *         text, status unchanged, and the plane goes on.
+ */
+typedef mqp_err (*mqp_command_cb)(mqp_controlplane *cp, mqp_command cmd, mqp_command_reply *reply,
+                                  void *user);
+
+/** Control plane options; all-zero means the reference defaults. */
+typedef struct mqp_controlplane_opts {
+    mqp_client_opts client;     /**< Connection; client_id defaults to "inference_control". */
+    const char *command_topic;  /**< Default inference/control/commands. */
+    const char *status_topic;   /**< Default inference/control/status. */
+    const char *response_topic; /**< Default inference/control/responses. */
+    size_t max_payload;         /**< Largest command accepted; 0: 65536 bytes. */
+    mqp_command_cb on_command;  /**< Required. */
+    void *user;
+} mqp_controlplane_opts;
+
+/** Counters of a control plane. */
+typedef struct mqp_controlplane_stats {
+    uint64_t received; /**< Messages on the command topic. */
+    uint64_t ok;       /**< Commands carried out. */
+    uint64_t failed;   /**< Commands whose handler failed. */
+    uint64_t rejected; /**< Messages refused: oversized, not JSON, no or unknown command. */
+    uint64_t status_published;
+} mqp_controlplane_stats;
+
+/**
+ * @brief Creates the control plane: subscribes to the command topic at QoS 1 and sets the
+ *        "disconnected" status as the last will. Call mqp_controlplane_start() to connect.
+ * @return MQP_OK; MQP_ERR_INVALID (no handler, bad topics); as mqp_client_new_err().
+ */
+MQP_API mqp_err mqp_controlplane_new(mqp_controlplane **out, const mqp_controlplane_opts *o,
+                                     char *err, size_t errlen);
+
+/**
+ * @brief Connects, waiting up to @p timeout_ms (negative: forever; 0: do not wait). It keeps
+ *        trying in the background after a timeout. On every connection the current status is
+ *        published: "connected" on the first, whatever it is by then on later ones.
+ * @return As mqp_client_connect(), or MQP_OK at once for 0.
+ */
+MQP_API mqp_err mqp_controlplane_start(mqp_controlplane *cp, int timeout_ms);
+
+/**
+ * @brief Sets the status and publishes it (QoS 1, retained) when connected.
+ * @note Safe from any thread.
+ */
+MQP_API mqp_err mqp_controlplane_set_status(mqp_controlplane *cp, mqp_status st);
+
+/** @brief The current status. Safe from any thread. */
+MQP_API mqp_status mqp_controlplane_status(mqp_controlplane *cp);
+
+/** @brief Copies the counters. Safe from any thread. */
+MQP_API void mqp_controlplane_stats_get(mqp_controlplane *cp, mqp_controlplane_stats *s);
+
+/** @brief The underlying client. Valid while the plane lives. */
+MQP_API mqp_client *mqp_controlplane_client(mqp_controlplane *cp);
+
+/**
+ * @brief Publishes "stopped" unless that is the status already, shuts down in order (no will)
+ *        and frees. NULL is a no-op. Not from the command handler.
+ */
+MQP_API void mqp_controlplane_destroy(mqp_controlplane *cp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

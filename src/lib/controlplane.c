@@ -1,0 +1,450 @@
+/* The control plane: one client (inference_control) whose handler turns command messages into
+ * calls of the application's command callback, and answers. Everything about a command —
+ * its size, its JSON, its name — is checked before the application sees it, and every
+ * refusal is logged and answered, so no input can stop the plane from obeying the next one. */
+#include "mqplane/controlplane.h"
+
+#include "mqplane/dataplane.h"
+#include "mqplane/topic.h"
+#include "mqplane/topics.h"
+
+#include "alloc.h"
+#include "buf.h"
+#include "clock.h"
+#include "client_internal.h"
+#include "fail.h"
+#include "log.h"
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <strings.h>
+#include <string.h>
+
+#define DEFAULT_MAX_PAYLOAD 65536
+#define RESULT_CAP          65536
+#define ERROR_CAP           512
+
+static const char *const command_names[MQP_CMD_COUNT] = {
+    "pause", "resume", "stop", "status", "metrics", "toggle_crop", "stabilization_stats"};
+static const char *const status_names[] = {"connected", "running", "paused", "stopped",
+                                           "disconnected"};
+
+struct mqp_controlplane {
+    mqp_client *client;
+    char *command_topic;
+    char *status_topic;
+    char *response_topic;
+    size_t max_payload;
+    mqp_command_cb on_command;
+    void *user;
+    mqp_connected_cb user_on_connected;
+    mqp_disconnected_cb user_on_disconnected;
+    void *user_cb_user;
+    mqp__logger log;
+    pthread_mutex_t mu; /* Serializes status changes and their publication. */
+    mqp_status status;
+    char *result; /* Reply buffers, used by the dispatch thread only. */
+    char *error;
+    atomic_uint_fast64_t received, ok, failed, rejected, status_published;
+};
+
+const char *mqp_command_name(mqp_command cmd)
+{
+    return (unsigned)cmd < MQP_CMD_COUNT ? command_names[cmd] : NULL;
+}
+
+mqp_err mqp_command_parse(const char *name, mqp_command *out)
+{
+    if (!name || !out) {
+        return MQP_ERR_INVALID;
+    }
+    for (int i = 0; i < MQP_CMD_COUNT; i++) {
+        if (strcasecmp(name, command_names[i]) == 0) {
+            *out = (mqp_command)i;
+            return MQP_OK;
+        }
+    }
+    return MQP_ERR_NOT_FOUND;
+}
+
+const char *mqp_status_name(mqp_status st)
+{
+    return (unsigned)st <= MQP_STATUS_DISCONNECTED ? status_names[st] : NULL;
+}
+
+mqp_err mqp_status_json(mqp_status st, double now, const char *client_id, char **out, size_t *len)
+{
+    const char *name = mqp_status_name(st);
+    if (!name || !client_id || !out) {
+        return MQP_ERR_INVALID;
+    }
+    char ts[40];
+    size_t n = mqp_iso8601(now, ts, sizeof ts);
+    mqp__buf b;
+    mqp__buf_init(&b);
+    mqp__buf_printf(&b, "{\"status\":\"%s\",\"timestamp\":\"%.*s\",\"client_id\":", name, (int)n,
+                    ts);
+    mqp__buf_json_string(&b, client_id, strlen(client_id));
+    mqp__buf_putc(&b, '}');
+    char *json = mqp__buf_take(&b, len);
+    if (!json) {
+        return MQP_ERR_NOMEM;
+    }
+    *out = json;
+    return MQP_OK;
+}
+
+/* ---- status ---- */
+
+/* Publishes st; called with cp->mu held so publications cannot overtake one another. */
+static mqp_err publish_status_locked(mqp_controlplane *cp, mqp_status st)
+{
+    char *json;
+    size_t len;
+    mqp_err rc = mqp_status_json(st, mqp__wall_s(), mqp_client_id(cp->client), &json, &len);
+    if (rc == MQP_OK) {
+        rc = mqp_client_publish(cp->client, cp->status_topic, json, len, 1, true);
+        mqp__free(json);
+    }
+    if (rc == MQP_OK) {
+        atomic_fetch_add(&cp->status_published, 1);
+    } else {
+        mqp__log(&cp->log, MQP_LOG_WARNING, "status '%s' not published: %s", mqp_status_name(st),
+                 mqp_strerror(rc));
+    }
+    return rc;
+}
+
+mqp_err mqp_controlplane_set_status(mqp_controlplane *cp, mqp_status st)
+{
+    if (!cp || !mqp_status_name(st)) {
+        return MQP_ERR_INVALID;
+    }
+    pthread_mutex_lock(&cp->mu);
+    cp->status = st;
+    /* Offline, the status is published on the next connection anyway. */
+    mqp_err rc = mqp_client_is_connected(cp->client) ? publish_status_locked(cp, st) : MQP_OK;
+    pthread_mutex_unlock(&cp->mu);
+    return rc;
+}
+
+mqp_status mqp_controlplane_status(mqp_controlplane *cp)
+{
+    pthread_mutex_lock(&cp->mu);
+    mqp_status st = cp->status;
+    pthread_mutex_unlock(&cp->mu);
+    return st;
+}
+
+static void on_connected(mqp_client *c, bool reconnect, void *user)
+{
+    mqp_controlplane *cp = user;
+    pthread_mutex_lock(&cp->mu);
+    publish_status_locked(cp, cp->status);
+    pthread_mutex_unlock(&cp->mu);
+    if (cp->user_on_connected) {
+        cp->user_on_connected(c, reconnect, cp->user_cb_user);
+    }
+}
+
+static void on_disconnected(mqp_client *c, mqp_err reason, void *user)
+{
+    mqp_controlplane *cp = user;
+    if (cp->user_on_disconnected) {
+        cp->user_on_disconnected(c, reason, cp->user_cb_user);
+    }
+}
+
+/* The will, renewed before each connection so its timestamp is that of the connection. */
+static char *fresh_will(void *ctx)
+{
+    mqp_controlplane *cp = ctx;
+    char *json = NULL;
+    mqp_status_json(MQP_STATUS_DISCONNECTED, mqp__wall_s(), mqp_client_id(cp->client), &json, NULL);
+    return json;
+}
+
+/* ---- commands ---- */
+
+typedef struct request {
+    const mqp_message *msg;
+    char *request_id;    /* The request_id member as JSON text, or NULL. */
+    const char *command; /* Its wire name once known, else NULL. */
+} request;
+
+static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char *error,
+                    const char *result)
+{
+    mqp__buf b;
+    mqp__buf_init(&b);
+    mqp__buf_printf(&b,
+                    "{\"request_id\":%s,\"command\":", rq->request_id ? rq->request_id : "null");
+    if (rq->command) {
+        mqp__buf_printf(&b, "\"%s\"", rq->command);
+    } else {
+        mqp__buf_puts(&b, "null");
+    }
+    mqp__buf_printf(&b, ",\"ok\":%s,\"status\":\"%s\"", ok ? "true" : "false",
+                    mqp_status_name(mqp_controlplane_status(cp)));
+    if (error) {
+        mqp__buf_puts(&b, ",\"error\":");
+        mqp__buf_json_string(&b, error, strlen(error));
+    }
+    if (result && *result) {
+        mqp__buf_puts(&b, ",\"result\":");
+        mqp__buf_puts(&b, result);
+    }
+    mqp__buf_putc(&b, '}');
+    size_t len;
+    char *json = mqp__buf_take(&b, &len);
+    if (!json) {
+        mqp__log(&cp->log, MQP_LOG_ERR, "out of memory: a command answer is lost");
+        return;
+    }
+    const mqp_message *m = rq->msg;
+    const char *topic = m->response_topic ? m->response_topic : cp->response_topic;
+    mqp_publish_props props = {NULL, m->correlation_data, m->correlation_len};
+    mqp_err rc = mqp_client_publish_props(cp->client, topic, json, len, 1, false, &props);
+    if (rc != MQP_OK) {
+        mqp__log(&cp->log, MQP_LOG_WARNING, "answer to '%s' not published: %s",
+                 rq->command ? rq->command : "(no command)", mqp_strerror(rc));
+    }
+    mqp__free(json);
+}
+
+static int reject(mqp_controlplane *cp, const request *rq, const char *why)
+{
+    atomic_fetch_add(&cp->rejected, 1);
+    mqp__log(&cp->log, MQP_LOG_WARNING, "command rejected on '%s': %s", rq->msg->topic, why);
+    respond(cp, rq, false, why, NULL);
+    return 0; /* Handled: answered and counted here, not a dispatch error. */
+}
+
+static void apply_transition(mqp_controlplane *cp, mqp_command cmd)
+{
+    static const int next[MQP_CMD_COUNT] = {[MQP_CMD_PAUSE] = MQP_STATUS_PAUSED,
+                                            [MQP_CMD_RESUME] = MQP_STATUS_RUNNING,
+                                            [MQP_CMD_STOP] = MQP_STATUS_STOPPED,
+                                            [MQP_CMD_STATUS] = -1,
+                                            [MQP_CMD_METRICS] = -1,
+                                            [MQP_CMD_TOGGLE_CROP] = -1,
+                                            [MQP_CMD_STABILIZATION_STATS] = -1};
+    if (next[cmd] >= 0) {
+        mqp_controlplane_set_status(cp, (mqp_status)next[cmd]);
+    }
+}
+
+static int run_command(mqp_controlplane *cp, request *rq, mqp_command cmd)
+{
+    cp->result[0] = '\0';
+    cp->error[0] = '\0';
+    mqp_command_reply reply = {cp->result, RESULT_CAP, cp->error, ERROR_CAP};
+    mqp_err rc = cp->on_command(cp, cmd, &reply, cp->user);
+    cp->result[RESULT_CAP - 1] = '\0';
+    cp->error[ERROR_CAP - 1] = '\0';
+    if (rc == MQP_OK && cp->result[0]) {
+        cJSON *check = cJSON_Parse(cp->result);
+        if (!check) {
+            rc = MQP_ERR_JSON;
+            snprintf(cp->error, ERROR_CAP,
+                     "the handler of '%s' produced a result that is not "
+                     "JSON",
+                     rq->command);
+        }
+        cJSON_Delete(check);
+    }
+    if (rc != MQP_OK) {
+        atomic_fetch_add(&cp->failed, 1);
+        if (!cp->error[0]) {
+            snprintf(cp->error, ERROR_CAP, "%s failed: %s", rq->command, mqp_strerror(rc));
+        }
+        mqp__log(&cp->log, MQP_LOG_WARNING, "command '%s' failed (%s): %s", rq->command,
+                 mqp_err_name(rc), cp->error);
+        respond(cp, rq, false, cp->error, NULL);
+        return 0;
+    }
+    atomic_fetch_add(&cp->ok, 1);
+    apply_transition(cp, cmd);
+    mqp__log(&cp->log, MQP_LOG_INFO, "command '%s' done", rq->command);
+    bool always = cmd == MQP_CMD_STATUS || cmd == MQP_CMD_STABILIZATION_STATS;
+    if (always || rq->request_id || rq->msg->response_topic) {
+        respond(cp, rq, true, NULL, cp->result);
+    }
+    return 0;
+}
+
+static int on_command_message(mqp_client *c, const mqp_message *m, void *user)
+{
+    (void)c;
+    mqp_controlplane *cp = user;
+    atomic_fetch_add(&cp->received, 1);
+    request rq = {m, NULL, NULL};
+    char why[200];
+    if (m->payload_len > cp->max_payload) {
+        snprintf(why, sizeof why, "payload of %zu bytes is over the %zu-byte limit", m->payload_len,
+                 cp->max_payload);
+        return reject(cp, &rq, why);
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(m->payload, m->payload_len, &end, false);
+    if (!root) {
+        size_t at = end ? (size_t)(end - (const char *)m->payload) : 0;
+        snprintf(why, sizeof why, "not JSON (malformed near byte %zu)", at);
+        return reject(cp, &rq, why);
+    }
+    int rc;
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(root, "request_id");
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(root, "command");
+    if (cJSON_IsObject(root) && rid && (cJSON_IsString(rid) || cJSON_IsNumber(rid))) {
+        rq.request_id = cJSON_PrintUnformatted(rid);
+    }
+    mqp_command which;
+    if (!cJSON_IsObject(root)) {
+        rc = reject(cp, &rq, "not a JSON object");
+    } else if (rid && !rq.request_id) {
+        rc = reject(cp, &rq, "'request_id' must be a string or a number");
+    } else if (!cmd) {
+        rc = reject(cp, &rq, "no 'command' member");
+    } else if (!cJSON_IsString(cmd)) {
+        rc = reject(cp, &rq, "'command' must be a string");
+    } else if (mqp_command_parse(cmd->valuestring, &which) != MQP_OK) {
+        snprintf(why, sizeof why,
+                 "unknown command '%.60s' (known: pause, resume, stop, status, "
+                 "metrics, toggle_crop, stabilization_stats)",
+                 cmd->valuestring);
+        rc = reject(cp, &rq, why);
+    } else {
+        rq.command = mqp_command_name(which);
+        rc = run_command(cp, &rq, which);
+    }
+    cJSON_free(rq.request_id);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* ---- lifecycle ---- */
+
+static mqp_err topic_option(const char *given, const char *def, char **out, const char *what,
+                            char *err, size_t errlen)
+{
+    const char *t = given ? given : def;
+    if (mqp_topic_validate_name(t) != MQP_OK) {
+        return mqp__fail(err, errlen, MQP_ERR_INVALID,
+                         "control plane: %s '%s' is not a valid "
+                         "topic name",
+                         what, t);
+    }
+    *out = mqp__strdup(t);
+    return *out ? MQP_OK : MQP_ERR_NOMEM;
+}
+
+mqp_err mqp_controlplane_new(mqp_controlplane **out, const mqp_controlplane_opts *o, char *err,
+                             size_t errlen)
+{
+    if (!out || !o || !o->on_command) {
+        return mqp__fail(err, errlen, MQP_ERR_INVALID,
+                         "control plane: a command handler is "
+                         "required");
+    }
+    mqp_controlplane *cp = mqp__calloc(1, sizeof *cp);
+    if (!cp) {
+        return MQP_ERR_NOMEM;
+    }
+    pthread_mutex_init(&cp->mu, NULL);
+    cp->status = MQP_STATUS_CONNECTED;
+    cp->on_command = o->on_command;
+    cp->user = o->user;
+    cp->max_payload = o->max_payload ? o->max_payload : DEFAULT_MAX_PAYLOAD;
+    mqp_err rc = topic_option(o->command_topic, MQP_TOPIC_COMMANDS, &cp->command_topic,
+                              "command_topic", err, errlen);
+    if (rc == MQP_OK) {
+        rc = topic_option(o->status_topic, MQP_TOPIC_STATUS, &cp->status_topic, "status_topic", err,
+                          errlen);
+    }
+    if (rc == MQP_OK) {
+        rc = topic_option(o->response_topic, MQP_TOPIC_RESPONSES, &cp->response_topic,
+                          "response_topic", err, errlen);
+    }
+    cp->result = mqp__malloc(RESULT_CAP);
+    cp->error = mqp__malloc(ERROR_CAP);
+    if (rc == MQP_OK && (!cp->result || !cp->error)) {
+        rc = MQP_ERR_NOMEM;
+    }
+    char *will = NULL;
+    if (rc == MQP_OK) {
+        const char *id = o->client.client_id ? o->client.client_id : "inference_control";
+        rc = mqp_status_json(MQP_STATUS_DISCONNECTED, mqp__wall_s(), id, &will, NULL);
+        mqp_client_opts co = o->client;
+        co.client_id = id;
+        co.will_topic = cp->status_topic;
+        co.will_payload = will;
+        co.will_qos = 1;
+        co.will_retain = true;
+        cp->user_on_connected = co.on_connected;
+        cp->user_on_disconnected = co.on_disconnected;
+        cp->user_cb_user = co.cb_user;
+        co.on_connected = on_connected;
+        co.on_disconnected = on_disconnected;
+        co.cb_user = cp;
+        cp->log = (mqp__logger){co.log_cb, co.log_user, co.log_level ? co.log_level : MQP_LOG_INFO,
+                                "control plane"};
+        if (rc == MQP_OK) {
+            rc = mqp_client_new_err(&cp->client, &co, err, errlen);
+        }
+    }
+    mqp__free(will);
+    if (rc == MQP_OK) {
+        mqp__client_set_will_refresh(cp->client, fresh_will, cp);
+        rc = mqp_client_subscribe(cp->client, cp->command_topic, 1, on_command_message, cp);
+    }
+    if (rc != MQP_OK) {
+        mqp_controlplane_destroy(cp);
+        return rc;
+    }
+    *out = cp;
+    return MQP_OK;
+}
+
+mqp_err mqp_controlplane_start(mqp_controlplane *cp, int timeout_ms)
+{
+    if (!cp) {
+        return MQP_ERR_INVALID;
+    }
+    return timeout_ms == 0 ? mqp_client_start(cp->client)
+                           : mqp_client_connect(cp->client, timeout_ms);
+}
+
+void mqp_controlplane_stats_get(mqp_controlplane *cp, mqp_controlplane_stats *s)
+{
+    if (!cp || !s) {
+        return;
+    }
+    *s = (mqp_controlplane_stats){atomic_load(&cp->received), atomic_load(&cp->ok),
+                                  atomic_load(&cp->failed), atomic_load(&cp->rejected),
+                                  atomic_load(&cp->status_published)};
+}
+
+mqp_client *mqp_controlplane_client(mqp_controlplane *cp)
+{
+    return cp ? cp->client : NULL;
+}
+
+void mqp_controlplane_destroy(mqp_controlplane *cp)
+{
+    if (!cp) {
+        return;
+    }
+    if (cp->client && mqp_controlplane_status(cp) != MQP_STATUS_STOPPED) {
+        mqp_controlplane_set_status(cp, MQP_STATUS_STOPPED);
+    }
+    mqp_client_destroy(cp->client);
+    mqp__free(cp->command_topic);
+    mqp__free(cp->status_topic);
+    mqp__free(cp->response_topic);
+    mqp__free(cp->result);
+    mqp__free(cp->error);
+    pthread_mutex_destroy(&cp->mu);
+    mqp__free(cp);
+}
