@@ -128,7 +128,8 @@ MQP_API mqp_err mqp_controlplane_new(mqp_controlplane **out, const mqp_controlpl
 MQP_API mqp_err mqp_controlplane_start(mqp_controlplane *cp, int timeout_ms);
 
 /**
- * @brief Sets the status and publishes it (QoS 1, retained) when connected.
+ * @brief Sets the status and, when it changed and the plane is connected, publishes it
+ *        (QoS 1, retained).
  * @note Safe from any thread.
  */
 MQP_API mqp_err mqp_controlplane_set_status(mqp_controlplane *cp, mqp_status st);

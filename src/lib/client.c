@@ -73,9 +73,8 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version)
              reconnect ? "reconnected to" : "connected to", c->url_redacted,
              protocol_version == 5 ? "5" : "3.1.1", session_present ? "resumed" : "new");
     /* Subscriptions are restored even when the session was resumed: a broker restarted
-     * without persistence has forgotten them, and subscribing again is harmless. This also
-     * marks the client connected, in the same step, so that a subscription is sent either by
-     * this restore or by mqp_client_subscribe, never by both. */
+     * without persistence has forgotten them, and subscribing again is harmless. The client
+     * counts as connected once they are queued (see mqp__resubscribe_all). */
     mqp__resubscribe_all(c);
     if (!c->opts.no_health) {
         mqp__publish_health_now(c, true, reconnect ? "reconnected" : "ready", NULL);

@@ -58,7 +58,7 @@ mqp_err mqp_client_subscribe(mqp_client *c, const char *filter, int qos, mqp_han
     }
     *s = (mqp__sub){NULL, copy, qos, id ? id : c->next_sub_id++, handler, user};
     *tail = s;
-    bool connected = c->connected;
+    bool connected = c->connected || c->restoring;
     int max_qos = qos > had_qos ? qos : had_qos;
     pthread_mutex_unlock(&c->mu);
     if (connected && qos > had_qos) {
@@ -105,10 +105,12 @@ typedef struct sub_copy {
     uint32_t id;
 } sub_copy;
 
-/* Marks the client connected and copies the distinct filters (each at the highest QoS asked
- * for it) in one critical section; the copies are subscribed outside the lock, because a
- * transport may deliver retained messages synchronously and they may wait for queue space. */
-static size_t snapshot_and_mark_connected(mqp_client *c, sub_copy **out)
+/* Copies the distinct filters (each at the highest QoS asked for it) and marks the client as
+ * restoring, in one critical section: a subscription registered from then on sends its own
+ * SUBSCRIBE, one registered before is in the copy, so each is sent once. The copies are
+ * subscribed outside the lock, because a transport may deliver retained messages
+ * synchronously and they may wait for queue space. */
+static size_t snapshot(mqp_client *c, sub_copy **out)
 {
     pthread_mutex_lock(&c->mu);
     size_t n = 0;
@@ -131,8 +133,7 @@ static size_t snapshot_and_mark_connected(mqp_client *c, sub_copy **out)
     if (n && !v) {
         mqp__log(&c->logger, MQP_LOG_ERR, "out of memory: subscriptions not restored");
     }
-    c->connected = true;
-    pthread_cond_broadcast(&c->changed);
+    c->restoring = true;
     pthread_mutex_unlock(&c->mu);
     *out = v;
     return k;
@@ -144,7 +145,7 @@ void mqp__resubscribe_all(mqp_client *c)
         c->transport->ops->subscribe(c->transport, c->keepalive_topic, 0, MQP_HEARTBEAT_SUB_ID);
     }
     sub_copy *v;
-    size_t n = snapshot_and_mark_connected(c, &v);
+    size_t n = snapshot(c, &v);
     for (size_t i = 0; i < n; i++) {
         if (v[i].filter) {
             c->transport->ops->subscribe(c->transport, v[i].filter, v[i].qos, v[i].id);
@@ -152,6 +153,13 @@ void mqp__resubscribe_all(mqp_client *c)
         mqp__free(v[i].filter);
     }
     mqp__free(v);
+    /* Connected only now: the SUBSCRIBEs are queued ahead of anything the caller publishes
+     * after mqp_client_connect() returns, so the broker applies them first. */
+    pthread_mutex_lock(&c->mu);
+    c->restoring = false;
+    c->connected = true;
+    pthread_cond_broadcast(&c->changed);
+    pthread_mutex_unlock(&c->mu);
 }
 
 void mqp__unsubscribe_all(mqp_client *c)

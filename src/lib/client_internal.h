@@ -53,6 +53,7 @@ struct mqp_client {
     pthread_cond_t changed;
     enum mqp__state state;
     bool connected;
+    bool restoring; /* Subscriptions are being restored on a new connection. */
     bool ever_connected;
     int protocol_version;
     mqp_err last_rc;

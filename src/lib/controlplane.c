@@ -123,9 +123,12 @@ mqp_err mqp_controlplane_set_status(mqp_controlplane *cp, mqp_status st)
         return MQP_ERR_INVALID;
     }
     pthread_mutex_lock(&cp->mu);
+    bool changed = cp->status != st;
     cp->status = st;
-    /* Offline, the status is published on the next connection anyway. */
-    mqp_err rc = mqp_client_is_connected(cp->client) ? publish_status_locked(cp, st) : MQP_OK;
+    /* Offline, the status goes out on the next connection anyway; unchanged, it is already
+     * the retained one. */
+    mqp_err rc =
+        changed && mqp_client_is_connected(cp->client) ? publish_status_locked(cp, st) : MQP_OK;
     pthread_mutex_unlock(&cp->mu);
     return rc;
 }
@@ -142,6 +145,11 @@ static void on_connected(mqp_client *c, bool reconnect, void *user)
 {
     mqp_controlplane *cp = user;
     pthread_mutex_lock(&cp->mu);
+    /* The first connection says "connected" even when the pipeline got going first, so a
+     * watcher sees the reference's sequence; later ones just restate the current status. */
+    if (!reconnect && cp->status != MQP_STATUS_CONNECTED) {
+        publish_status_locked(cp, MQP_STATUS_CONNECTED);
+    }
     publish_status_locked(cp, cp->status);
     pthread_mutex_unlock(&cp->mu);
     if (cp->user_on_connected) {

@@ -73,21 +73,28 @@ struct mosq_transport {
 
     pthread_mutex_t pub_mu; /* Guards the outstanding QoS 1/2 message ids. */
     pthread_cond_t pub_cond;
-    uint8_t pending[65536 / 8];
+    uint8_t pending[65536 / 8]; /* QoS 1/2 publishes awaiting their acknowledgement. */
     size_t npending;
+    uint8_t unsubs[65536 / 8]; /* UNSUBSCRIBEs awaiting their UNSUBACK (this connection). */
+    size_t nunsubs;
 };
+
+static void mark(uint8_t *bits, size_t *count, int mid, bool on)
+{
+    uint8_t bit = (uint8_t)(1u << (mid & 7));
+    uint8_t *byte = &bits[(mid >> 3) & 8191];
+    if (on && !(*byte & bit)) {
+        *byte |= bit;
+        (*count)++;
+    } else if (!on && (*byte & bit)) {
+        *byte &= (uint8_t)~bit;
+        (*count)--;
+    }
+}
 
 static void set_pending(mosq_transport *t, int mid, bool on)
 {
-    uint8_t bit = (uint8_t)(1u << (mid & 7));
-    uint8_t *byte = &t->pending[(mid >> 3) & 8191];
-    if (on && !(*byte & bit)) {
-        *byte |= bit;
-        t->npending++;
-    } else if (!on && (*byte & bit)) {
-        *byte &= (uint8_t)~bit;
-        t->npending--;
-    }
+    mark(t->pending, &t->npending, mid, on);
 }
 
 /* ---- callbacks, on the network thread ---- */
@@ -151,7 +158,21 @@ static void on_publish_cb(struct mosquitto *m, void *user, int mid, int reason,
     }
     pthread_mutex_lock(&t->pub_mu);
     set_pending(t, mid, false);
-    if (t->npending == 0) {
+    if (t->npending == 0 && t->nunsubs == 0) {
+        pthread_cond_broadcast(&t->pub_cond);
+    }
+    pthread_mutex_unlock(&t->pub_mu);
+}
+
+static void on_unsubscribe_cb(struct mosquitto *m, void *user, int mid,
+                              const mosquitto_property *props)
+{
+    (void)m;
+    (void)props;
+    mosq_transport *t = ((attempt *)user)->t;
+    pthread_mutex_lock(&t->pub_mu);
+    mark(t->unsubs, &t->nunsubs, mid, false);
+    if (t->npending == 0 && t->nunsubs == 0) {
         pthread_cond_broadcast(&t->pub_cond);
     }
     pthread_mutex_unlock(&t->pub_mu);
@@ -413,6 +434,11 @@ static void *network_main(void *arg)
             rc = MQP_ERR_CONN_LOST;
             snprintf(detail, sizeof detail, "connection to %s closed", t->where);
         }
+        pthread_mutex_lock(&t->pub_mu);
+        memset(t->unsubs, 0, sizeof t->unsubs); /* Not resent after a reconnection. */
+        t->nunsubs = 0;
+        pthread_cond_broadcast(&t->pub_cond);
+        pthread_mutex_unlock(&t->pub_mu);
         t->ev.disconnected(t->ev.ctx, rc, detail, was_up);
         if (t->mode == MQP_PROTOCOL_AUTO && !t->protocol_known) {
             t->protocol = MQTT_PROTOCOL_V5; /* Nothing worked yet: start over with 5. */
@@ -523,7 +549,17 @@ static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, u
 static mqp_err op_unsubscribe(mqp__transport *base, const char *filter)
 {
     mosq_transport *t = (mosq_transport *)base;
-    return map_op_rc(mosquitto_unsubscribe_v5(t->mosq, NULL, filter, NULL));
+    /* Tracked so that a shutdown can wait for the UNSUBACK: closing the socket with it unread
+     * makes the kernel reset the connection, and the broker then drops our DISCONNECT and
+     * publishes the will. */
+    pthread_mutex_lock(&t->pub_mu);
+    int mid = 0;
+    int rc = mosquitto_unsubscribe_v5(t->mosq, &mid, filter, NULL);
+    if (rc == MOSQ_ERR_SUCCESS) {
+        mark(t->unsubs, &t->nunsubs, mid, true);
+    }
+    pthread_mutex_unlock(&t->pub_mu);
+    return map_op_rc(rc);
 }
 
 static mqp_err op_flush(mqp__transport *base, int64_t timeout_ms)
@@ -532,10 +568,10 @@ static mqp_err op_flush(mqp__transport *base, int64_t timeout_ms)
     struct timespec deadline = mqp__deadline_in(timeout_ms);
     pthread_mutex_lock(&t->pub_mu);
     int rc = 0;
-    while (t->npending > 0 && rc == 0) {
+    while ((t->npending > 0 || t->nunsubs > 0) && rc == 0) {
         rc = pthread_cond_timedwait(&t->pub_cond, &t->pub_mu, &deadline);
     }
-    bool done = t->npending == 0;
+    bool done = t->npending == 0 && t->nunsubs == 0;
     pthread_mutex_unlock(&t->pub_mu);
     return done ? MQP_OK : MQP_ERR_TIMEOUT;
 }
@@ -646,6 +682,7 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
         mosquitto_threaded_set(t->mosq, true);
         mosquitto_message_v5_callback_set(t->mosq, on_message_cb);
         mosquitto_publish_v5_callback_set(t->mosq, on_publish_cb);
+        mosquitto_unsubscribe_v5_callback_set(t->mosq, on_unsubscribe_cb);
         if (t->will_topic &&
             mosquitto_will_set_v5(t->mosq, t->will_topic, (int)strlen(t->will_payload),
                                   t->will_payload, t->will_qos, t->will_retain,

@@ -1,0 +1,144 @@
+/* mqplane ctl: send one command to a node, wait for its answer, print it. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char ctl_usage[] =
+    "usage: mqplane ctl [options] COMMAND\n"
+    "\n"
+    "Sends COMMAND (pause, resume, stop, status, metrics, toggle_crop, stabilization_stats)\n"
+    "with a request id, waits for the node's answer and prints it as JSON.\n"
+    "Exit status: 0 the node answered ok; 1 it answered with an error; 2 no broker or no\n"
+    "answer in time; 64 bad arguments.\n"
+    "\n"
+    "  -b, --broker URL      broker (default MQTT_URL, else mqtt://localhost:1883)\n"
+    "  -t, --timeout S       seconds to wait for the answer (default 5)\n"
+    "  -c, --config FILE     take the broker and topics from a configuration file\n"
+    "  -l, --log-level L     error (default), warning, notice, info, debug\n"
+    "  -h, --help            this text\n";
+
+typedef struct waiter {
+    char request_id[40];
+    atomic_int done; /* 1: ok, 2: failed */
+    char answer[65536 + 1024];
+} waiter;
+
+static int on_response(mqp_client *c, const mqp_message *m, void *user)
+{
+    (void)c;
+    waiter *w = user;
+    cJSON *j = cJSON_ParseWithLength(m->payload, m->payload_len);
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(j, "request_id");
+    if (cJSON_IsString(rid) && strcmp(rid->valuestring, w->request_id) == 0 &&
+        !atomic_load(&w->done)) {
+        snprintf(w->answer, sizeof w->answer, "%.*s", (int)m->payload_len,
+                 (const char *)m->payload);
+        atomic_store(&w->done, cJSON_IsTrue(cJSON_GetObjectItem(j, "ok")) ? 1 : 2);
+    }
+    cJSON_Delete(j);
+    return 0;
+}
+
+int cli_ctl(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"broker", required_argument, NULL, 'b'}, {"timeout", required_argument, NULL, 't'},
+        {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *broker = NULL, *config = NULL;
+    double timeout = 5;
+    mqp_log_level level = MQP_LOG_ERR;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:t:c:l:h", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'b':
+            broker = optarg;
+            break;
+        case 't':
+            timeout = strtod(optarg, &end);
+            if (end == optarg || *end || !(timeout > 0 && timeout <= 3600)) {
+                fprintf(stderr, "mqplane ctl: --timeout '%s' is not seconds in (0, 3600]\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'l':
+            level = cli_log_level(optarg);
+            break;
+        case 'h':
+            fputs(ctl_usage, stdout);
+            return EXIT_OK;
+        default:
+            fputs(ctl_usage, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    mqp_command cmd;
+    if (optind != argc - 1 || mqp_command_parse(argv[optind], &cmd) != MQP_OK) {
+        fprintf(stderr, "mqplane ctl: %s%s\n\n%s",
+                optind >= argc ? "which command?" : "unknown command ",
+                optind >= argc ? "" : argv[optind], ctl_usage);
+        return EXIT_USAGE;
+    }
+    char err[MQP_CONFIG_ERRLEN];
+    mqp_config *cfg = NULL;
+    mqp_mqtt_settings s;
+    if (mqp_config_load(&cfg, config, err, sizeof err) != MQP_OK ||
+        mqp_config_mqtt(cfg, &s, err, sizeof err) != MQP_OK) {
+        fprintf(stderr, "mqplane ctl: %s\n", err);
+        mqp_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    mqp_client_opts o = {.no_health = true, .log_cb = cli_log, .log_level = level};
+    mqp_mqtt_settings_apply(&s, &o);
+    o.client_id = NULL; /* A fresh id: never take over the node's own connections. */
+    o.url = broker ? broker : s.url;
+    static waiter w;
+    mqp_uuid4_hex(w.request_id);
+    mqp_client *cl = NULL;
+    int rc = EXIT_NO_BROKER;
+    if (mqp_client_new_err(&cl, &o, err, sizeof err) != MQP_OK) {
+        fprintf(stderr, "mqplane ctl: %s\n", err);
+        mqp_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    mqp_client_subscribe(cl, s.response_topic, 1, on_response, &w);
+    if (mqp_client_connect(cl, (int)(timeout * 1000)) != MQP_OK) {
+        mqp_client_last_error(cl, err, sizeof err);
+        fprintf(stderr, "mqplane ctl: cannot reach the broker: %s\n", err);
+    } else {
+        char payload[128];
+        int n = snprintf(payload, sizeof payload, "{\"command\":\"%s\",\"request_id\":\"%s\"}",
+                         mqp_command_name(cmd), w.request_id);
+        mqp_client_publish(cl, s.command_topic, payload, (size_t)n, 1, false);
+        for (double waited = 0; !atomic_load(&w.done) && waited < timeout; waited += 0.01) {
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        }
+        int done = atomic_load(&w.done);
+        if (done) {
+            printf("%s\n", w.answer);
+            rc = done == 1 ? EXIT_OK : EXIT_FAILED;
+        } else {
+            fprintf(stderr,
+                    "mqplane ctl: no answer to '%s' within %g s on %s (is a node "
+                    "running and subscribed to %s?)\n",
+                    mqp_command_name(cmd), timeout, mqp_client_url(cl), s.command_topic);
+        }
+    }
+    mqp_client_destroy(cl);
+    mqp_config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,164 @@
+/* mqplane run: the inference node. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include "node.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char run_usage[] =
+    "usage: mqplane run [options]\n"
+    "\n"
+    "Runs an inference node: frames from the source go through the motion detector and the\n"
+    "tracker, detections go out on the data plane (QoS 0), commands come in on the control\n"
+    "plane (QoS 1). Stops in order on SIGINT, SIGTERM or the stop command.\n"
+    "\n"
+    "  -c, --config FILE          YAML configuration (mqtt: section; see docs/CLIENT.md)\n"
+    "  -b, --broker URL           broker, e.g. mqtt://user:pass@host:1883; overrides MQTT_URL\n"
+    "                             and the configuration (default mqtt://localhost:1883)\n"
+    "  -s, --source SPEC          synthetic (default) or synthetic:WIDTHxHEIGHT@FPS\n"
+    "      --seed N               seed of the synthetic scene (default 1)\n"
+    "      --crop                 start with the adaptive region of interest on\n"
+    "      --metrics-interval S   publish metrics every S seconds (default: on command only)\n"
+    "      --frames N             stop after N frames (default: run until stopped)\n"
+    "  -l, --log-level LEVEL      error, warning, notice, info (default), debug\n"
+    "  -h, --help                 this text\n";
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mqplane run: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see mqplane run --help)\n");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static bool parse_number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= lo && v <= hi)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int cli_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"broker", required_argument, NULL, 'b'},
+        {"source", required_argument, NULL, 's'},
+        {"seed", required_argument, NULL, 'S'},
+        {"crop", no_argument, NULL, 'C'},
+        {"metrics-interval", required_argument, NULL, 'M'},
+        {"frames", required_argument, NULL, 'F'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    node_opts o = {.seed = 1, .log_cb = cli_log, .log_level = MQP_LOG_INFO};
+    const char *config = NULL;
+    double v;
+    int c;
+    int nsources = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:b:s:l:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'b':
+            o.url = optarg;
+            break;
+        case 's':
+            if (++nsources > 1) {
+                return usage_error("%s: this build runs one source per node", optarg);
+            }
+            o.source_spec = optarg;
+            break;
+        case 'S':
+            if (!parse_number(optarg, 0, 1e15, &v)) {
+                return usage_error("--seed '%s' is not a non-negative integer", optarg);
+            }
+            o.seed = (uint64_t)v;
+            break;
+        case 'C':
+            o.crop = true;
+            break;
+        case 'M':
+            if (!parse_number(optarg, 0.1, 86400, &v)) {
+                return usage_error("--metrics-interval '%s' is not a number of seconds in "
+                                   "0.1..86400",
+                                   optarg);
+            }
+            o.metrics_interval_s = v;
+            break;
+        case 'F':
+            if (!parse_number(optarg, 1, 1e15, &v)) {
+                return usage_error("--frames '%s' is not a positive integer", optarg);
+            }
+            o.max_frames = (uint64_t)v;
+            break;
+        case 'l':
+            o.log_level = cli_log_level(optarg);
+            break;
+        case 'h':
+            fputs(run_usage, stdout);
+            return EXIT_OK;
+        default:
+            fputs(run_usage, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    }
+    char err[MQP_CONFIG_ERRLEN];
+    mqp_config *cfg = NULL;
+    mqp_mqtt_settings mqtt;
+    if (mqp_config_load(&cfg, config, err, sizeof err) != MQP_OK ||
+        mqp_config_mqtt(cfg, &mqtt, err, sizeof err) != MQP_OK) {
+        fprintf(stderr, "mqplane run: %s\n", err);
+        mqp_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    o.mqtt = &mqtt;
+    o.stop_signal = &stop_requested;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    node *n = NULL;
+    mqp_err rc = node_new(&n, &o, err, sizeof err);
+    if (rc != MQP_OK) {
+        fprintf(stderr, "mqplane run: %s\n", err[0] ? err : mqp_strerror(rc));
+        mqp_config_free(cfg);
+        return rc == MQP_ERR_URL || rc == MQP_ERR_INVALID || rc == MQP_ERR_UNSUPPORTED
+                   ? EXIT_USAGE
+                   : EXIT_FAILED;
+    }
+    rc = node_run(n);
+    node_free(n);
+    mqp_config_free(cfg);
+    return rc == MQP_OK ? EXIT_OK : EXIT_FAILED;
+}

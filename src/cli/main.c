@@ -1,0 +1,67 @@
+#define _POSIX_C_SOURCE 200809L
+/* mqplane: run an inference node, and operate one. */
+#include "cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static const char usage[] =
+    "usage: mqplane COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  run      run an inference node (synthetic scene by default)\n"
+    "  ctl      send a command to a node and print its answer\n"
+    "\n"
+    "  mqplane COMMAND --help   options of a command\n"
+    "  mqplane --version\n"
+    "\n"
+    "exit status: 0 success; 1 the command failed; 2 no broker or no answer in time;\n"
+    "64 bad arguments or configuration.\n";
+
+void cli_log(mqp_log_level level, const char *msg, void *user)
+{
+    (void)user;
+    char ts[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(ts, sizeof ts, "%H:%M:%S", &tm);
+    fprintf(stderr, "%s %-7s %s\n", ts, mqp_log_level_name(level), msg);
+}
+
+mqp_log_level cli_log_level(const char *name)
+{
+    mqp_log_level l;
+    if (mqp_log_level_parse(name, &l) != MQP_OK) {
+        fprintf(stderr, "mqplane: unknown log level '%s' (error, warning, notice, info, debug)\n",
+                name);
+        exit(EXIT_USAGE);
+    }
+    return l;
+}
+
+int main(int argc, char **argv)
+{
+    /* A broken pipe (e.g. `mqplane ... | head`) must not kill the process mid-shutdown. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("mqplane %s\n", mqp_version());
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "run") == 0) {
+        return cli_run(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "ctl") == 0) {
+        return cli_ctl(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "mqplane: unknown command '%s'\n\n%s", argv[1], usage);
+    return EXIT_USAGE;
+}

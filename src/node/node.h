@@ -1,0 +1,36 @@
+/* The inference node: source -> region of interest -> detector -> tracker -> data plane, with a
+ * watchdog, obeying the control plane. node_run() runs the pipeline on the calling thread; the
+ * control plane's commands arrive on its own thread and touch only flags and snapshots, so the
+ * pipeline never waits for the network. */
+#ifndef NODE_NODE_H
+#define NODE_NODE_H
+
+#include "mqplane/config.h"
+#include "mqplane/controlplane.h"
+
+#include <signal.h>
+#include <stdint.h>
+
+typedef struct node_opts {
+    const char *url;         /* Broker; NULL: MQTT_URL and friends. */
+    const char *source_spec; /* NULL: "synthetic". */
+    uint64_t seed;
+    const mqp_mqtt_settings *mqtt; /* Topics, QoS and TLS from the configuration; may be NULL. */
+    double metrics_interval_s;     /* 0: metrics only on the metrics command. */
+    bool crop;                     /* The adaptive region of interest, at start. */
+    uint64_t max_frames;           /* 0: run until stopped. */
+    volatile sig_atomic_t *stop_signal; /* Set by a signal handler to stop in order. */
+    mqp_log_cb log_cb;
+    void *log_user;
+    mqp_log_level log_level;
+} node_opts;
+
+typedef struct node node;
+
+mqp_err node_new(node **out, const node_opts *o, char *err, size_t errlen);
+/* Runs until stopped (stop command, signal, max_frames); MQP_OK for an orderly stop. */
+mqp_err node_run(node *n);
+/* Status "stopped", health "shutdown", clean disconnects, everything freed. */
+void node_free(node *n);
+
+#endif

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# mqplane run, driven through mqplane ctl and a raw MQTT client, against a real mosquitto.
+#   tests/cli/node.sh PATH_TO_MQPLANE
+here=$(dirname "$0")
+. "$here/lib.sh"
+M=$1
+
+echo "== usage and exit statuses"
+$M --version | grep -q "^mqplane " || fail "--version"
+$M run --help | grep -q "usage: mqplane run" || fail "run --help"
+$M ctl --help | grep -q "usage: mqplane ctl" || fail "ctl --help"
+set +e
+$M run --bogus 2>/dev/null; [ $? = 64 ] || fail "run --bogus should exit 64"
+$M ctl fly 2>"$TMP/err"; [ $? = 64 ] || fail "ctl fly should exit 64"
+grep -q "unknown command fly" "$TMP/err" || fail "ctl fly message"
+$M run --source webcam:0 2>"$TMP/err"; [ $? = 64 ] || fail "unknown source should exit 64"
+grep -q "source 'webcam:0': unknown kind" "$TMP/err" || fail "unknown source message"
+$M run --broker mqtt://host:99999 2>"$TMP/err"; [ $? = 64 ] || fail "bad URL should exit 64"
+grep -q "port '99999'" "$TMP/err" || fail "bad URL message"
+set -e
+
+broker_start
+echo "== a node on the synthetic scene ($URL)"
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'inference/#' -v > "$TMP/wire" 2>/dev/null &
+PIDS+=($!)
+sleep 0.2
+$M run --broker "$URL" --log-level info 2> "$TMP/node.log" & NODE=$!
+PIDS+=("$NODE")
+wait_retained inference/control/status '"status":"running"'
+grep -q '"status":"connected"' "$TMP/wire" || fail "no 'connected' status before 'running'"
+wait_lines "$TMP/wire" '"track_id"' 5
+
+echo "== every command through mqplane ctl"
+out=$($M ctl -b "$URL" status) || fail "ctl status exit $?"
+echo "$out" | grep -q '"ok":true' || fail "status: $out"
+echo "$out" | grep -q '"pipeline":"running"' || fail "status result: $out"
+out=$($M ctl -b "$URL" STABILIZATION_STATS) || fail "ctl stabilization_stats"
+echo "$out" | grep -q '"flicker_suppressed"' || fail "stabilization_stats: $out"
+$M ctl -b "$URL" pause > /dev/null || fail "ctl pause"
+wait_retained inference/control/status '"status":"paused"'
+sleep 0.5  # let detections already in flight arrive
+before=$(grep -c detections "$TMP/wire")
+sleep 1
+[ "$(grep -c detections "$TMP/wire")" = "$before" ] || fail "detections while paused"
+$M ctl -b "$URL" resume > /dev/null || fail "ctl resume"
+wait_retained inference/control/status '"status":"running"'
+wait_lines "$TMP/wire" detections $((before + 5))
+out=$($M ctl -b "$URL" toggle_crop) || fail "ctl toggle_crop"
+echo "$out" | grep -q '"crop":true' || fail "toggle_crop: $out"
+wait_lines "$TMP/wire" '"roi_metrics"' 3
+$M ctl -b "$URL" metrics > /dev/null || fail "ctl metrics"
+wait_lines "$TMP/wire" 'inference/data/metrics {"timestamp"' 1
+
+echo "== malformed input is answered and changes nothing"
+mosquitto_sub -h 127.0.0.1 -p "$PORT" -t inference/control/responses > "$TMP/responses" 2>/dev/null &
+PIDS+=($!)
+sleep 0.2
+for payload in 'pause' '{"command": 7}' '{"cmd":"pause"}' '{"command":"fly"}' '[1,2]'; do
+  mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t inference/control/commands -m "$payload"
+done
+head -c 70000 /dev/zero | tr '\0' ' ' > "$TMP/big"
+mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t inference/control/commands -f "$TMP/big"
+wait_lines "$TMP/responses" '"ok":false' 6
+for e in "not JSON" "'command' must be a string" "no 'command' member" "unknown command 'fly'" \
+         "not a JSON object" "over the 65536-byte limit"; do
+  grep -q "$e" "$TMP/responses" || fail "no answer saying: $e"
+done
+grep -q "command rejected" "$TMP/node.log" || fail "rejections not logged"
+wait_retained inference/control/status '"status":"running"'
+$M ctl -b "$URL" status > /dev/null || fail "node stopped obeying after bad input"
+
+echo "== the last will after SIGKILL"
+kill -KILL "$NODE"
+wait "$NODE" 2>/dev/null || true
+wait_retained inference/control/status '"status":"disconnected"'
+wait_retained system/health/inference_data '"event":"lost"'
+
+echo "== stop command: in order, exit 0"
+$M run --broker "$URL" 2> "$TMP/node2.log" & NODE=$!
+PIDS+=("$NODE")
+wait_retained inference/control/status '"status":"running"'
+$M ctl -b "$URL" stop > /dev/null || fail "ctl stop"
+wait "$NODE" || fail "node exit status $? after stop"
+wait_retained inference/control/status '"status":"stopped"'
+wait_retained system/health/inference_data '"event":"shutdown"'
+
+echo "== SIGTERM: in order, exit 0"
+$M run --broker "$URL" 2> "$TMP/node3.log" & NODE=$!
+PIDS+=("$NODE")
+wait_retained inference/control/status '"status":"running"'
+kill -TERM "$NODE"
+wait "$NODE" || fail "node exit status $? after SIGTERM"
+wait_retained inference/control/status '"status":"stopped"'
+wait_retained system/health/inference_control '"event":"shutdown"'
+
+echo "== ctl with no node: exit 2 and a clear message"
+set +e
+$M ctl -b "$URL" -t 0.5 status 2> "$TMP/err"; rc=$?
+set -e
+[ $rc = 2 ] || fail "ctl without a node should exit 2, got $rc"
+grep -q "no answer to 'status'" "$TMP/err" || fail "ctl timeout message"
+echo "node.sh: all passed"
