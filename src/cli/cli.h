@@ -14,6 +14,7 @@ enum {
 
 int cli_run(int argc, char **argv);
 int cli_ctl(int argc, char **argv);
+int cli_monitor(int argc, char **argv);
 
 /* Prints library and CLI log lines to stderr with a time and a level. */
 void cli_log(mqp_log_level level, const char *msg, void *user);

@@ -51,6 +51,16 @@ wait_lines "$TMP/wire" '"roi_metrics"' 3
 $M ctl -b "$URL" metrics > /dev/null || fail "ctl metrics"
 wait_lines "$TMP/wire" 'inference/data/metrics {"timestamp"' 1
 
+echo "== mqplane monitor"
+$M monitor -b "$URL" status -n 1 | grep -q "status .*running .*inference_control" \
+  || fail "monitor status"
+$M monitor -b "$URL" detections -n 3 --json > "$TMP/mon"
+[ "$(grep -c '"detection_count"' "$TMP/mon")" = 3 ] || fail "monitor --json: $(cat "$TMP/mon")"
+$M monitor -b "$URL" detections -n 2 | grep -q "msg/s" || fail "monitor detections"
+set +e
+$M monitor -b "$URL" everything 2>/dev/null; [ $? = 64 ] || fail "monitor everything should exit 64"
+set -e
+
 echo "== malformed input is answered and changes nothing"
 mosquitto_sub -h 127.0.0.1 -p "$PORT" -t inference/control/responses > "$TMP/responses" 2>/dev/null &
 PIDS+=($!)
