@@ -16,6 +16,18 @@ int cli_run(int argc, char **argv);
 int cli_ctl(int argc, char **argv);
 int cli_monitor(int argc, char **argv);
 
+/* Topics and client ids of a node namespace (--node-id), filled into s. Owns the strings. */
+typedef struct cli_namespace {
+    char topics[6][256];
+    char control_id[128];
+    char data_id[128];
+} cli_namespace;
+
+/* With a node id, points s's topics at inference/<id>/...; prints the error and returns false
+ * for an id that is not one topic level. A NULL id changes nothing. */
+bool cli_apply_node_id(const char *node_id, mqp_mqtt_settings *s, cli_namespace *ns,
+                       const char *cmd);
+
 /* Prints library and CLI log lines to stderr with a time and a level. */
 void cli_log(mqp_log_level level, const char *msg, void *user);
 /* The -v/--log-level value; exits with EXIT_USAGE on a bad name. */

@@ -20,6 +20,7 @@ static const char ctl_usage[] =
     "\n"
     "  -b, --broker URL      broker (default MQTT_URL, else mqtt://localhost:1883)\n"
     "  -t, --timeout S       seconds to wait for the answer (default 5)\n"
+    "      --node-id ID      the node's namespace, as given to mqplane run --node-id\n"
     "  -c, --config FILE     take the broker and topics from a configuration file\n"
     "  -l, --log-level L     error (default), warning, notice, info, debug\n"
     "  -h, --help            this text\n";
@@ -49,11 +50,15 @@ static int on_response(mqp_client *c, const mqp_message *m, void *user)
 int cli_ctl(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"broker", required_argument, NULL, 'b'}, {"timeout", required_argument, NULL, 't'},
-        {"config", required_argument, NULL, 'c'}, {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"broker", required_argument, NULL, 'b'},
+        {"timeout", required_argument, NULL, 't'},
+        {"config", required_argument, NULL, 'c'},
+        {"node-id", required_argument, NULL, 'N'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    const char *broker = NULL, *config = NULL;
+    const char *broker = NULL, *config = NULL, *node_id = NULL;
     double timeout = 5;
     mqp_log_level level = MQP_LOG_ERR;
     int c;
@@ -74,6 +79,9 @@ int cli_ctl(int argc, char **argv)
             break;
         case 'c':
             config = optarg;
+            break;
+        case 'N':
+            node_id = optarg;
             break;
         case 'l':
             level = cli_log_level(optarg);
@@ -99,6 +107,11 @@ int cli_ctl(int argc, char **argv)
     if (mqp_config_load(&cfg, config, err, sizeof err) != MQP_OK ||
         mqp_config_mqtt(cfg, &s, err, sizeof err) != MQP_OK) {
         fprintf(stderr, "mqplane ctl: %s\n", err);
+        mqp_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    static cli_namespace ns;
+    if (!cli_apply_node_id(node_id, &s, &ns, "ctl")) {
         mqp_config_free(cfg);
         return EXIT_USAGE;
     }

@@ -19,6 +19,7 @@ static const char monitor_usage[] =
     "raw JSON with --json. Runs until Ctrl-C, or until --count messages were shown.\n"
     "\n"
     "  -b, --broker URL      broker (default MQTT_URL, else mqtt://localhost:1883)\n"
+    "      --node-id ID      the node's namespace, as given to mqplane run --node-id\n"
     "  -c, --config FILE     take the broker and topics from a configuration file\n"
     "  -n, --count N         stop after N messages (exit 0)\n"
     "  -j, --json            print each message's JSON as it arrived\n"
@@ -161,17 +162,14 @@ static int on_message(mqp_client *c, const mqp_message *msg, void *user)
 int cli_monitor(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"broker", required_argument, NULL, 'b'},
-        {"config", required_argument, NULL, 'c'},
-        {"count", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"broker", required_argument, NULL, 'b'},  {"config", required_argument, NULL, 'c'},
+        {"node-id", required_argument, NULL, 'N'}, {"count", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},          {"log-level", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     static monitor m;
     pthread_mutex_init(&m.out, NULL);
-    const char *broker = NULL, *config = NULL;
+    const char *broker = NULL, *config = NULL, *node_id = NULL;
     mqp_log_level level = MQP_LOG_ERR;
     int c;
     optind = 1;
@@ -183,6 +181,9 @@ int cli_monitor(int argc, char **argv)
             break;
         case 'c':
             config = optarg;
+            break;
+        case 'N':
+            node_id = optarg;
             break;
         case 'n':
             m.count = strtol(optarg, &end, 10);
@@ -225,6 +226,11 @@ int cli_monitor(int argc, char **argv)
     if (mqp_config_load(&cfg, config, err, sizeof err) != MQP_OK ||
         mqp_config_mqtt(cfg, &s, err, sizeof err) != MQP_OK) {
         fprintf(stderr, "mqplane monitor: %s\n", err);
+        mqp_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    static cli_namespace ns;
+    if (!cli_apply_node_id(node_id, &s, &ns, "monitor")) {
         mqp_config_free(cfg);
         return EXIT_USAGE;
     }

@@ -23,6 +23,8 @@ static const char run_usage[] =
     "                             and the configuration (default mqtt://localhost:1883)\n"
     "  -s, --source SPEC          synthetic (default) or synthetic:WIDTHxHEIGHT@FPS\n"
     "      --seed N               seed of the synthetic scene (default 1)\n"
+    "  -n, --node-id ID           namespace the topics (inference/ID/control/commands, ...)\n"
+    "                             and client ids, so many nodes can share one broker\n"
     "      --crop                 start with the adaptive region of interest on\n"
     "      --metrics-interval S   publish metrics every S seconds (default: on command only)\n"
     "      --frames N             stop after N frames (default: run until stopped)\n"
@@ -69,6 +71,7 @@ int cli_run(int argc, char **argv)
         {"source", required_argument, NULL, 's'},
         {"seed", required_argument, NULL, 'S'},
         {"crop", no_argument, NULL, 'C'},
+        {"node-id", required_argument, NULL, 'n'},
         {"metrics-interval", required_argument, NULL, 'M'},
         {"frames", required_argument, NULL, 'F'},
         {"log-level", required_argument, NULL, 'l'},
@@ -76,12 +79,12 @@ int cli_run(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     node_opts o = {.seed = 1, .log_cb = cli_log, .log_level = MQP_LOG_INFO};
-    const char *config = NULL;
+    const char *config = NULL, *node_id = NULL;
     double v;
     int c;
     int nsources = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:b:s:l:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:b:s:n:l:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             config = optarg;
@@ -103,6 +106,9 @@ int cli_run(int argc, char **argv)
             break;
         case 'C':
             o.crop = true;
+            break;
+        case 'n':
+            node_id = optarg;
             break;
         case 'M':
             if (!parse_number(optarg, 0.1, 86400, &v)) {
@@ -140,6 +146,15 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "mqplane run: %s\n", err);
         mqp_config_free(cfg);
         return EXIT_USAGE;
+    }
+    static cli_namespace ns;
+    if (!cli_apply_node_id(node_id, &mqtt, &ns, "run")) {
+        mqp_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    if (node_id) {
+        o.control_id = ns.control_id;
+        o.data_id = ns.data_id;
     }
     o.mqtt = &mqtt;
     o.stop_signal = &stop_requested;

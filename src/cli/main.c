@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdbool.h>
 #include <time.h>
 
 static const char usage[] =
@@ -43,6 +44,36 @@ mqp_log_level cli_log_level(const char *name)
         exit(EXIT_USAGE);
     }
     return l;
+}
+
+bool cli_apply_node_id(const char *node_id, mqp_mqtt_settings *s, cli_namespace *ns,
+                       const char *cmd)
+{
+    if (!node_id) {
+        return true;
+    }
+    static const struct {
+        const char *plane, *name;
+    } names[] = {{"control", "commands"}, {"control", "status"}, {"control", "responses"},
+                 {"data", "detections"},  {"data", "metrics"},   {"data", "full_frames"}};
+    const char **slots[] = {&s->command_topic, &s->status_topic,  &s->response_topic,
+                            &s->data_topic,    &s->metrics_topic, &s->full_frames_topic};
+    for (size_t i = 0; i < 6; i++) {
+        mqp_topic_var v[] = {{"prefix", "inference", 0},
+                             {"node_id", node_id, 0},
+                             {"plane", names[i].plane, 0},
+                             {"name", names[i].name, 0}};
+        char err[MQP_TOPICS_ERRLEN];
+        if (mqp_topic_build(MQP_TEMPLATE_NODE, v, 4, MQP_TOPIC_NAME, ns->topics[i],
+                            sizeof ns->topics[i], err, sizeof err) != MQP_OK) {
+            fprintf(stderr, "mqplane %s: --node-id '%s': %s\n", cmd, node_id, err);
+            return false;
+        }
+        *slots[i] = ns->topics[i];
+    }
+    snprintf(ns->control_id, sizeof ns->control_id, "inference_control-%s", node_id);
+    snprintf(ns->data_id, sizeof ns->data_id, "inference_data-%s", node_id);
+    return true;
 }
 
 int main(int argc, char **argv)

@@ -179,6 +179,8 @@ mqp_err node_new(node **out, const node_opts *o, char *err, size_t errlen)
     }
     mqp_dataplane_opts dopts = {.client = base};
     mqp_controlplane_opts copts = {.client = base, .on_command = on_command, .user = n};
+    dopts.client.client_id = o->data_id;
+    copts.client.client_id = o->control_id;
     if (s) {
         dopts.detections_topic = s->data_topic;
         dopts.metrics_topic = s->metrics_topic;

@@ -16,6 +16,8 @@ typedef struct node_opts {
     const char *source_spec; /* NULL: "synthetic". */
     uint64_t seed;
     const mqp_mqtt_settings *mqtt; /* Topics, QoS and TLS from the configuration; may be NULL. */
+    const char *control_id;        /* NULL: "inference_control". */
+    const char *data_id;           /* NULL: "inference_data". */
     double metrics_interval_s;     /* 0: metrics only on the metrics command. */
     bool crop;                     /* The adaptive region of interest, at start. */
     uint64_t max_frames;           /* 0: run until stopped. */

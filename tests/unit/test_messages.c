@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 
+#include "mqplane/controlplane.h"
 #include "mqplane/dataplane.h"
 
 #include <cjson/cJSON.h>
@@ -118,6 +119,31 @@ static void test_mqp_metrics_json_exact(void **state)
     assert_rc(mqp_metrics_json(0, NULL, &json, NULL), MQP_ERR_INVALID);
 }
 
+static void test_mqp_status_json_exact(void **state)
+{
+    (void)state;
+    char *json;
+    size_t len;
+    assert_ok(
+        mqp_status_json(MQP_STATUS_RUNNING, 1705314600.123456, "inference_control", &json, &len));
+    assert_string_equal(json, "{\"status\":\"running\",\"timestamp\":"
+                              "\"2024-01-15T10:30:00.123456\",\"client_id\":"
+                              "\"inference_control\"}");
+    assert_int_equal(len, strlen(json));
+    mqp_free(json);
+    const char *names[] = {"connected", "running", "paused", "stopped", "disconnected"};
+    for (int i = 0; i <= MQP_STATUS_DISCONNECTED; i++) {
+        assert_string_equal(mqp_status_name((mqp_status)i), names[i]);
+    }
+    assert_null(mqp_status_name((mqp_status)99));
+    assert_rc(mqp_status_json((mqp_status)99, 0, "x", &json, NULL), MQP_ERR_INVALID);
+    assert_rc(mqp_status_json(MQP_STATUS_RUNNING, 0, NULL, &json, NULL), MQP_ERR_INVALID);
+    /* A client id that needs escaping is escaped. */
+    assert_ok(mqp_status_json(MQP_STATUS_STOPPED, 0, "node \"7\"", &json, NULL));
+    assert_non_null(strstr(json, "\"client_id\":\"node \\\"7\\\"\""));
+    mqp_free(json);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +151,7 @@ int main(void)
         cmocka_unit_test(test_mqp_detections_json_exact),
         cmocka_unit_test(test_mqp_detections_json_types),
         cmocka_unit_test(test_mqp_metrics_json_exact),
+        cmocka_unit_test(test_mqp_status_json_exact),
     };
     return cmocka_run_group_tests(tests, utc, NULL);
 }
