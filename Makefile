@@ -32,7 +32,7 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
 demo: build
-	scripts/demo.sh $(BUILD)
+	$(BUILD)/src/cli/mqplane demo
 
 # AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
 sanitize: deps

@@ -17,6 +17,7 @@ static const char usage[] =
     "  run      run an inference node (synthetic scene by default)\n"
     "  ctl      send a command to a node and print its answer\n"
     "  monitor  watch a node: status, detections, metrics, health\n"
+    "  demo     a private broker, a node and a monitor, live (Ctrl-C stops all)\n"
     "\n"
     "  mqplane COMMAND --help   options of a command\n"
     "  mqplane --version\n"
@@ -96,6 +97,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "monitor") == 0) {
         return cli_monitor(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "demo") == 0) {
+        return cli_demo(argc - 1, argv + 1);
     }
     fprintf(stderr, "mqplane: unknown command '%s'\n\n%s", argv[1], usage);
     return EXIT_USAGE;
