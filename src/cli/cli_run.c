@@ -21,7 +21,8 @@ static const char run_usage[] =
     "  -c, --config FILE          YAML configuration (mqtt: section; see docs/CLIENT.md)\n"
     "  -b, --broker URL           broker, e.g. mqtt://user:pass@host:1883; overrides MQTT_URL\n"
     "                             and the configuration (default mqtt://localhost:1883)\n"
-    "  -s, --source SPEC          synthetic (default) or synthetic:WIDTHxHEIGHT@FPS\n"
+    "  -s, --source SPEC          synthetic (default) or synthetic:WIDTHxHEIGHT@FPS; repeat\n"
+    "                             for several sources, one pipeline each (source_id 0, 1, ...)\n"
     "      --seed N               seed of the synthetic scene (default 1)\n"
     "  -n, --node-id ID           namespace the topics (inference/ID/control/commands, ...)\n"
     "                             and client ids, so many nodes can share one broker\n"
@@ -82,7 +83,7 @@ int cli_run(int argc, char **argv)
     const char *config = NULL, *node_id = NULL;
     double v;
     int c;
-    int nsources = 0;
+    static const char *sources[NODE_MAX_SOURCES];
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:b:s:n:l:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -93,10 +94,11 @@ int cli_run(int argc, char **argv)
             o.url = optarg;
             break;
         case 's':
-            if (++nsources > 1) {
-                return usage_error("%s: this build runs one source per node", optarg);
+            if (o.nsources == NODE_MAX_SOURCES) {
+                return usage_error("%s: a node runs at most %d sources", optarg, NODE_MAX_SOURCES);
             }
-            o.source_spec = optarg;
+            sources[o.nsources++] = optarg;
+            o.sources = sources;
             break;
         case 'S':
             if (!parse_number(optarg, 0, 1e15, &v)) {

@@ -20,12 +20,30 @@
 
 #define MAX_TRACKS 64
 
-struct node {
-    node_opts o;
+typedef struct node node;
+
+/* One source's stages, run by one thread. */
+typedef struct pipeline {
+    node *n;
+    int id;
     source *src;
     detector *det;
     tracker *trk;
     roi region;
+    tracked tracks[MAX_TRACKS];
+    size_t ntracks;
+    pthread_t thread;
+    bool started;
+    mqp_err result;
+    /* Snapshot for the control plane, guarded by node.mu. */
+    tracker_stats tstats;
+    uint64_t frames;
+} pipeline;
+
+struct node {
+    node_opts o;
+    pipeline pipes[NODE_MAX_SOURCES];
+    int npipes;
     watchdog wd;
     bool wd_ready;
     mqp_dataplane *data;
@@ -33,9 +51,9 @@ struct node {
     atomic_bool paused;
     atomic_bool stop;
     atomic_bool crop;
-    pthread_mutex_t mu; /* Guards the snapshot below, read by the control plane's thread. */
-    tracker_stats tstats;
-    uint64_t frames;
+    atomic_bool running; /* Some pipeline has processed a frame. */
+    atomic_int live;     /* Pipelines still running. */
+    pthread_mutex_t mu;  /* Guards the pipelines' snapshots. */
 };
 
 static double mono_s(void)
@@ -43,6 +61,11 @@ static double mono_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms)
+{
+    nanosleep(&(struct timespec){0, (long)ms * 1000 * 1000}, NULL);
 }
 
 static void logf_(node *n, mqp_log_level level, const char *fmt, ...)
@@ -63,30 +86,60 @@ static void logf_(node *n, mqp_log_level level, const char *fmt, ...)
 
 /* ---- commands (control plane thread) ---- */
 
+static void totals(node *n, uint64_t *frames, size_t *tracks, tracker_stats *sum)
+{
+    *frames = 0;
+    *tracks = 0;
+    memset(sum, 0, sizeof *sum);
+    pthread_mutex_lock(&n->mu);
+    for (int i = 0; i < n->npipes; i++) {
+        const tracker_stats *t = &n->pipes[i].tstats;
+        *frames += n->pipes[i].frames;
+        *tracks += t->confirmed;
+        sum->active += t->active;
+        sum->confirmed += t->confirmed;
+        sum->created += t->created;
+        sum->confirmed_total += t->confirmed_total;
+        sum->dropped += t->dropped;
+        sum->rejected += t->rejected;
+        sum->flicker_suppressed += t->flicker_suppressed;
+        sum->frames += t->frames;
+    }
+    pthread_mutex_unlock(&n->mu);
+}
+
 static void status_result(node *n, mqp_command_reply *r)
 {
     mqp_dataplane_stats ds;
     mqp_dataplane_stats_get(n->data, &ds);
-    pthread_mutex_lock(&n->mu);
-    uint64_t frames = n->frames;
-    size_t active = n->tstats.confirmed;
-    pthread_mutex_unlock(&n->mu);
-    snprintf(r->result, r->result_cap,
-             "{\"pipeline\":\"%s\",\"source\":\"%s\",\"frames\":%llu,\"fps\":%.2f,"
-             "\"crop\":%s,\"tracks\":%zu,\"data_plane\":{\"messages_published\":%llu,"
-             "\"dropped\":%llu,\"connected\":%s,\"topic\":\"%s\"}}",
-             atomic_load(&n->paused) ? "paused" : "running", n->src->description,
-             (unsigned long long)frames, watchdog_fps(&n->wd, mono_s()),
-             atomic_load(&n->crop) ? "true" : "false", active,
-             (unsigned long long)ds.messages_published, (unsigned long long)ds.dropped,
-             ds.connected ? "true" : "false", ds.topic);
+    uint64_t frames;
+    size_t tracks;
+    tracker_stats sum;
+    totals(n, &frames, &tracks, &sum);
+    int k = snprintf(r->result, r->result_cap, "{\"pipeline\":\"%s\",\"sources\":[",
+                     atomic_load(&n->paused) ? "paused" : "running");
+    for (int i = 0; i < n->npipes && k > 0 && (size_t)k < r->result_cap; i++) {
+        k += snprintf(r->result + k, r->result_cap - (size_t)k, "%s\"%s\"", i ? "," : "",
+                      n->pipes[i].src->description);
+    }
+    if (k > 0 && (size_t)k < r->result_cap) {
+        snprintf(r->result + k, r->result_cap - (size_t)k,
+                 "],\"frames\":%llu,\"fps\":%.2f,\"crop\":%s,\"tracks\":%zu,"
+                 "\"data_plane\":{\"messages_published\":%llu,\"dropped\":%llu,"
+                 "\"connected\":%s,\"topic\":\"%s\"}}",
+                 (unsigned long long)frames, watchdog_fps(&n->wd, mono_s()),
+                 atomic_load(&n->crop) ? "true" : "false", tracks,
+                 (unsigned long long)ds.messages_published, (unsigned long long)ds.dropped,
+                 ds.connected ? "true" : "false", ds.topic);
+    }
 }
 
 static void stabilization_result(node *n, mqp_command_reply *r)
 {
-    pthread_mutex_lock(&n->mu);
-    tracker_stats s = n->tstats;
-    pthread_mutex_unlock(&n->mu);
+    uint64_t frames;
+    size_t tracks;
+    tracker_stats s;
+    totals(n, &frames, &tracks, &s);
     snprintf(r->result, r->result_cap,
              "{\"tracks_active\":%zu,\"tracks_confirmed\":%zu,\"tracks_created\":%llu,"
              "\"tracks_confirmed_total\":%llu,\"tracks_dropped\":%llu,"
@@ -145,41 +198,36 @@ static mqp_err on_command(mqp_controlplane *cp, mqp_command cmd, mqp_command_rep
 
 /* ---- creation ---- */
 
-mqp_err node_new(node **out, const node_opts *o, char *err, size_t errlen)
+static mqp_err open_pipeline(node *n, pipeline *p, int id, const char *spec, char *err,
+                             size_t errlen)
 {
-    node *n = calloc(1, sizeof *n);
-    if (!n) {
-        return MQP_ERR_NOMEM;
-    }
-    n->o = *o;
-    pthread_mutex_init(&n->mu, NULL);
-    atomic_store(&n->crop, o->crop);
-    mqp_err rc =
-        source_open(&n->src, o->source_spec ? o->source_spec : "synthetic", o->seed, err, errlen);
+    p->n = n;
+    p->id = id;
+    mqp_err rc = source_open(&p->src, spec, n->o.seed + (uint64_t)id, err, errlen);
     if (rc == MQP_OK) {
-        rc = motion_new(&n->det, n->src->width, n->src->height, NULL, err, errlen);
+        rc = motion_new(&p->det, p->src->width, p->src->height, NULL, err, errlen);
     }
     if (rc == MQP_OK) {
-        rc = tracker_new(&n->trk, NULL, err, errlen);
+        rc = tracker_new(&p->trk, NULL, err, errlen);
     }
-    if (rc != MQP_OK) {
-        node_free(n);
-        return rc;
+    if (rc == MQP_OK) {
+        roi_init(&p->region, p->src->width, p->src->height, NULL);
     }
-    roi_init(&n->region, n->src->width, n->src->height, NULL);
-    watchdog_init(&n->wd, 1, 5.0);
-    n->wd_ready = true;
+    return rc;
+}
+
+static mqp_err open_planes(node *n, const node_opts *o, char *err, size_t errlen)
+{
     const mqp_mqtt_settings *s = o->mqtt;
     mqp_client_opts base = {
         .url = o->url, .log_cb = o->log_cb, .log_user = o->log_user, .log_level = o->log_level};
     if (s) {
         mqp_mqtt_settings_apply(s, &base);
         base.url = o->url ? o->url : s->url; /* The command line wins over the file. */
-        base.client_id = NULL;               /* Each plane has its own id. */
     }
     mqp_dataplane_opts dopts = {.client = base};
     mqp_controlplane_opts copts = {.client = base, .on_command = on_command, .user = n};
-    dopts.client.client_id = o->data_id;
+    dopts.client.client_id = o->data_id; /* Each plane has its own id. */
     copts.client.client_id = o->control_id;
     if (s) {
         dopts.detections_topic = s->data_topic;
@@ -189,116 +237,173 @@ mqp_err node_new(node **out, const node_opts *o, char *err, size_t errlen)
         copts.status_topic = s->status_topic;
         copts.response_topic = s->response_topic;
     }
-    rc = mqp_dataplane_new(&n->data, &dopts, err, errlen);
+    mqp_err rc = mqp_dataplane_new(&n->data, &dopts, err, errlen);
     if (rc == MQP_OK) {
         rc = mqp_controlplane_new(&n->control, &copts, err, errlen);
     }
     if (rc == MQP_OK) {
         rc = mqp_controlplane_start(n->control, 0);
     }
+    return rc;
+}
+
+mqp_err node_new(node **out, const node_opts *o, char *err, size_t errlen)
+{
+    if (o->nsources > NODE_MAX_SOURCES) {
+        snprintf(err, errlen, "%d sources given; a node runs at most %d", o->nsources,
+                 NODE_MAX_SOURCES);
+        return MQP_ERR_INVALID;
+    }
+    node *n = calloc(1, sizeof *n);
+    if (!n) {
+        return MQP_ERR_NOMEM;
+    }
+    n->o = *o;
+    pthread_mutex_init(&n->mu, NULL);
+    atomic_store(&n->crop, o->crop);
+    mqp_err rc = MQP_OK;
+    int count = o->nsources > 0 ? o->nsources : 1;
+    for (int i = 0; i < count && rc == MQP_OK; i++) {
+        rc = open_pipeline(n, &n->pipes[i], i, o->nsources > 0 ? o->sources[i] : "synthetic", err,
+                           errlen);
+        n->npipes = i + 1;
+    }
+    if (rc == MQP_OK) {
+        watchdog_init(&n->wd, n->npipes, 5.0);
+        n->wd_ready = true;
+        rc = open_planes(n, o, err, errlen);
+    }
     if (rc != MQP_OK) {
         node_free(n);
         return rc;
     }
-    logf_(n, MQP_LOG_INFO, "node: source %s, broker %s", n->src->description,
-          mqp_client_url(mqp_controlplane_client(n->control)));
+    for (int i = 0; i < n->npipes; i++) {
+        logf_(n, MQP_LOG_INFO, "node: source %d is %s", i, n->pipes[i].src->description);
+    }
+    logf_(n, MQP_LOG_INFO, "node: broker %s", mqp_client_url(mqp_controlplane_client(n->control)));
     *out = n;
     return MQP_OK;
 }
 
-/* ---- the pipeline ---- */
+/* ---- the pipelines ---- */
 
 static bool stopping(node *n)
 {
     return atomic_load(&n->stop) || (n->o.stop_signal && *n->o.stop_signal);
 }
 
-static void publish_frame(node *n, const source_frame *f, const tracked *tracks, size_t ntracks,
-                          box region, bool crop)
+static void publish_frame(pipeline *p, const source_frame *f, box region, bool crop)
 {
     mqp_detection d[MAX_TRACKS];
-    for (size_t i = 0; i < ntracks; i++) {
-        const detection *t = &tracks[i].det;
-        d[i] =
-            (mqp_detection){t->class_name, t->confidence, t->b.x,      t->b.y,
-                            t->b.w,        t->b.h,        t->class_id, (int64_t)tracks[i].track_id};
+    for (size_t i = 0; i < p->ntracks; i++) {
+        const detection *t = &p->tracks[i].det;
+        d[i] = (mqp_detection){
+            t->class_name, t->confidence, t->b.x,      t->b.y,
+            t->b.w,        t->b.h,        t->class_id, (int64_t)p->tracks[i].track_id};
     }
-    mqp_frame_info fi = {f->frame_id, 0, f->capture_wall};
+    mqp_frame_info fi = {f->frame_id, p->id, f->capture_wall};
     mqp_roi_info ri = {region.x, region.y, region.w, region.h, region.x, region.y};
     /* Never waits: offline, the data plane drops and counts. */
-    mqp_dataplane_publish_detections(n->data, d, ntracks, &fi, crop ? &ri : NULL);
+    mqp_dataplane_publish_detections(p->n->data, d, p->ntracks, &fi, crop ? &ri : NULL);
 }
 
-static mqp_err process_frame(node *n, tracked *tracks, size_t *ntracks)
+static mqp_err process_frame(pipeline *p)
 {
+    node *n = p->n;
     source_frame f;
-    mqp_err rc = n->src->ops->read(n->src, &f);
+    mqp_err rc = p->src->ops->read(p->src, &f);
     if (rc != MQP_OK) {
         return rc;
     }
     bool crop = atomic_load(&n->crop);
-    if (crop != n->region.enabled) {
-        roi_set_enabled(&n->region, crop);
+    if (crop != p->region.enabled) {
+        roi_set_enabled(&p->region, crop);
     }
     double t0 = mono_s();
-    box region = roi_next(&n->region, tracks, *ntracks);
+    box region = roi_next(&p->region, p->tracks, p->ntracks);
     detection dets[MAX_TRACKS];
     size_t ndets = 0;
-    rc = detector_detect(n->det, image_view_crop(f.view, region), dets, MAX_TRACKS, &ndets);
+    rc = detector_detect(p->det, image_view_crop(f.view, region), dets, MAX_TRACKS, &ndets);
     if (rc != MQP_OK) {
-        logf_(n, MQP_LOG_ERR, "detector failed on frame %llu: %s", (unsigned long long)f.frame_id,
-              mqp_strerror(rc));
+        logf_(n, MQP_LOG_ERR, "source %d: detector failed on frame %llu: %s", p->id,
+              (unsigned long long)f.frame_id, mqp_strerror(rc));
         ndets = 0;
     }
     roi_map_back(region, dets, ndets);
-    tracker_update(n->trk, dets, ndets, tracks, MAX_TRACKS, ntracks);
+    tracker_update(p->trk, dets, ndets, p->tracks, MAX_TRACKS, &p->ntracks);
     double infer_ms = (mono_s() - t0) * 1e3;
-    publish_frame(n, &f, tracks, *ntracks, region, crop);
+    publish_frame(p, &f, region, crop);
     double done = mono_s();
-    watchdog_frame(&n->wd, 0, done, f.decode_ms, infer_ms, (done - f.capture_mono) * 1e3);
+    watchdog_frame(&n->wd, p->id, done, f.decode_ms, infer_ms, (done - f.capture_mono) * 1e3);
     pthread_mutex_lock(&n->mu);
-    tracker_stats_get(n->trk, &n->tstats);
-    n->frames++;
+    tracker_stats_get(p->trk, &p->tstats);
+    p->frames++;
     pthread_mutex_unlock(&n->mu);
     return MQP_OK;
 }
 
-mqp_err node_run(node *n)
+static void *pipeline_main(void *arg)
 {
-    tracked tracks[MAX_TRACKS];
-    size_t ntracks = 0;
-    bool running = false;
-    double next_metrics = mono_s() + n->o.metrics_interval_s;
-    mqp_err rc = MQP_OK;
-    while (!stopping(n)) {
-        if (n->o.max_frames && n->frames >= n->o.max_frames) {
-            break;
-        }
+    pipeline *p = arg;
+    node *n = p->n;
+    while (!stopping(n) && !(n->o.max_frames && p->frames >= n->o.max_frames)) {
         if (atomic_load(&n->paused)) {
-            /* Paused: frames are not read, and the tracks are forgotten (the scene moves on). */
-            ntracks = 0;
-            tracker_reset(n->trk);
-            nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+            /* Paused: no frames are read, and the tracks are forgotten (the scene moves on). */
+            p->ntracks = 0;
+            tracker_reset(p->trk);
+            sleep_ms(20);
             continue;
         }
-        rc = process_frame(n, tracks, &ntracks);
+        mqp_err rc = process_frame(p);
         if (rc != MQP_OK) {
-            logf_(n, rc == MQP_ERR_NOT_FOUND ? MQP_LOG_NOTICE : MQP_LOG_ERR, "source %s: %s",
-                  n->src->description, rc == MQP_ERR_NOT_FOUND ? "ended" : mqp_strerror(rc));
-            rc = rc == MQP_ERR_NOT_FOUND ? MQP_OK : rc;
+            p->result = rc == MQP_ERR_NOT_FOUND ? MQP_OK : rc;
+            logf_(n, rc == MQP_ERR_NOT_FOUND ? MQP_LOG_NOTICE : MQP_LOG_ERR, "source %d (%s): %s",
+                  p->id, p->src->description, rc == MQP_ERR_NOT_FOUND ? "ended" : mqp_strerror(rc));
             break;
         }
-        if (!running) {
-            running = true;
+        if (!atomic_exchange(&n->running, true)) {
             mqp_controlplane_set_status(n->control, MQP_STATUS_RUNNING);
             logf_(n, MQP_LOG_INFO, "pipeline running");
         }
+    }
+    atomic_fetch_sub(&n->live, 1);
+    return NULL;
+}
+
+mqp_err node_run(node *n)
+{
+    atomic_store(&n->live, n->npipes);
+    for (int i = 0; i < n->npipes; i++) {
+        pipeline *p = &n->pipes[i];
+        if (pthread_create(&p->thread, NULL, pipeline_main, p) != 0) {
+            atomic_store(&n->stop, true);
+            atomic_fetch_sub(&n->live, n->npipes - i);
+            logf_(n, MQP_LOG_ERR, "cannot start the pipeline of source %d", i);
+            break;
+        }
+        p->started = true;
+    }
+    /* This thread only waits, and publishes the periodic metrics. */
+    double next_metrics = mono_s() + n->o.metrics_interval_s;
+    while (!stopping(n) && atomic_load(&n->live) > 0) {
+        sleep_ms(20);
         if (n->o.metrics_interval_s > 0 && mono_s() >= next_metrics) {
             publish_metrics(n);
             next_metrics += n->o.metrics_interval_s;
         }
     }
-    logf_(n, MQP_LOG_INFO, "stopping after %llu frames", (unsigned long long)n->frames);
+    atomic_store(&n->stop, true);
+    mqp_err rc = MQP_OK;
+    uint64_t frames = 0;
+    for (int i = 0; i < n->npipes; i++) {
+        if (n->pipes[i].started) {
+            pthread_join(n->pipes[i].thread, NULL);
+            n->pipes[i].started = false;
+        }
+        rc = rc == MQP_OK ? n->pipes[i].result : rc;
+        frames += n->pipes[i].frames;
+    }
+    logf_(n, MQP_LOG_INFO, "stopping after %llu frames", (unsigned long long)frames);
     mqp_controlplane_set_status(n->control, MQP_STATUS_STOPPED);
     return rc;
 }
@@ -313,9 +418,11 @@ void node_free(node *n)
     if (n->wd_ready) {
         watchdog_destroy(&n->wd);
     }
-    tracker_free(n->trk);
-    detector_destroy(n->det);
-    source_close(n->src);
+    for (int i = 0; i < n->npipes; i++) {
+        tracker_free(n->pipes[i].trk);
+        detector_destroy(n->pipes[i].det);
+        source_close(n->pipes[i].src);
+    }
     pthread_mutex_destroy(&n->mu);
     free(n);
 }

@@ -1,7 +1,7 @@
-/* The inference node: source -> region of interest -> detector -> tracker -> data plane, with a
- * watchdog, obeying the control plane. node_run() runs the pipeline on the calling thread; the
- * control plane's commands arrive on its own thread and touch only flags and snapshots, so the
- * pipeline never waits for the network. */
+/* The inference node: for each source, a pipeline thread runs source -> region of interest ->
+ * detector -> tracker -> data plane; a watchdog measures them; the control plane's commands
+ * arrive on its own thread and touch only flags and snapshots, so no pipeline ever waits for
+ * the network or for another pipeline. */
 #ifndef NODE_NODE_H
 #define NODE_NODE_H
 
@@ -12,20 +12,23 @@
 #include <stdint.h>
 
 typedef struct node_opts {
-    const char *url;         /* Broker; NULL: MQTT_URL and friends. */
-    const char *source_spec; /* NULL: "synthetic". */
-    uint64_t seed;
+    const char *url;               /* Broker; NULL: MQTT_URL and friends. */
+    const char *const *sources;    /* Source specs, one pipeline each; none: "synthetic". */
+    int nsources;                  /* At most NODE_MAX_SOURCES. */
+    uint64_t seed;                 /* Source i of a synthetic kind uses seed + i. */
     const mqp_mqtt_settings *mqtt; /* Topics, QoS and TLS from the configuration; may be NULL. */
     const char *control_id;        /* NULL: "inference_control". */
     const char *data_id;           /* NULL: "inference_data". */
     double metrics_interval_s;     /* 0: metrics only on the metrics command. */
     bool crop;                     /* The adaptive region of interest, at start. */
-    uint64_t max_frames;           /* 0: run until stopped. */
+    uint64_t max_frames;           /* Per source; 0: run until stopped. */
     volatile sig_atomic_t *stop_signal; /* Set by a signal handler to stop in order. */
     mqp_log_cb log_cb;
     void *log_user;
     mqp_log_level log_level;
 } node_opts;
+
+#define NODE_MAX_SOURCES 8
 
 typedef struct node node;
 

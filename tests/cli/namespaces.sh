@@ -28,4 +28,16 @@ $M monitor -b "$URL" --node-id cam2 detections -n 2 --json | grep -q detection_c
   || fail "monitor --node-id cam2"
 # Nothing went to the reference topics.
 [ -z "$(retained inference/control/status)" ] || fail "a namespaced node used the default topics"
+echo "== two sources in one node: one pipeline each"
+$M run --broker "$URL" --node-id duo --source synthetic:320x240@15 --source synthetic \
+  --metrics-interval 1 2> "$TMP/duo.log" & PIDS+=($!)
+wait_retained inference/duo/control/status '"status":"running"'
+$M monitor -b "$URL" --node-id duo detections -n 60 --json > "$TMP/duo"
+grep -q '"source_id":0' "$TMP/duo" || fail "no detections from source 0"
+grep -q '"source_id":1' "$TMP/duo" || fail "no detections from source 1"
+$M monitor -b "$URL" --node-id duo metrics -n 1 --json | grep -q '"sources_count":2' \
+  || fail "metrics should report two sources"
+out=$($M ctl -b "$URL" --node-id duo status) || fail "ctl duo status"
+echo "$out" | grep -q '"sources":\["synthetic 320x240@15","synthetic 640x480@30"\]' \
+  || fail "status should list both sources: $out"
 echo "namespaces.sh: all passed"
