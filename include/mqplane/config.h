@@ -109,6 +109,7 @@ typedef struct mqp_mqtt_settings {
     int data_qos;                  /**< Default 0. */
     int control_qos;               /**< Default 1. */
     bool publish_full_frame;       /**< Default false. */
+    size_t max_command_payload;    /**< Largest command accepted, bytes; default 65536. */
     const char *tls_ca_file;
     const char *tls_ca_path;
     const char *tls_cert_file;

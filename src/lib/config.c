@@ -342,6 +342,7 @@ static const char *const mqtt_keys[] = {"url",
                                         "tls_cert_file",
                                         "tls_key_file",
                                         "tls_insecure",
+                                        "max_command_payload",
                                         NULL};
 
 static mqp_err override(mqp_config *cfg, const char *path, const char *var)
@@ -730,6 +731,12 @@ mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *err, size
     if (rc == MQP_OK) {
         rc = mqp_config_get_bool(cfg, "mqtt.tls_insecure", false, &s.tls_insecure, err, errlen);
     }
+    long max_payload = 65536;
+    if (rc == MQP_OK) {
+        rc = mqp_config_get_int(cfg, "mqtt.max_command_payload", 64, 268435455, 65536, &max_payload,
+                                err, errlen);
+    }
+    s.max_command_payload = (size_t)max_payload;
     if (rc != MQP_OK) {
         return rc;
     }

@@ -14,6 +14,7 @@
 #include "client_internal.h"
 #include "fail.h"
 #include "log.h"
+#include "messages.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -182,20 +183,18 @@ typedef struct request {
     const char *command; /* Its wire name once known, else NULL. */
 } request;
 
-static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char *error,
-                    const char *result)
+char *mqp__response_json(const char *request_id, const char *command, bool ok, mqp_status st,
+                         const char *error, const char *result, size_t *len)
 {
     mqp__buf b;
     mqp__buf_init(&b);
-    mqp__buf_printf(&b,
-                    "{\"request_id\":%s,\"command\":", rq->request_id ? rq->request_id : "null");
-    if (rq->command) {
-        mqp__buf_printf(&b, "\"%s\"", rq->command);
+    mqp__buf_printf(&b, "{\"request_id\":%s,\"command\":", request_id ? request_id : "null");
+    if (command) {
+        mqp__buf_json_string(&b, command, strlen(command));
     } else {
         mqp__buf_puts(&b, "null");
     }
-    mqp__buf_printf(&b, ",\"ok\":%s,\"status\":\"%s\"", ok ? "true" : "false",
-                    mqp_status_name(mqp_controlplane_status(cp)));
+    mqp__buf_printf(&b, ",\"ok\":%s,\"status\":\"%s\"", ok ? "true" : "false", mqp_status_name(st));
     if (error) {
         mqp__buf_puts(&b, ",\"error\":");
         mqp__buf_json_string(&b, error, strlen(error));
@@ -205,8 +204,15 @@ static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char
         mqp__buf_puts(&b, result);
     }
     mqp__buf_putc(&b, '}');
+    return mqp__buf_take(&b, len);
+}
+
+static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char *error,
+                    const char *result)
+{
     size_t len;
-    char *json = mqp__buf_take(&b, &len);
+    char *json = mqp__response_json(rq->request_id, rq->command, ok, mqp_controlplane_status(cp),
+                                    error, result, &len);
     if (!json) {
         mqp__log(&cp->log, MQP_LOG_ERR, "out of memory: a command answer is lost");
         return;

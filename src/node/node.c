@@ -236,6 +236,7 @@ static mqp_err open_planes(node *n, const node_opts *o, char *err, size_t errlen
         copts.command_topic = s->command_topic;
         copts.status_topic = s->status_topic;
         copts.response_topic = s->response_topic;
+        copts.max_payload = s->max_command_payload;
     }
     mqp_err rc = mqp_dataplane_new(&n->data, &dopts, err, errlen);
     if (rc == MQP_OK) {

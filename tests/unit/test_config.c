@@ -97,6 +97,7 @@ static void test_mqp_config_reference_file(void **state)
     assert_int_equal(s.data_qos, 0);
     assert_int_equal(s.control_qos, 1);
     assert_false(s.publish_full_frame);
+    assert_int_equal(s.max_command_payload, 65536);
     mqp_client_opts o = {0};
     mqp_mqtt_settings_apply(&s, &o);
     assert_string_equal(o.url, s.url);
@@ -166,6 +167,8 @@ static void test_mqp_config_errors_name_file_line_and_key(void **state)
     expect_error("mqtt:\n  data_qos: 3\n",
                  "config.yaml:2: mqtt.data_qos: expected an integer in 0..2, got '3'");
     expect_error("mqtt:\n  broker_hots: x\n", "config.yaml:2: mqtt.broker_hots: unknown key");
+    expect_error("mqtt:\n  max_command_payload: 10\n",
+                 "mqtt.max_command_payload: expected an integer in 64..268435455, got '10'");
     expect_error("mqtt:\n  publish_full_frame: maybe\n",
                  "mqtt.publish_full_frame: expected true or false, got 'maybe'");
     expect_error("mqtt:\n  data_topic: inference/+/x\n",

@@ -6,6 +6,9 @@
 #include "mqplane/controlplane.h"
 #include "mqplane/dataplane.h"
 
+#include "alloc.h"
+#include "messages.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +147,26 @@ static void test_mqp_status_json_exact(void **state)
     mqp_free(json);
 }
 
+static void test_mqp__response_json_exact(void **state)
+{
+    (void)state;
+    size_t len;
+    char *json = mqp__response_json("\"op-17\"", "status", true, MQP_STATUS_RUNNING, NULL,
+                                    "{\"fps\":30.0}", &len);
+    assert_string_equal(json, "{\"request_id\":\"op-17\",\"command\":\"status\",\"ok\":true,"
+                              "\"status\":\"running\",\"result\":{\"fps\":30.0}}");
+    assert_int_equal(len, strlen(json));
+    mqp__free(json);
+    json = mqp__response_json(NULL, NULL, false, MQP_STATUS_PAUSED, "not \"JSON\"", NULL, NULL);
+    assert_string_equal(json, "{\"request_id\":null,\"command\":null,\"ok\":false,"
+                              "\"status\":\"paused\",\"error\":\"not \\\"JSON\\\"\"}");
+    mqp__free(json);
+    json = mqp__response_json("42", "pause", true, MQP_STATUS_PAUSED, NULL, "", NULL);
+    assert_string_equal(json, "{\"request_id\":42,\"command\":\"pause\",\"ok\":true,"
+                              "\"status\":\"paused\"}");
+    mqp__free(json);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_mqp_detections_json_types),
         cmocka_unit_test(test_mqp_metrics_json_exact),
         cmocka_unit_test(test_mqp_status_json_exact),
+        cmocka_unit_test(test_mqp__response_json_exact),
     };
     return cmocka_run_group_tests(tests, utc, NULL);
 }
