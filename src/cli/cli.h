@@ -29,6 +29,22 @@ typedef struct cli_namespace {
 bool cli_apply_node_id(const char *node_id, mqp_mqtt_settings *s, cli_namespace *ns,
                        const char *cmd);
 
+/* What an operator's tool (ctl, monitor) works with: the configuration's settings in a node's
+ * namespace, and a client of its own for the broker. */
+typedef struct cli_session {
+    mqp_config *cfg;
+    mqp_mqtt_settings s;
+    cli_namespace ns;
+    mqp_client *client;
+} cli_session;
+
+/* Loads the configuration (may be NULL), applies the namespace (may be NULL) and creates a
+ * client with a fresh id and no health, so it never takes over a node's connection. Prints
+ * the reason and returns false on a bad configuration, node id or URL. */
+bool cli_session_open(cli_session *ss, const char *cmd, const char *config, const char *node_id,
+                      const char *broker, mqp_log_level level);
+void cli_session_close(cli_session *ss);
+
 /* Prints library and CLI log lines to stderr with a time and a level. */
 void cli_log(mqp_log_level level, const char *msg, void *user);
 /* The -v/--log-level value; exits with EXIT_USAGE on a bad name. */

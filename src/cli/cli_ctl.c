@@ -101,34 +101,17 @@ int cli_ctl(int argc, char **argv)
                 optind >= argc ? "" : argv[optind], ctl_usage);
         return EXIT_USAGE;
     }
-    char err[MQP_CONFIG_ERRLEN];
-    mqp_config *cfg = NULL;
-    mqp_mqtt_settings s;
-    if (mqp_config_load(&cfg, config, err, sizeof err) != MQP_OK ||
-        mqp_config_mqtt(cfg, &s, err, sizeof err) != MQP_OK) {
-        fprintf(stderr, "mqplane ctl: %s\n", err);
-        mqp_config_free(cfg);
+    static cli_session ss;
+    if (!cli_session_open(&ss, "ctl", config, node_id, broker, level)) {
         return EXIT_USAGE;
     }
-    static cli_namespace ns;
-    if (!cli_apply_node_id(node_id, &s, &ns, "ctl")) {
-        mqp_config_free(cfg);
-        return EXIT_USAGE;
-    }
-    mqp_client_opts o = {.no_health = true, .log_cb = cli_log, .log_level = level};
-    mqp_mqtt_settings_apply(&s, &o);
-    o.client_id = NULL; /* A fresh id: never take over the node's own connections. */
-    o.url = broker ? broker : s.url;
     static waiter w;
     mqp_uuid4_hex(w.request_id);
-    mqp_client *cl = NULL;
+    mqp_client *cl = ss.client;
+    const mqp_mqtt_settings *s = &ss.s;
+    char err[512];
     int rc = EXIT_NO_BROKER;
-    if (mqp_client_new_err(&cl, &o, err, sizeof err) != MQP_OK) {
-        fprintf(stderr, "mqplane ctl: %s\n", err);
-        mqp_config_free(cfg);
-        return EXIT_USAGE;
-    }
-    mqp_client_subscribe(cl, s.response_topic, 1, on_response, &w);
+    mqp_client_subscribe(cl, s->response_topic, 1, on_response, &w);
     if (mqp_client_connect(cl, (int)(timeout * 1000)) != MQP_OK) {
         mqp_client_last_error(cl, err, sizeof err);
         fprintf(stderr, "mqplane ctl: cannot reach the broker: %s\n", err);
@@ -136,7 +119,7 @@ int cli_ctl(int argc, char **argv)
         char payload[128];
         int n = snprintf(payload, sizeof payload, "{\"command\":\"%s\",\"request_id\":\"%s\"}",
                          mqp_command_name(cmd), w.request_id);
-        mqp_client_publish(cl, s.command_topic, payload, (size_t)n, 1, false);
+        mqp_client_publish(cl, s->command_topic, payload, (size_t)n, 1, false);
         for (double waited = 0; !atomic_load(&w.done) && waited < timeout; waited += 0.01) {
             nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
         }
@@ -148,10 +131,9 @@ int cli_ctl(int argc, char **argv)
             fprintf(stderr,
                     "mqplane ctl: no answer to '%s' within %g s on %s (is a node "
                     "running and subscribed to %s?)\n",
-                    mqp_command_name(cmd), timeout, mqp_client_url(cl), s.command_topic);
+                    mqp_command_name(cmd), timeout, mqp_client_url(cl), s->command_topic);
         }
     }
-    mqp_client_destroy(cl);
-    mqp_config_free(cfg);
+    cli_session_close(&ss);
     return rc;
 }

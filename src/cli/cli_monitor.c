@@ -220,44 +220,27 @@ int cli_monitor(int argc, char **argv)
                 monitor_usage);
         return EXIT_USAGE;
     }
-    char err[MQP_CONFIG_ERRLEN];
-    mqp_config *cfg = NULL;
-    mqp_mqtt_settings s;
-    if (mqp_config_load(&cfg, config, err, sizeof err) != MQP_OK ||
-        mqp_config_mqtt(cfg, &s, err, sizeof err) != MQP_OK) {
-        fprintf(stderr, "mqplane monitor: %s\n", err);
-        mqp_config_free(cfg);
+    static cli_session ss;
+    if (!cli_session_open(&ss, "monitor", config, node_id, broker, level)) {
         return EXIT_USAGE;
     }
-    static cli_namespace ns;
-    if (!cli_apply_node_id(node_id, &s, &ns, "monitor")) {
-        mqp_config_free(cfg);
-        return EXIT_USAGE;
-    }
-    mqp_client_opts o = {.no_health = true, .log_cb = cli_log, .log_level = level};
-    mqp_mqtt_settings_apply(&s, &o);
-    o.client_id = NULL;
-    o.url = broker ? broker : s.url;
-    mqp_client *cl = NULL;
-    if (mqp_client_new_err(&cl, &o, err, sizeof err) != MQP_OK) {
-        fprintf(stderr, "mqplane monitor: %s\n", err);
-        mqp_config_free(cfg);
-        return EXIT_USAGE;
-    }
+    mqp_client *cl = ss.client;
+    const mqp_mqtt_settings *s = &ss.s;
+    char err[512];
     if (kind == 0 || kind == 4) {
-        mqp_client_subscribe(cl, s.status_topic, 1, on_message, &m);
+        mqp_client_subscribe(cl, s->status_topic, 1, on_message, &m);
     }
     if (kind == 1 || kind == 4) {
-        mqp_client_subscribe(cl, s.data_topic, 0, on_message, &m);
+        mqp_client_subscribe(cl, s->data_topic, 0, on_message, &m);
     }
     if (kind == 2 || kind == 4) {
-        mqp_client_subscribe(cl, s.metrics_topic, 0, on_message, &m);
+        mqp_client_subscribe(cl, s->metrics_topic, 0, on_message, &m);
     }
     if (kind == 3 || kind == 4) {
         mqp_client_subscribe(cl, "system/health/+", 1, on_message, &m);
     }
     if (kind == 4) {
-        mqp_client_subscribe(cl, s.response_topic, 1, on_message, &m);
+        mqp_client_subscribe(cl, s->response_topic, 1, on_message, &m);
     }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -272,7 +255,6 @@ int cli_monitor(int argc, char **argv)
     while (!interrupted && !(m.count && atomic_load(&m.shown) >= m.count)) {
         nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
     }
-    mqp_client_destroy(cl);
-    mqp_config_free(cfg);
+    cli_session_close(&ss);
     return rc;
 }

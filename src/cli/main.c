@@ -77,6 +77,41 @@ bool cli_apply_node_id(const char *node_id, mqp_mqtt_settings *s, cli_namespace 
     return true;
 }
 
+bool cli_session_open(cli_session *ss, const char *cmd, const char *config, const char *node_id,
+                      const char *broker, mqp_log_level level)
+{
+    memset(ss, 0, sizeof *ss);
+    char err[MQP_CONFIG_ERRLEN];
+    if (mqp_config_load(&ss->cfg, config, err, sizeof err) != MQP_OK ||
+        mqp_config_mqtt(ss->cfg, &ss->s, err, sizeof err) != MQP_OK) {
+        fprintf(stderr, "mqplane %s: %s\n", cmd, err);
+        cli_session_close(ss);
+        return false;
+    }
+    if (!cli_apply_node_id(node_id, &ss->s, &ss->ns, cmd)) {
+        cli_session_close(ss);
+        return false;
+    }
+    mqp_client_opts o = {.no_health = true, .log_cb = cli_log, .log_level = level};
+    mqp_mqtt_settings_apply(&ss->s, &o);
+    o.client_id = NULL;
+    o.url = broker ? broker : ss->s.url;
+    if (mqp_client_new_err(&ss->client, &o, err, sizeof err) != MQP_OK) {
+        fprintf(stderr, "mqplane %s: %s\n", cmd, err);
+        cli_session_close(ss);
+        return false;
+    }
+    return true;
+}
+
+void cli_session_close(cli_session *ss)
+{
+    mqp_client_destroy(ss->client);
+    mqp_config_free(ss->cfg);
+    ss->client = NULL;
+    ss->cfg = NULL;
+}
+
 int main(int argc, char **argv)
 {
     /* A broken pipe (e.g. `mqplane ... | head`) must not kill the process mid-shutdown. */

@@ -62,10 +62,24 @@ mqp_err mqp_dataplane_new(mqp_dataplane **out, const mqp_dataplane_opts *o, char
     return MQP_OK;
 }
 
-static mqp_err publish_json(mqp_dataplane *dp, const char *topic, char *json, size_t len,
-                            atomic_uint_fast64_t *counter)
+/* Offline, a message is dropped before it is formatted: formatting a message nobody will
+ * receive is wasted work on the pipeline thread. */
+static bool drop_if_offline(mqp_dataplane *dp)
 {
-    mqp_err rc = mqp_client_publish(dp->client, topic, json, len, dp->qos, false);
+    if (mqp_client_is_connected(dp->client)) {
+        return false;
+    }
+    atomic_fetch_add(&dp->dropped, 1);
+    return true;
+}
+
+/* Sends what a formatter produced, or counts its failure as a drop. */
+static mqp_err send_formatted(mqp_dataplane *dp, mqp_err formatted, const char *topic, char *json,
+                              size_t len, atomic_uint_fast64_t *counter)
+{
+    mqp_err rc = formatted == MQP_OK
+                     ? mqp_client_publish(dp->client, topic, json, len, dp->qos, false)
+                     : formatted;
     mqp__free(json);
     atomic_fetch_add(rc == MQP_OK ? counter : &dp->dropped, 1);
     return rc;
@@ -77,20 +91,14 @@ mqp_err mqp_dataplane_publish_detections(mqp_dataplane *dp, const mqp_detection 
     if (!dp) {
         return MQP_ERR_INVALID;
     }
-    if (!mqp_client_is_connected(dp->client)) {
-        /* Formatting a message nobody will receive is wasted work on the pipeline thread. */
-        atomic_fetch_add(&dp->dropped, 1);
+    if (drop_if_offline(dp)) {
         return MQP_ERR_NO_CONN;
     }
-    char *json;
-    size_t len;
+    char *json = NULL;
+    size_t len = 0;
     uint64_t id = atomic_fetch_add(&dp->next_id, 1);
     mqp_err rc = mqp_detections_json(id, mqp__wall_s(), dets, n, frame, roi, &json, &len);
-    if (rc != MQP_OK) {
-        atomic_fetch_add(&dp->dropped, 1);
-        return rc;
-    }
-    return publish_json(dp, dp->detections_topic, json, len, &dp->published);
+    return send_formatted(dp, rc, dp->detections_topic, json, len, &dp->published);
 }
 
 mqp_err mqp_dataplane_publish_metrics(mqp_dataplane *dp, const mqp_metrics_report *m)
@@ -98,18 +106,13 @@ mqp_err mqp_dataplane_publish_metrics(mqp_dataplane *dp, const mqp_metrics_repor
     if (!dp) {
         return MQP_ERR_INVALID;
     }
-    if (!mqp_client_is_connected(dp->client)) {
-        atomic_fetch_add(&dp->dropped, 1);
+    if (drop_if_offline(dp)) {
         return MQP_ERR_NO_CONN;
     }
-    char *json;
-    size_t len;
+    char *json = NULL;
+    size_t len = 0;
     mqp_err rc = mqp_metrics_json(mqp__wall_s(), m, &json, &len);
-    if (rc != MQP_OK) {
-        atomic_fetch_add(&dp->dropped, 1);
-        return rc;
-    }
-    return publish_json(dp, dp->metrics_topic, json, len, &dp->metrics);
+    return send_formatted(dp, rc, dp->metrics_topic, json, len, &dp->metrics);
 }
 
 void mqp_dataplane_stats_get(mqp_dataplane *dp, mqp_dataplane_stats *s)
