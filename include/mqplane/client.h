@@ -242,6 +242,20 @@ MQP_API mqp_err mqp_client_subscribe(mqp_client *c, const char *filter, int qos,
 MQP_API mqp_err mqp_client_unsubscribe(mqp_client *c, const char *filter);
 
 /**
+ * @brief Waits until the broker has acknowledged every subscription, unsubscription and QoS 1/2
+ *        publish this client has made so far — e.g. to know that a subscription made after
+ *        connecting is in effect before publishing a request whose answer it should catch.
+ * @param[in] c           The client.
+ * @param[in] timeout_ms  Longest wait.
+ * @return MQP_OK; MQP_ERR_NO_CONN when not connected (subscriptions are then made on the next
+ *         connection, and mqp_client_connect() returns once they are sent); MQP_ERR_TIMEOUT;
+ *         MQP_ERR_INVALID.
+ * @note Safe from any thread. Acknowledgements are read by the network thread, so waiting in a
+ *       handler is allowed but holds up dispatch meanwhile.
+ */
+MQP_API mqp_err mqp_client_sync(mqp_client *c, int timeout_ms);
+
+/**
  * @brief Drops the current connection and reconnects (as the heartbeat watchdog does).
  * @return MQP_OK; MQP_ERR_STATE when not running.
  * @note Safe from any thread.

@@ -443,6 +443,17 @@ mqp_err mqp_client_connect(mqp_client *c, int timeout_ms)
     return rc;
 }
 
+mqp_err mqp_client_sync(mqp_client *c, int timeout_ms)
+{
+    if (!c || timeout_ms < 0) {
+        return MQP_ERR_INVALID;
+    }
+    if (!mqp_client_is_connected(c)) {
+        return MQP_ERR_NO_CONN;
+    }
+    return c->transport->ops->flush(c->transport, timeout_ms);
+}
+
 mqp_err mqp_client_reconnect(mqp_client *c)
 {
     if (!c) {

@@ -77,7 +77,7 @@ typedef struct mqp__transport_ops {
     mqp_err (*subscribe)(mqp__transport *t, const char *filter, int qos, uint32_t sub_id);
     mqp_err (*unsubscribe)(mqp__transport *t, const char *filter);
     /* Waits until every QoS 1/2 message published so far is acknowledged, and every
-     * unsubscription of this connection answered. */
+     * subscription and unsubscription of this connection answered. */
     mqp_err (*flush)(mqp__transport *t, int64_t timeout_ms);
     /* Drops the connection (no clean DISCONNECT) and reconnects. */
     void (*force_reconnect)(mqp__transport *t);

@@ -75,8 +75,9 @@ struct mosq_transport {
     pthread_cond_t pub_cond;
     uint8_t pending[65536 / 8]; /* QoS 1/2 publishes awaiting their acknowledgement. */
     size_t npending;
-    uint8_t unsubs[65536 / 8]; /* UNSUBSCRIBEs awaiting their UNSUBACK (this connection). */
-    size_t nunsubs;
+    uint8_t unsubs[65536 / 8]; /* UNSUBSCRIBEs awaiting their UNSUBACK (this connection). */    size_t nunsubs;
+    uint8_t subs[65536 / 8]; /* SUBSCRIBEs awaiting their SUBACK (this connection). */
+    size_t nsubs;
 };
 
 static void mark(uint8_t *bits, size_t *count, int mid, bool on)
@@ -158,7 +159,7 @@ static void on_publish_cb(struct mosquitto *m, void *user, int mid, int reason,
     }
     pthread_mutex_lock(&t->pub_mu);
     set_pending(t, mid, false);
-    if (t->npending == 0 && t->nunsubs == 0) {
+    if (t->npending == 0 && t->nunsubs == 0 && t->nsubs == 0) {
         pthread_cond_broadcast(&t->pub_cond);
     }
     pthread_mutex_unlock(&t->pub_mu);
@@ -172,7 +173,27 @@ static void on_unsubscribe_cb(struct mosquitto *m, void *user, int mid,
     mosq_transport *t = ((attempt *)user)->t;
     pthread_mutex_lock(&t->pub_mu);
     mark(t->unsubs, &t->nunsubs, mid, false);
-    if (t->npending == 0 && t->nunsubs == 0) {
+    if (t->npending == 0 && t->nunsubs == 0 && t->nsubs == 0) {
+        pthread_cond_broadcast(&t->pub_cond);
+    }
+    pthread_mutex_unlock(&t->pub_mu);
+}
+
+static void on_subscribe_cb(struct mosquitto *m, void *user, int mid, int qos_count,
+                            const int *granted, const mosquitto_property *props)
+{
+    (void)m;
+    (void)props;
+    mosq_transport *t = ((attempt *)user)->t;
+    for (int i = 0; i < qos_count; i++) {
+        if (granted[i] >= 0x80) {
+            mqp__log(t->log, MQP_LOG_WARNING, "broker refused subscription %d: %s", mid,
+                     mosquitto_reason_string(granted[i]));
+        }
+    }
+    pthread_mutex_lock(&t->pub_mu);
+    mark(t->subs, &t->nsubs, mid, false);
+    if (t->npending == 0 && t->nunsubs == 0 && t->nsubs == 0) {
         pthread_cond_broadcast(&t->pub_cond);
     }
     pthread_mutex_unlock(&t->pub_mu);
@@ -435,8 +456,9 @@ static void *network_main(void *arg)
             snprintf(detail, sizeof detail, "connection to %s closed", t->where);
         }
         pthread_mutex_lock(&t->pub_mu);
-        memset(t->unsubs, 0, sizeof t->unsubs); /* Not resent after a reconnection. */
-        t->nunsubs = 0;
+        memset(t->unsubs, 0, sizeof t->unsubs); /* Not resent after a reconnection. */        t->nunsubs = 0;
+        memset(t->subs, 0, sizeof t->subs); /* Remade by the client on the next connection. */
+        t->nsubs = 0;
         pthread_cond_broadcast(&t->pub_cond);
         pthread_mutex_unlock(&t->pub_mu);
         t->ev.disconnected(t->ev.ctx, rc, detail, was_up);
@@ -540,8 +562,13 @@ static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, u
     }
     /* Retained messages only for a new subscription: subscribing again (after a resumed
      * session, or twice in a race) must not deliver them twice. 3.1.1 has no such option. */
-    int options = t->protocol == MQTT_PROTOCOL_V5 ? MQTT_SUB_OPT_SEND_RETAIN_NEW : 0;
-    int rc = mosquitto_subscribe_v5(t->mosq, NULL, filter, qos, options, props);
+    int options = t->protocol == MQTT_PROTOCOL_V5 ? MQTT_SUB_OPT_SEND_RETAIN_NEW : 0;    pthread_mutex_lock(&t->pub_mu);
+    int mid = 0;
+    int rc = mosquitto_subscribe_v5(t->mosq, &mid, filter, qos, options, props);
+    if (rc == MOSQ_ERR_SUCCESS) {
+        mark(t->subs, &t->nsubs, mid, true);
+    }
+    pthread_mutex_unlock(&t->pub_mu);
     mosquitto_property_free_all(&props);
     return map_op_rc(rc);
 }
@@ -568,10 +595,10 @@ static mqp_err op_flush(mqp__transport *base, int64_t timeout_ms)
     struct timespec deadline = mqp__deadline_in(timeout_ms);
     pthread_mutex_lock(&t->pub_mu);
     int rc = 0;
-    while ((t->npending > 0 || t->nunsubs > 0) && rc == 0) {
+    while ((t->npending > 0 || t->nunsubs > 0 || t->nsubs > 0) && rc == 0) {
         rc = pthread_cond_timedwait(&t->pub_cond, &t->pub_mu, &deadline);
     }
-    bool done = t->npending == 0 && t->nunsubs == 0;
+    bool done = t->npending == 0 && t->nunsubs == 0 && t->nsubs == 0;
     pthread_mutex_unlock(&t->pub_mu);
     return done ? MQP_OK : MQP_ERR_TIMEOUT;
 }
@@ -681,8 +708,8 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
         t->will_retain = cfg->will_retain;
         mosquitto_threaded_set(t->mosq, true);
         mosquitto_message_v5_callback_set(t->mosq, on_message_cb);
-        mosquitto_publish_v5_callback_set(t->mosq, on_publish_cb);
-        mosquitto_unsubscribe_v5_callback_set(t->mosq, on_unsubscribe_cb);
+        mosquitto_publish_v5_callback_set(t->mosq, on_publish_cb);        mosquitto_unsubscribe_v5_callback_set(t->mosq, on_unsubscribe_cb);
+        mosquitto_subscribe_v5_callback_set(t->mosq, on_subscribe_cb);
         if (t->will_topic &&
             mosquitto_will_set_v5(t->mosq, t->will_topic, (int)strlen(t->will_payload),
                                   t->will_payload, t->will_qos, t->will_retain,

@@ -32,7 +32,7 @@ static void roundtrip(mqp_client *c, const char *topic)
 {
     collector *col = collector_new();
     assert_ok(mqp_client_subscribe(c, topic, 1, collector_cb, col));
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(c, 5000)); /* The broker has the (un)subscriptions. */
     assert_ok(mqp_client_publish(c, topic, "ping", 4, 1, false));
     assert_true(wait_for(collector_count(col) == 1, 3000));
     assert_ok(mqp_client_unsubscribe(c, topic));

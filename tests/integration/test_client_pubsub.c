@@ -40,13 +40,19 @@ static void test_mqp_client_subscribe_bad_arguments(void **state)
     assert_rc(mqp_client_subscribe(c, "a/#/b", 0, collector_cb, col), MQP_ERR_TOPIC);
     assert_rc(mqp_client_publish(c, "a/+", "x", 1, 0, false), MQP_ERR_TOPIC);
     assert_rc(mqp_client_publish(c, "a", NULL, 1, 0, false), MQP_ERR_INVALID);
-    assert_rc(mqp_client_publish(c, "a", "x", 1, 3, false), MQP_ERR_INVALID);
-    assert_rc(mqp_client_unsubscribe(c, "never/subscribed"), MQP_ERR_NOT_FOUND);
+    assert_rc(mqp_client_publish(c, "a", "x", 1, 3, false), MQP_ERR_INVALID);    assert_rc(mqp_client_unsubscribe(c, "never/subscribed"), MQP_ERR_NOT_FOUND);
+    assert_rc(mqp_client_sync(NULL, 10), MQP_ERR_INVALID);
+    assert_rc(mqp_client_sync(c, -1), MQP_ERR_INVALID);
+    assert_ok(mqp_client_sync(c, 1000)); /* Nothing outstanding: at once. */
     char err[256];
     mqp_client_last_error(c, err, sizeof err);
-    assert_non_null(strstr(err, "'a/+'"));
-    mqp_client_destroy(c);
+    assert_non_null(strstr(err, "'a/+'"));    mqp_client_destroy(c);
     assert_rc(mqp_client_publish(NULL, "a", "x", 1, 0, false), MQP_ERR_INVALID);
+    mqp_client_opts off = test_opts(fixture_url(f), "never-started");
+    mqp_client *n = NULL;
+    assert_ok(mqp_client_new(&n, &off));
+    assert_rc(mqp_client_sync(n, 10), MQP_ERR_NO_CONN);
+    mqp_client_destroy(n);
     collector_free(col);
 }
 
@@ -62,7 +68,7 @@ static void test_mqp_client_subscribe_wildcards(void **state)
     assert_ok(mqp_client_subscribe(sub, "other/x", 1, collector_cb, other));
     o = test_opts(url, "wild-pub");
     mqp_client *pub = test_client(&o);
-    test_sleep_ms(100); /* Let the SUBACKs arrive before publishing. */
+    assert_ok(mqp_client_sync(sub, 5000)); /* The broker has the (un)subscriptions. */
     assert_ok(mqp_client_publish(pub, "sensors/k1/temp", "21.5", 4, 1, false));
     assert_ok(mqp_client_publish(pub, "sensors/k1/hum", "40", 2, 1, false));
     assert_ok(mqp_client_publish(pub, "sensors", "root", 4, 1, false));
@@ -89,7 +95,7 @@ static void test_mqp_client_subscribe_wildcards(void **state)
 
     /* After unsubscribing, nothing more reaches that handler. */
     assert_ok(mqp_client_unsubscribe(sub, "sensors/#"));
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(sub, 5000)); /* The broker has the (un)subscriptions. */
     assert_ok(mqp_client_publish(pub, "sensors/k2/temp", "19", 2, 1, false));
     assert_true(wait_for(collector_count(plus) == 2, 3000));
     test_sleep_ms(100);
@@ -112,7 +118,7 @@ static void test_mqp_client_dispatch_off_network_thread(void **state)
     assert_ok(mqp_client_subscribe(sub, "slow/#", 1, collector_cb, slow));
     o = test_opts(url, "slow-pub");
     mqp_client *pub = test_client(&o);
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(sub, 5000)); /* The broker has the (un)subscriptions. */
     for (int i = 0; i < 5; i++) {
         assert_ok(mqp_client_publish(pub, "slow/x", "m", 1, 1, false));
     }
@@ -142,7 +148,7 @@ static void test_mqp_client_handler_error_is_isolated(void **state)
     bad->result = -1;
     assert_ok(mqp_client_subscribe(c, "iso/a", 0, collector_cb, bad));
     assert_ok(mqp_client_subscribe(c, "iso/a", 0, collector_cb, good));
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(c, 5000)); /* The broker has the (un)subscriptions. */
     assert_ok(mqp_client_publish(c, "iso/a", "1", 1, 0, false));
     assert_ok(mqp_client_publish(c, "iso/a", "2", 1, 0, false));
     assert_true(wait_for(collector_count(good) == 2, 3000));
@@ -167,7 +173,7 @@ static void test_mqp_client_publish_event_envelope(void **state)
     o = test_opts(url, "ev-pub");
     o.source = "tars-stt";
     mqp_client *pub = test_client(&o);
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(sub, 5000)); /* The broker has the (un)subscriptions. */
     assert_rc(mqp_client_publish_event(pub, "events/a", "stt.final", "{bad", NULL, 1, false),
               MQP_ERR_JSON);
     assert_ok(mqp_client_publish_event(pub, "events/a", "stt.final", "{\"text\":\"hi\"}", "req-9",
@@ -281,7 +287,8 @@ static void test_mqp_client_shared_subscription(void **state)
     o = test_opts(url, "job-source");
     o.no_health = true;
     mqp_client *src = test_client(&o);
-    test_sleep_ms(200);
+    assert_ok(mqp_client_sync(wa, 5000)); /* The broker has the (un)subscriptions. */
+    assert_ok(mqp_client_sync(wb, 5000));
     for (int i = 0; i < 20; i++) {
         assert_ok(mqp_client_publish(src, "jobs/resize", "j", 1, 1, false));
     }
@@ -348,7 +355,8 @@ static void test_mqp_client_request_response_properties(void **state)
     mqp_client *req = test_client(&o);
     reply_seen r = {0};
     assert_ok(mqp_client_subscribe(req, "replies/requester", 1, on_reply, &r));
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(svc, 5000)); /* The broker has the (un)subscriptions. */
+    assert_ok(mqp_client_sync(req, 5000));
     /* Binary correlation data, with a NUL inside: it is bytes, not a string. */
     static const char corr[9] = {1, 'c', 'o', 'r', 'r', 0, 'i', 'd', 7};
     mqp_publish_props p = {"replies/requester", corr, sizeof corr};
@@ -379,7 +387,7 @@ static void test_mqp_client_custom_will(void **state)
     o.will_qos = 1;
     o.will_retain = true;
     mqp_client *c = test_client(&o);
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(w, 5000)); /* The broker has the (un)subscriptions. */
     /* A connection dropped without DISCONNECT: the broker publishes the will. */
     assert_ok(mqp_client_reconnect(c));
     assert_true(wait_for(collector_count(col) >= 1, 5000));
@@ -401,7 +409,7 @@ static void test_mqp_client_dedupe_drops_repeated_envelopes(void **state)
     mqp_client *c = test_client(&o);
     collector *col = collector_new();
     assert_ok(mqp_client_subscribe(c, "dd/#", 1, collector_cb, col));
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(c, 5000)); /* The broker has the (un)subscriptions. */
     const char *env = "{\"id\":\"abc\",\"type\":\"t\",\"ts\":1,\"seq\":1,\"data\":{}}";
     const char *env2 = "{\"id\":\"abc\",\"type\":\"t\",\"ts\":1,\"seq\":2,\"data\":{}}";
     assert_ok(mqp_client_publish(c, "dd/a", env, strlen(env), 1, false));

@@ -38,8 +38,8 @@ static void run_burst(fixture *f, int qos, int count, collector *col, mqp_client
     o = test_opts(url, qos ? "q1-pub" : "q0-pub");
     o.no_health = true;
     mqp_client *pub = test_client(&o);
-    test_sleep_ms(100);
-    col->hold = true; /* The handler blocks: the queue fills up. */
+    assert_ok(mqp_client_sync(sub, 5000)); /* The broker has the (un)subscriptions. */
+    col->hold = true;                      /* The handler blocks: the queue fills up. */
     *b = (burst){.pub = pub, .count = count, .qos = qos};
     /* From another thread: on memory:// a QoS 1 publisher is the one held back. */
     pthread_create(thread, NULL, publish_burst, b);
@@ -108,7 +108,7 @@ static void test_mqp_client_shutdown_drains_queue(void **state)
     collector *col = collector_new();
     col->block_ms = 20;
     assert_ok(mqp_client_subscribe(c, "d/#", 1, collector_cb, col));
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(c, 5000)); /* The broker has the (un)subscriptions. */
     for (int i = 0; i < 20; i++) {
         assert_ok(mqp_client_publish(c, "d/x", "m", 1, 1, false));
     }
@@ -135,7 +135,7 @@ static void test_mqp_client_shutdown_drain_is_bounded(void **state)
     collector *col = collector_new();
     col->block_ms = 200;
     assert_ok(mqp_client_subscribe(c, "s/#", 1, collector_cb, col));
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(c, 5000)); /* The broker has the (un)subscriptions. */
     for (int i = 0; i < 10; i++) {
         assert_ok(mqp_client_publish(c, "s/x", "m", 1, 1, false));
     }

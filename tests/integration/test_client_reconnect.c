@@ -109,7 +109,7 @@ static void test_mqp_client_reconnect_delivers_messages_from_outage(void **state
     mqp_client *c = test_client(&o);
     collector *col = collector_new();
     assert_ok(mqp_client_subscribe(c, "orders/#", 1, collector_cb, col));
-    test_sleep_ms(200);
+    assert_ok(mqp_client_sync(c, 5000)); /* The broker has the (un)subscriptions. */
 
     broker_stop(&b);
     broker_restart_with(&b, only_b, port_b);

@@ -64,7 +64,7 @@ static void rig_up(rig *r, fixture *f)
     assert_ok(mqp_client_subscribe(r->op, "inference/control/status", 1, collector_cb, r->status));
     assert_ok(
         mqp_client_subscribe(r->op, "inference/control/responses", 1, collector_cb, r->responses));
-    test_sleep_ms(150);
+    assert_ok(mqp_client_sync(r->op, 5000)); /* The broker has the (un)subscriptions. */
 }
 
 static void rig_down(rig *r)
@@ -297,7 +297,7 @@ static void test_mqp_controlplane_mqtt5_response_topic(void **state)
     rig_up(&r, *state);
     corr_seen seen = {0};
     assert_ok(mqp_client_subscribe(r.op, "operator/replies", 1, on_private_reply, &seen));
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(r.op, 5000)); /* The broker has the (un)subscriptions. */
     mqp_publish_props p = {"operator/replies", "abc", 3};
     const char *cmd = "{\"command\":\"resume\"}";
     assert_ok(mqp_client_publish_props(r.op, "inference/control/commands", cmd, strlen(cmd), 1,

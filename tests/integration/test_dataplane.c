@@ -36,7 +36,7 @@ static void test_mqp_dataplane_publishes_reference_schema(void **state)
     assert_ok(mqp_dataplane_new(&dp, &o, err, sizeof err));
     assert_ok(mqp_client_connect(mqp_dataplane_client(dp), 5000));
     assert_string_equal(mqp_client_id(mqp_dataplane_client(dp)), "inference_data");
-    test_sleep_ms(100);
+    assert_ok(mqp_client_sync(sub, 5000)); /* The broker has the (un)subscriptions. */
     mqp_detection d = {"motion", 0.9, 10, 20, 30, 40, 0, 3};
     mqp_frame_info fi = {1, 0, 1704106800.0};
     for (int i = 0; i < 3; i++) {
