@@ -331,11 +331,15 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
         if (rc != MOSQ_ERR_SUCCESS) {
             if (disconnect_deadline) {
                 return MQP_OK; /* Our own clean DISCONNECT went out. */
+            }            if (!a->connack_seen && t->tls_error[0]) {
+                /* The handshake runs in the loop, not in the connect call. */
+                snprintf(detail, len, "TLS handshake with %s failed: %s", t->where, t->tls_error);
+                return MQP_ERR_TLS;
             }
             if (!a->connack_seen) {
-                snprintf(detail, len, "%s closed the connection before accepting it (%s)", t->where,
-                         t->tls_error[0] ? t->tls_error : mosquitto_strerror(rc));
-                return t->tls_error[0] ? MQP_ERR_TLS : MQP_ERR_PROTOCOL;
+                snprintf(detail, len, "%s closed the connection before accepting it (%s)",
+                         t->where, mosquitto_strerror(rc));
+                return MQP_ERR_PROTOCOL;
             }
             snprintf(detail, len, "connection to %s lost: %s", t->where, mosquitto_strerror(rc));
             return MQP_ERR_CONN_LOST;

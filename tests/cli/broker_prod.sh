@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The shipped production broker configuration, for real: deploy/mosquitto/prod.conf and acl
+# with generated passwords and certificates, ports and paths moved into a temporary directory.
+#   tests/cli/broker_prod.sh PATH_TO_MQPLANE DEPLOY_DIR
+here=$(dirname "$0")
+. "$here/lib.sh"
+M=$1
+D=$2
+CFG="$TMP/config"
+mkdir -p "$CFG/data"
+"$D/scripts/make-passwords.sh" "$CFG" node-control node-data operator monitor cam1 > /dev/null
+"$D/scripts/make-ca.sh" "$CFG/certs" localhost 127.0.0.1 --client operator > /dev/null
+"$D/scripts/make-ca.sh" "$TMP/otherca" localhost > /dev/null
+. "$CFG/passwords.env"
+cp "$D/mosquitto/acl" "$CFG/acl"
+PLAIN=$(free_port)
+TLS=$(free_port)
+WS=$(free_port)
+
+render() { # $1: require_certificate true|false
+  sed -e "s|/mosquitto/config|$CFG|g" -e "s|/mosquitto/data/|$CFG/data/|" \
+      -e "s|^listener 8883$|listener $TLS 127.0.0.1|" -e "s|^listener 9001$|listener $WS|" \
+      -e "s|^listener 1883 127.0.0.1$|listener $PLAIN 127.0.0.1|" \
+      -e "s|^require_certificate false$|require_certificate $1|" \
+      -e "s|^log_dest stderr$|log_dest file $TMP/mosquitto.log|" \
+      "$D/mosquitto/prod.conf" > "$TMP/prod.conf"
+  [ "$(id -u)" = 0 ] && echo "user root" >> "$TMP/prod.conf"
+  grep -q "listener $TLS 127.0.0.1" "$TMP/prod.conf" || fail "prod.conf layout changed: listeners"
+}
+start() {
+  mosquitto -c "$TMP/prod.conf" 2>"$TMP/mosquitto.stderr" & BROKER=$!
+  PIDS+=("$BROKER")
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$TLS") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  fail "mosquitto did not start with prod.conf: $(cat "$TMP/mosquitto.stderr")"
+}
+PORT=$PLAIN  # for lib.sh's retained/wait_retained, as monitor
+pubr() { # user password topic payload: a retained QoS 1 publish
+  mosquitto_pub -h 127.0.0.1 -p "$PLAIN" -u "$1" -P "$2" -q 1 -r -t "$3" -m "$4" 2>/dev/null || true
+}
+seen() { # topic: the retained message as the monitor sees it
+  mosquitto_sub -h 127.0.0.1 -p "$PLAIN" -u monitor -P "$MQTT_PASSWORD_MONITOR" -t "$1" -C 1 -W 2 2>/dev/null || true
+}
+tlsconf() { # file user password [ca] [cert key]
+  { echo "mqtt:"
+    echo "  url: mqtts://$2:$3@localhost:$TLS"
+    echo "  tls_ca_file: ${4:-$CFG/certs/ca.crt}"
+    if [ -n "${5:-}" ]; then echo "  tls_cert_file: $5"; echo "  tls_key_file: $6"; fi
+  } > "$1"
+}
+
+render false
+start
+
+echo "== anonymous and wrong passwords are refused, with the address and never the password"
+if mosquitto_pub -h 127.0.0.1 -p "$PLAIN" -t x -m y 2>/dev/null; then fail "anonymous publish accepted"; fi
+set +e
+$M ctl -b "mqtt://127.0.0.1:$PLAIN" -t 2 status 2> "$TMP/err"; rc=$?
+set -e
+[ $rc = 2 ] || fail "anonymous ctl should exit 2, got $rc"
+grep -q "refused the connection" "$TMP/err" || fail "anonymous message: $(cat "$TMP/err")"
+set +e
+$M ctl -b "mqtt://operator:not-the-password@127.0.0.1:$PLAIN" -t 2 status 2> "$TMP/err"; rc=$?
+set -e
+[ $rc = 2 ] || fail "wrong password should exit 2, got $rc"
+grep -q "refused the connection" "$TMP/err" || fail "wrong password message: $(cat "$TMP/err")"
+grep -q "operator:\*\*\*@127.0.0.1:$PLAIN" "$TMP/err" || fail "message should name the broker"
+if grep -q "not-the-password" "$TMP/err"; then fail "the password leaked into the message"; fi
+
+echo "== each identity can do exactly its job"
+pubr operator "$MQTT_PASSWORD_OPERATOR" inference/control/commands '{"command":"status"}'
+[ -n "$(seen inference/control/commands)" ] || fail "operator could not publish a command"
+pubr operator "$MQTT_PASSWORD_OPERATOR" inference/control/commands ''
+pubr node-data "$MQTT_PASSWORD_NODE_DATA" inference/control/commands '{"command":"stop"}'
+[ -z "$(seen inference/control/commands)" ] || fail "node-data published a command"
+pubr node-data "$MQTT_PASSWORD_NODE_DATA" inference/data/detections '{"n":1}'
+[ -n "$(seen inference/data/detections)" ] || fail "node-data could not publish detections"
+pubr node-control "$MQTT_PASSWORD_NODE_CONTROL" inference/control/status '{"status":"running"}'
+[ -n "$(seen inference/control/status)" ] || fail "node-control could not publish its status"
+pubr node-control "$MQTT_PASSWORD_NODE_CONTROL" inference/data/metrics '{"x":1}'
+[ -z "$(seen inference/data/metrics)" ] || fail "node-control published data"
+pubr monitor "$MQTT_PASSWORD_MONITOR" inference/control/responses '{"x":1}'
+pubr monitor "$MQTT_PASSWORD_MONITOR" inference/data/metrics '{"x":1}'
+[ -z "$(seen inference/control/responses)$(seen inference/data/metrics)" ] || fail "monitor published"
+pubr cam1 "$MQTT_PASSWORD_CAM1" inference/cam2/control/status '{"status":"running"}'
+[ -z "$(seen inference/cam2/control/status)" ] || fail "cam1 wrote into cam2's namespace"
+
+echo "== TLS: the right CA connects, another CA fails with the reason"
+tlsconf "$TMP/tls.yaml" monitor "$MQTT_PASSWORD_MONITOR"
+$M monitor -c "$TMP/tls.yaml" status -n 1 | grep -q "status .*running" || fail "monitor over TLS"
+tlsconf "$TMP/bad.yaml" monitor "$MQTT_PASSWORD_MONITOR" "$TMP/otherca/ca.crt"
+set +e
+$M monitor -c "$TMP/bad.yaml" status -n 1 2> "$TMP/err" & MON=$!
+sleep 2; kill $MON 2>/dev/null; wait $MON 2>/dev/null
+set -e
+grep -q "TLS handshake with mqtts://monitor:\*\*\*@localhost:$TLS failed" "$TMP/err" \
+  || fail "wrong CA message: $(cat "$TMP/err")"
+grep -qi "certificate verify failed" "$TMP/err" || fail "wrong CA reason: $(cat "$TMP/err")"
+
+echo "== a node on the production profile, with its own identity and namespace"
+printf 'mqtt:\n  url: mqtts://cam1:%s@localhost:%s\n  tls_ca_file: %s\n' \
+  "$MQTT_PASSWORD_CAM1" "$TLS" "$CFG/certs/ca.crt" > "$TMP/cam1.yaml"
+$M run -c "$TMP/cam1.yaml" --node-id cam1 2> "$TMP/cam1.log" & NODE=$!
+PIDS+=("$NODE")
+for _ in $(seq 60); do [ -n "$(seen inference/cam1/control/status | grep running)" ] && break; sleep 0.1; done
+seen inference/cam1/control/status | grep -q running || fail "cam1 not running: $(tail -3 "$TMP/cam1.log")"
+tlsconf "$TMP/op.yaml" operator "$MQTT_PASSWORD_OPERATOR"
+out=$($M ctl -c "$TMP/op.yaml" --node-id cam1 status) || fail "operator ctl over TLS: $out"
+echo "$out" | grep -q '"pipeline":"running"' || fail "cam1 status: $out"
+$M monitor -c "$TMP/tls.yaml" --node-id cam1 detections -n 2 --json | grep -q detection_count \
+  || fail "no detections from cam1"
+kill -TERM "$NODE"; wait "$NODE" || fail "cam1 exit status $?"
+
+echo "== mutual TLS: a client certificate is required"
+kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
+render true
+start
+set +e
+$M monitor -c "$TMP/tls.yaml" status -n 1 2> "$TMP/err" & MON=$!
+sleep 2; kill $MON 2>/dev/null; wait $MON 2>/dev/null
+set -e
+grep -q "cannot reach the broker\|TLS handshake\|closed the connection" "$TMP/err" \
+  || fail "no certificate should fail: $(cat "$TMP/err")"
+tlsconf "$TMP/mtls.yaml" operator "$MQTT_PASSWORD_OPERATOR" "$CFG/certs/ca.crt" \
+  "$CFG/certs/operator.crt" "$CFG/certs/operator.key"
+$M monitor -c "$TMP/mtls.yaml" status -n 1 | grep -q "status" || fail "mutual TLS with a certificate"
+echo "broker_prod.sh: all passed"
