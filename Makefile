@@ -39,7 +39,8 @@ sanitize: deps
 	cmake -S . -B $(BUILD)-asan $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug \
 	  -DMQP_SANITIZE=address,undefined
 	cmake --build $(BUILD)-asan -j$(JOBS)
-	ctest --test-dir $(BUILD)-asan --output-on-failure -j$(JOBS)
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  ctest --test-dir $(BUILD)-asan --output-on-failure -j$(JOBS)
 
 valgrind: build
 	scripts/valgrind.sh $(BUILD)

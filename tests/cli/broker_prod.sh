@@ -111,7 +111,7 @@ out=$($M ctl -c "$TMP/op.yaml" --node-id cam1 status) || fail "operator ctl over
 echo "$out" | grep -q '"pipeline":"running"' || fail "cam1 status: $out"
 $M monitor -c "$TMP/tls.yaml" --node-id cam1 detections -n 2 --json | grep -q detection_count \
   || fail "no detections from cam1"
-kill -TERM "$NODE"; wait "$NODE" || fail "cam1 exit status $?"
+kill -TERM "$NODE"; wait "$NODE" || fail "cam1 exit status $?: $(tail -20 "$TMP/cam1.log")"
 
 echo "== mutual TLS: a client certificate is required"
 kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
