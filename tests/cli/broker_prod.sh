@@ -11,14 +11,16 @@ mkdir -p "$CFG/data"
 "$D/scripts/make-passwords.sh" "$CFG" node-control node-data operator monitor cam1 > /dev/null
 "$D/scripts/make-ca.sh" "$CFG/certs" localhost 127.0.0.1 --client operator > /dev/null
 "$D/scripts/make-ca.sh" "$TMP/otherca" localhost > /dev/null
+"$D/scripts/make-ca.sh" "$TMP/wronghost" other.example > /dev/null
 . "$CFG/passwords.env"
 cp "$D/mosquitto/acl" "$CFG/acl"
 PLAIN=$(free_port)
 TLS=$(free_port)
 WS=$(free_port)
 
-render() { # $1: require_certificate true|false
-  sed -e "s|/mosquitto/config|$CFG|g" -e "s|/mosquitto/data/|$CFG/data/|" \
+render() { # $1: require_certificate true|false; $2: certificates directory (default ours)
+  sed -e "s|/mosquitto/config/certs|${2:-$CFG/certs}|g" \
+      -e "s|/mosquitto/config|$CFG|g" -e "s|/mosquitto/data/|$CFG/data/|" \
       -e "s|^listener 8883$|listener $TLS 127.0.0.1|" -e "s|^listener 9001$|listener $WS|" \
       -e "s|^listener 1883 127.0.0.1$|listener $PLAIN 127.0.0.1|" \
       -e "s|^require_certificate false$|require_certificate $1|" \
@@ -50,6 +52,21 @@ tlsconf() { # file user password [ca] [cert key]
     if [ -n "${5:-}" ]; then echo "  tls_cert_file: $5"; echo "  tls_key_file: $6"; fi
   } > "$1"
 }
+
+echo "== the compose file"
+if docker compose version > /dev/null 2>&1; then
+  mkdir -p "$D/secrets/certs" && touch "$D/secrets/passwd" "$D/secrets/passwords.env"
+  docker compose -f "$D/docker-compose.yml" config -q || fail "docker compose config"
+else
+  /usr/bin/python3 - "$D/docker-compose.yml" <<'PY' || fail "docker-compose.yml"
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+m = c["services"]["mosquitto"]
+assert "8883:8883" in m["ports"], m["ports"]
+assert any(v.startswith("./mosquitto/prod.conf:") for v in m["volumes"]), m["volumes"]
+assert any(v.startswith("./mosquitto/acl:") for v in m["volumes"]), m["volumes"]
+PY
+fi
 
 render false
 start
@@ -112,6 +129,21 @@ echo "$out" | grep -q '"pipeline":"running"' || fail "cam1 status: $out"
 $M monitor -c "$TMP/tls.yaml" --node-id cam1 detections -n 2 --json | grep -q detection_count \
   || fail "no detections from cam1"
 kill -TERM "$NODE"; wait "$NODE" || fail "cam1 exit status $?: $(tail -20 "$TMP/cam1.log")"
+
+echo "== TLS: a certificate for another host name is refused (unless told not to check)"
+kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
+render false "$TMP/wronghost"
+start
+tlsconf "$TMP/host.yaml" monitor "$MQTT_PASSWORD_MONITOR" "$TMP/wronghost/ca.crt"
+set +e
+$M monitor -c "$TMP/host.yaml" status -n 1 2> "$TMP/err" & MON=$!
+sleep 2; kill $MON 2>/dev/null; wait $MON 2>/dev/null
+set -e
+grep -q "TLS handshake with mqtts://monitor:\*\*\*@localhost:$TLS failed" "$TMP/err" \
+  || fail "host name mismatch should fail the handshake: $(cat "$TMP/err")"
+echo "  tls_insecure: true" >> "$TMP/host.yaml"
+$M monitor -c "$TMP/host.yaml" status -n 1 | grep -q status \
+  || fail "with the host name check off, the same connection should succeed"
 
 echo "== mutual TLS: a client certificate is required"
 kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
