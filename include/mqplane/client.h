@@ -62,6 +62,8 @@ typedef void (*mqp_disconnected_cb)(mqp_client *c, mqp_err reason, void *user);
 typedef struct mqp_client_opts {
     const char *url;           /**< Broker URL; NULL resolves it from the environment. */
     const char *client_id;     /**< NULL: the URL's `client_id`, else "mqplane-" + 8 random hex. */
+    const char *username;      /**< Overrides the URL's and MQTT_USERNAME; NULL: keep those. */
+    const char *password;      /**< Overrides the URL's and MQTT_PASSWORD; never logged. */
     const char *source;        /**< Envelope `source`; NULL: the client id. */
     int keepalive_s;           /**< MQTT keepalive; 0: the URL's, else 60. */
     mqp_protocol protocol;     /**< AUTO unless the URL or this says otherwise. */

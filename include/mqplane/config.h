@@ -110,6 +110,10 @@ typedef struct mqp_mqtt_settings {
     int control_qos;               /**< Default 1. */
     bool publish_full_frame;       /**< Default false. */
     size_t max_command_payload;    /**< Largest command accepted, bytes; default 65536. */
+    const char *control_username;  /**< The control connection's own identity, or NULL. */
+    const char *control_password;
+    const char *data_username; /**< The data connection's own identity, or NULL. */
+    const char *data_password;
     const char *tls_ca_file;
     const char *tls_ca_path;
     const char *tls_cert_file;

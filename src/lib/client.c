@@ -221,6 +221,8 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
     c->opts.tls_key_file = own(c, 6, o->tls_key_file, &oom);
     c->opts.will_topic = own(c, 7, o->will_topic, &oom);
     c->opts.will_payload = own(c, 8, o->will_payload, &oom);
+    c->opts.username = own(c, 9, o->username, &oom);
+    c->opts.password = own(c, 10, o->password, &oom);
     if (oom) {
         return MQP_ERR_NOMEM;
     }
@@ -242,6 +244,15 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
     rc = mqp_url_resolve(p->url, &c->url, err, errlen);
     if (rc != MQP_OK) {
         return rc;
+    }
+    if (p->username) { /* Per-connection identities (a node's two planes) win. */
+        mqp__free(c->url.username);
+        mqp__free(c->url.password);
+        c->url.username = mqp__strdup(p->username);
+        c->url.password = p->password ? mqp__strdup(p->password) : NULL;
+        if (!c->url.username || (p->password && !c->url.password)) {
+            return MQP_ERR_NOMEM;
+        }
     }
     mqp_url_redacted(&c->url, c->url_redacted, sizeof c->url_redacted);
     /* The URL's own settings apply where the options left the default. */

@@ -35,7 +35,7 @@ typedef struct mqp__counters {
 
 struct mqp_client {
     mqp_client_opts opts; /* String members point at the owned copies below. */
-    char *owned[9];       /* Copies of the caller's option strings. */
+    char *owned[11];       /* Copies of the caller's option strings. */
     mqp_url url;
     char url_redacted[300];
     char *client_id;

@@ -343,6 +343,10 @@ static const char *const mqtt_keys[] = {"url",
                                         "tls_key_file",
                                         "tls_insecure",
                                         "max_command_payload",
+                                        "control_username",
+                                        "control_password",
+                                        "data_username",
+                                        "data_password",
                                         NULL};
 
 static mqp_err override(mqp_config *cfg, const char *path, const char *var)
@@ -745,6 +749,10 @@ mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *err, size
     s.tls_ca_path = mqp_config_get(cfg, "mqtt.tls_ca_path");
     s.tls_cert_file = mqp_config_get(cfg, "mqtt.tls_cert_file");
     s.tls_key_file = mqp_config_get(cfg, "mqtt.tls_key_file");
+    s.control_username = mqp_config_get(cfg, "mqtt.control_username");
+    s.control_password = mqp_config_get(cfg, "mqtt.control_password");
+    s.data_username = mqp_config_get(cfg, "mqtt.data_username");
+    s.data_password = mqp_config_get(cfg, "mqtt.data_password");
     *out = s;
     return MQP_OK;
 }

@@ -237,6 +237,11 @@ static mqp_err open_planes(node *n, const node_opts *o, char *err, size_t errlen
         copts.status_topic = s->status_topic;
         copts.response_topic = s->response_topic;
         copts.max_payload = s->max_command_payload;
+        /* Least privilege: each plane may have an identity of its own (see deploy/acl). */
+        copts.client.username = s->control_username;
+        copts.client.password = s->control_password;
+        dopts.client.username = s->data_username;
+        dopts.client.password = s->data_password;
     }
     mqp_err rc = mqp_dataplane_new(&n->data, &dopts, err, errlen);
     if (rc == MQP_OK) {

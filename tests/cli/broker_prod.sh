@@ -130,6 +130,32 @@ $M monitor -c "$TMP/tls.yaml" --node-id cam1 detections -n 2 --json | grep -q de
   || fail "no detections from cam1"
 kill -TERM "$NODE"; wait "$NODE" || fail "cam1 exit status $?: $(tail -20 "$TMP/cam1.log")"
 
+echo "== a node with the reference topics: one identity per connection"
+pubr node-control "$MQTT_PASSWORD_NODE_CONTROL" inference/control/status ''
+[ -z "$(seen inference/control/status)" ] || fail "could not clear the retained status"
+cat > "$TMP/ref.yaml" <<YAML
+mqtt:
+  url: mqtts://localhost:$TLS
+  tls_ca_file: $CFG/certs/ca.crt
+  control_username: node-control
+  control_password: $MQTT_PASSWORD_NODE_CONTROL
+  data_username: node-data
+  data_password: $MQTT_PASSWORD_NODE_DATA
+YAML
+$M run -c "$TMP/ref.yaml" 2> "$TMP/ref.log" & NODE=$!
+PIDS+=("$NODE")
+for _ in $(seq 60); do seen inference/control/status | grep -q running && break; sleep 0.1; done
+seen inference/control/status | grep -q '"client_id":"inference_control"' \
+  || fail "reference node not running: $(tail -3 "$TMP/ref.log")"
+out=$($M ctl -c "$TMP/op.yaml" status) || fail "operator ctl: $out"
+echo "$out" | grep -q '"connected":true' || fail "the data plane is not connected: $out"
+$M monitor -c "$TMP/tls.yaml" detections -n 2 --json | grep -q detection_count \
+  || fail "no detections from the reference node"
+if grep -q "$MQTT_PASSWORD_NODE_DATA\|$MQTT_PASSWORD_NODE_CONTROL" "$TMP/ref.log"; then
+  fail "a password reached the node's log"
+fi
+kill -TERM "$NODE"; wait "$NODE" || fail "reference node exit status $?"
+
 echo "== TLS: a certificate for another host name is refused (unless told not to check)"
 kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
 render false "$TMP/wronghost"

@@ -214,7 +214,9 @@ static void test_mqp_config_load_file(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     FILE *f = fdopen(fd, "w");
-    fputs("mqtt:\n  url: mqtt://h:1999?protocol=311\n  client_id: cam-1\n  keepalive: 15\n", f);
+    fputs("mqtt:\n  url: mqtt://h:1999?protocol=311\n  client_id: cam-1\n  keepalive: 15\n"
+          "  control_username: node-control\n  control_password: s3cret\n",
+          f);
     fclose(f);
     mqp_config *cfg;
     char err[MQP_CONFIG_ERRLEN];
@@ -224,6 +226,9 @@ static void test_mqp_config_load_file(void **state)
     assert_string_equal(s.url, "mqtt://h:1999?protocol=311");
     assert_string_equal(s.client_id, "cam-1");
     assert_int_equal(s.keepalive_s, 15);
+    assert_string_equal(s.control_username, "node-control");
+    assert_string_equal(s.control_password, "s3cret");
+    assert_null(s.data_username);
     char origin[64];
     snprintf(origin, sizeof origin, "%s:3", path);
     assert_string_equal(mqp_config_origin(cfg, "mqtt.client_id"), origin);
