@@ -75,7 +75,8 @@ struct mosq_transport {
     pthread_cond_t pub_cond;
     uint8_t pending[65536 / 8]; /* QoS 1/2 publishes awaiting their acknowledgement. */
     size_t npending;
-    uint8_t unsubs[65536 / 8]; /* UNSUBSCRIBEs awaiting their UNSUBACK (this connection). */    size_t nunsubs;
+    uint8_t unsubs[65536 / 8]; /* UNSUBSCRIBEs awaiting their UNSUBACK (this connection). */
+    size_t nunsubs;
     uint8_t subs[65536 / 8]; /* SUBSCRIBEs awaiting their SUBACK (this connection). */
     size_t nsubs;
 };
@@ -331,14 +332,15 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
         if (rc != MOSQ_ERR_SUCCESS) {
             if (disconnect_deadline) {
                 return MQP_OK; /* Our own clean DISCONNECT went out. */
-            }            if (!a->connack_seen && t->tls_error[0]) {
+            }
+            if (!a->connack_seen && t->tls_error[0]) {
                 /* The handshake runs in the loop, not in the connect call. */
                 snprintf(detail, len, "TLS handshake with %s failed: %s", t->where, t->tls_error);
                 return MQP_ERR_TLS;
             }
             if (!a->connack_seen) {
-                snprintf(detail, len, "%s closed the connection before accepting it (%s)",
-                         t->where, mosquitto_strerror(rc));
+                snprintf(detail, len, "%s closed the connection before accepting it (%s)", t->where,
+                         mosquitto_strerror(rc));
                 return MQP_ERR_PROTOCOL;
             }
             snprintf(detail, len, "connection to %s lost: %s", t->where, mosquitto_strerror(rc));
@@ -460,7 +462,8 @@ static void *network_main(void *arg)
             snprintf(detail, sizeof detail, "connection to %s closed", t->where);
         }
         pthread_mutex_lock(&t->pub_mu);
-        memset(t->unsubs, 0, sizeof t->unsubs); /* Not resent after a reconnection. */        t->nunsubs = 0;
+        memset(t->unsubs, 0, sizeof t->unsubs); /* Not resent after a reconnection. */
+        t->nunsubs = 0;
         memset(t->subs, 0, sizeof t->subs); /* Remade by the client on the next connection. */
         t->nsubs = 0;
         pthread_cond_broadcast(&t->pub_cond);
@@ -566,7 +569,8 @@ static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, u
     }
     /* Retained messages only for a new subscription: subscribing again (after a resumed
      * session, or twice in a race) must not deliver them twice. 3.1.1 has no such option. */
-    int options = t->protocol == MQTT_PROTOCOL_V5 ? MQTT_SUB_OPT_SEND_RETAIN_NEW : 0;    pthread_mutex_lock(&t->pub_mu);
+    int options = t->protocol == MQTT_PROTOCOL_V5 ? MQTT_SUB_OPT_SEND_RETAIN_NEW : 0;
+    pthread_mutex_lock(&t->pub_mu);
     int mid = 0;
     int rc = mosquitto_subscribe_v5(t->mosq, &mid, filter, qos, options, props);
     if (rc == MOSQ_ERR_SUCCESS) {
@@ -712,7 +716,8 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
         t->will_retain = cfg->will_retain;
         mosquitto_threaded_set(t->mosq, true);
         mosquitto_message_v5_callback_set(t->mosq, on_message_cb);
-        mosquitto_publish_v5_callback_set(t->mosq, on_publish_cb);        mosquitto_unsubscribe_v5_callback_set(t->mosq, on_unsubscribe_cb);
+        mosquitto_publish_v5_callback_set(t->mosq, on_publish_cb);
+        mosquitto_unsubscribe_v5_callback_set(t->mosq, on_unsubscribe_cb);
         mosquitto_subscribe_v5_callback_set(t->mosq, on_subscribe_cb);
         if (t->will_topic &&
             mosquitto_will_set_v5(t->mosq, t->will_topic, (int)strlen(t->will_payload),

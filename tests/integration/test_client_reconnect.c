@@ -178,15 +178,20 @@ static void test_mqp_client_first_connect_discards_stale_session(void **state)
     broker_cleanup(&b);
 }
 
+/* Marks a step on stderr, so a test that hangs says where. */
+#define STEP(s) fprintf(stderr, "  step: %s\n", s)
+
 static void test_mqp_client_connect_while_broker_down(void **state)
 {
     (void)state;
     test_broker b;
+    STEP("start and stop a broker");
     broker_start(&b, NULL);
     broker_stop(&b);
     mqp_client_opts o = test_opts(b.url, "early-bird");
     mqp_client *c = NULL;
     assert_ok(mqp_client_new(&c, &o));
+    STEP("connect with the broker down");
     assert_rc(mqp_client_connect(c, 600), MQP_ERR_TIMEOUT);
     char err[512];
     mqp_client_last_error(c, err, sizeof err);
@@ -195,8 +200,11 @@ static void test_mqp_client_connect_while_broker_down(void **state)
     mqp_client_stats_get(c, &s);
     assert_true(s.connect_failures >= 1);
     /* It keeps trying in the background and gets there once the broker is up. */
+    STEP("restart the broker");
     broker_restart(&b);
+    STEP("connect again");
     assert_ok(mqp_client_connect(c, 5000));
+    STEP("destroy");
     mqp_client_destroy(c);
     broker_cleanup(&b);
 }

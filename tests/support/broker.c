@@ -158,8 +158,19 @@ static void signal_and_wait(test_broker *b, int sig)
         return;
     }
     kill(b->pid, sig);
+    /* Bounded: a broker that does not exit (or is slow saving its persistence) must not hang
+     * the test silently. */
+    int64_t give_up = test_now_ms() + 10000;
     int status;
-    while (waitpid(b->pid, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(b->pid, &status, WNOHANG) == 0) {
+        if (test_now_ms() > give_up) {
+            fprintf(stderr, "  mosquitto (pid %d) still running 10 s after signal %d; killing it\n",
+                    (int)b->pid, sig);
+            kill(b->pid, SIGKILL);
+            waitpid(b->pid, &status, 0);
+            break;
+        }
+        test_sleep_ms(5);
     }
     b->pid = 0;
     /* The port is released when the process is gone; wait until it really is. */
