@@ -45,6 +45,12 @@ pubr() { # user password topic payload: a retained QoS 1 publish
 seen() { # topic: the retained message as the monitor sees it
   mosquitto_sub -h 127.0.0.1 -p "$PLAIN" -u monitor -P "$MQTT_PASSWORD_MONITOR" -t "$1" -C 1 -W 2 2>/dev/null || true
 }
+monitor_failing() { # config: a monitor that cannot connect keeps retrying; its stderr to $TMP/err
+  set +e
+  $M monitor -c "$1" status -n 1 2> "$TMP/err" & MON=$!
+  sleep 2; kill $MON 2>/dev/null; wait $MON 2>/dev/null
+  set -e
+}
 tlsconf() { # file user password [ca] [cert key]
   { echo "mqtt:"
     echo "  url: mqtts://$2:$3@localhost:$TLS"
@@ -108,10 +114,7 @@ echo "== TLS: the right CA connects, another CA fails with the reason"
 tlsconf "$TMP/tls.yaml" monitor "$MQTT_PASSWORD_MONITOR"
 $M monitor -c "$TMP/tls.yaml" status -n 1 | grep -q "status .*running" || fail "monitor over TLS"
 tlsconf "$TMP/bad.yaml" monitor "$MQTT_PASSWORD_MONITOR" "$TMP/otherca/ca.crt"
-set +e
-$M monitor -c "$TMP/bad.yaml" status -n 1 2> "$TMP/err" & MON=$!
-sleep 2; kill $MON 2>/dev/null; wait $MON 2>/dev/null
-set -e
+monitor_failing "$TMP/bad.yaml"
 grep -q "TLS handshake with mqtts://monitor:\*\*\*@localhost:$TLS failed" "$TMP/err" \
   || fail "wrong CA message: $(cat "$TMP/err")"
 grep -qi "certificate verify failed" "$TMP/err" || fail "wrong CA reason: $(cat "$TMP/err")"
@@ -161,10 +164,7 @@ kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
 render false "$TMP/wronghost"
 start
 tlsconf "$TMP/host.yaml" monitor "$MQTT_PASSWORD_MONITOR" "$TMP/wronghost/ca.crt"
-set +e
-$M monitor -c "$TMP/host.yaml" status -n 1 2> "$TMP/err" & MON=$!
-sleep 2; kill $MON 2>/dev/null; wait $MON 2>/dev/null
-set -e
+monitor_failing "$TMP/host.yaml"
 grep -q "TLS handshake with mqtts://monitor:\*\*\*@localhost:$TLS failed" "$TMP/err" \
   || fail "host name mismatch should fail the handshake: $(cat "$TMP/err")"
 echo "  tls_insecure: true" >> "$TMP/host.yaml"
@@ -175,10 +175,7 @@ echo "== mutual TLS: a client certificate is required"
 kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
 render true
 start
-set +e
-$M monitor -c "$TMP/tls.yaml" status -n 1 2> "$TMP/err" & MON=$!
-sleep 2; kill $MON 2>/dev/null; wait $MON 2>/dev/null
-set -e
+monitor_failing "$TMP/tls.yaml"
 grep -q "cannot reach the broker\|TLS handshake\|closed the connection" "$TMP/err" \
   || fail "no certificate should fail: $(cat "$TMP/err")"
 tlsconf "$TMP/mtls.yaml" operator "$MQTT_PASSWORD_OPERATOR" "$CFG/certs/ca.crt" \
