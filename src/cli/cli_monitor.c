@@ -247,7 +247,6 @@ int cli_monitor(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    int rc = EXIT_OK;
     if (mqp_client_connect(cl, 5000) != MQP_OK) {
         mqp_client_last_error(cl, err, sizeof err);
         fprintf(stderr, "mqplane monitor: cannot reach the broker: %s (still trying)\n", err);
@@ -256,5 +255,5 @@ int cli_monitor(int argc, char **argv)
         nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
     }
     cli_session_close(&ss);
-    return rc;
+    return EXIT_OK;
 }

@@ -17,15 +17,6 @@ void mqp__buf_free(mqp__buf *b)
     mqp__buf_init(b);
 }
 
-void mqp__buf_reset(mqp__buf *b)
-{
-    b->len = 0;
-    b->failed = false;
-    if (b->data) {
-        b->data[0] = '\0';
-    }
-}
-
 bool mqp__buf_reserve(mqp__buf *b, size_t extra)
 {
     if (b->failed) {

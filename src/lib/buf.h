@@ -14,7 +14,6 @@ typedef struct mqp__buf {
 
 void mqp__buf_init(mqp__buf *b);
 void mqp__buf_free(mqp__buf *b);
-void mqp__buf_reset(mqp__buf *b);
 bool mqp__buf_reserve(mqp__buf *b, size_t extra);
 void mqp__buf_append(mqp__buf *b, const void *p, size_t n);
 void mqp__buf_puts(mqp__buf *b, const char *s);

@@ -7,7 +7,5 @@
 
 /* A condition variable that waits against CLOCK_MONOTONIC (see mqp__deadline_in). */
 int mqp__cond_init_monotonic(pthread_cond_t *cond);
-/* Waits on cond until signalled or ms elapse; returns ETIMEDOUT on timeout. */
-int mqp__cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms);
 
 #endif
