@@ -96,8 +96,9 @@ MQP_API mqp_err mqp_config_check_keys(const mqp_config *cfg, const char *section
 
 /** The `mqtt:` section, validated. Strings are valid while the configuration lives. */
 typedef struct mqp_mqtt_settings {
-    const char *url; /**< From `url`, or built from broker_host/port/username/password;
-                          NULL when none of them is set. */
+    const char *url; /**< From `url`, or built from broker_host/port; `username` and
+                          `password` (the file's, or MQTT_USERNAME/MQTT_PASSWORD) replace the
+                          URL's own. NULL when none of them is set. */
     const char *client_id;
     int keepalive_s;               /**< 0 when not set. */
     const char *command_topic;     /**< Default inference/control/commands. */

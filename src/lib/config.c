@@ -653,6 +653,56 @@ static mqp_err build_url(mqp_config *cfg, char *err, size_t errlen)
     return MQP_OK;
 }
 
+/* mqtt.url, with mqtt.username and mqtt.password (the file's, or MQTT_USERNAME/MQTT_PASSWORD)
+ * filling the credentials it lacks: the URL's own win, as its host and port win over
+ * broker_host and broker_port. One URL then says everything about the connection, and a
+ * --broker URL replaces it whole. *out is url itself when nothing is added. */
+static mqp_err url_with_credentials(mqp_config *cfg, const char *url, const char **out)
+{
+    const char *user = mqp_config_get(cfg, "mqtt.username");
+    const char *pass = mqp_config_get(cfg, "mqtt.password");
+    *out = url;
+    const char *auth = strstr(url, "://");
+    if ((!user || !*user) && (!pass || !*pass)) {
+        return MQP_OK;
+    }
+    if (!auth || (strncmp(url, "mqtt://", 7) != 0 && strncmp(url, "mqtts://", 8) != 0)) {
+        return MQP_OK; /* memory:// has no credentials. */
+    }
+    auth += 3;
+    const char *end = auth + strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *p = auth; p < end; p++) {
+        at = *p == '@' ? p : at;
+    }
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    mqp__buf b;
+    mqp__buf_init(&b);
+    mqp__buf_append(&b, url, (size_t)(auth - url));
+    size_t url_user = at ? (size_t)((colon ? colon : at) - auth) : 0;
+    size_t url_pass = colon ? (size_t)(at - colon - 1) : 0;
+    if (url_user && (url_pass || !pass || !*pass)) {
+        return MQP_OK; /* Nothing to fill. */
+    }
+    if (url_user) {
+        mqp__buf_append(&b, auth, url_user);
+    } else if (user && *user) {
+        pct_encode(&b, user);
+    }
+    if (url_pass) {
+        mqp__buf_append(&b, colon, url_pass + 1);
+    } else if (pass && *pass) {
+        mqp__buf_putc(&b, ':');
+        pct_encode(&b, pass);
+    }
+    mqp__buf_putc(&b, '@');
+    mqp__buf_puts(&b, at ? at + 1 : auth);
+    mqp__free(cfg->built_url);
+    cfg->built_url = mqp__buf_take(&b, NULL);
+    *out = cfg->built_url;
+    return cfg->built_url ? MQP_OK : MQP_ERR_NOMEM;
+}
+
 static mqp_err topic_key(mqp_config *cfg, const char *key, const char *def, const char **out,
                          char *err, size_t errlen)
 {
@@ -697,7 +747,7 @@ mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *err, size
             rc = fail(err, errlen, "%s: mqtt.url: %s", mqp_config_origin(cfg, "mqtt.url"), uerr);
         } else if (rc == MQP_OK) {
             mqp_url_clear(&u);
-            s.url = url;
+            rc = url_with_credentials(cfg, url, &s.url);
         }
     } else if (rc == MQP_OK) {
         mqp__free(cfg->built_url);

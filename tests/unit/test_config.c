@@ -105,6 +105,40 @@ static void test_mqp_config_reference_file(void **state)
     clear_env();
 }
 
+static const char *url_of(const char *yaml)
+{
+    static char out[256];
+    mqp_config *cfg = parse_ok(yaml);
+    mqp_mqtt_settings s;
+    char err[MQP_CONFIG_ERRLEN];
+    assert_ok(mqp_config_mqtt(cfg, &s, err, sizeof err));
+    snprintf(out, sizeof out, "%s", s.url);
+    mqp_config_free(cfg);
+    return out;
+}
+
+/* A url beside username/password: they fill the credentials the URL lacks. */
+static void test_mqp_config_url_with_credentials(void **state)
+{
+    (void)state;
+    clear_env();
+    assert_string_equal(url_of("mqtt:\n  url: mqtts://h:8883\n  username: op\n"
+                               "  password: p@ss\n"),
+                        "mqtts://op:p%40ss@h:8883");
+    assert_string_equal(url_of("mqtt:\n  url: mqtt://own:secret@h:1883/?client_id=x\n"
+                               "  username: other\n  password: other\n"),
+                        "mqtt://own:secret@h:1883/?client_id=x");
+    assert_string_equal(url_of("mqtt:\n  url: mqtt://user@[::1]:1883\n  username: other\n"
+                               "  password: p/w\n"),
+                        "mqtt://user:p%2Fw@[::1]:1883");
+    assert_string_equal(url_of("mqtt:\n  url: mqtt://h\n"), "mqtt://h");
+    assert_string_equal(url_of("mqtt:\n  url: memory://bus\n  username: u\n"), "memory://bus");
+    setenv("MQTT_USERNAME", "from-env", 1);
+    setenv("MQTT_PASSWORD", "pw", 1);
+    assert_string_equal(url_of("mqtt:\n  url: mqtt://h:1\n"), "mqtt://from-env:pw@h:1");
+    clear_env();
+}
+
 static void test_mqp_config_environment_overrides(void **state)
 {
     (void)state;
@@ -123,11 +157,16 @@ static void test_mqp_config_environment_overrides(void **state)
     assert_int_equal(s.data_qos, 1);
     mqp_config_free(cfg);
 
-    /* MQTT_URL wins over the parts. */
+    /* MQTT_URL wins over the parts; username and password fill the credentials it lacks. */
     setenv("MQTT_URL", "mqtts://broker.example:8884", 1);
     cfg = parse_ok(reference_yaml);
     assert_ok(mqp_config_mqtt(cfg, &s, NULL, 0));
-    assert_string_equal(s.url, "mqtts://broker.example:8884");
+    assert_string_equal(s.url, "mqtts://adeline:x@broker.example:8884");
+    mqp_config_free(cfg);
+    setenv("MQTT_URL", "mqtts://op:pw@broker.example:8884", 1);
+    cfg = parse_ok(reference_yaml);
+    assert_ok(mqp_config_mqtt(cfg, &s, NULL, 0));
+    assert_string_equal(s.url, "mqtts://op:pw@broker.example:8884");
     mqp_config_free(cfg);
 
     /* Without a file, the environment alone. */
@@ -241,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mqp_config_parse_bad_arguments),
         cmocka_unit_test(test_mqp_config_reference_file),
+        cmocka_unit_test(test_mqp_config_url_with_credentials),
         cmocka_unit_test(test_mqp_config_environment_overrides),
         cmocka_unit_test(test_mqp_config_expansion),
         cmocka_unit_test(test_mqp_config_errors_name_file_line_and_key),
