@@ -1,17 +1,15 @@
 /* mqplane demo: a private broker, a node and a live monitor, stopped together by pid. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "cli_proc.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,78 +29,13 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-        port = ntohs(a.sin_port);
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    return port;
-}
-
-static bool port_open(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0) {
-        close(fd);
-    }
-    return ok;
-}
-
-/* Starts argv[0] with stdout to out_fd (or inherited when -1) and stderr to err_path. */
-static pid_t spawn(char *const argv[], int out_fd, const char *err_path)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (err >= 0) {
-            dup2(err, 2);
-        }
-        if (out_fd >= 0) {
-            dup2(out_fd, 1);
-        }
-        signal(SIGINT, SIG_IGN); /* The demo decides the order of shutdown, not the terminal. */
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void stop_child(pid_t pid, const char *what, int wait_s)
-{
-    if (pid <= 0) {
-        return;
-    }
-    kill(pid, SIGTERM);
-    for (int i = 0; i < wait_s * 20; i++) {
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            return;
-        }
-        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
-    }
-    fprintf(stderr, "demo: %s (pid %d) did not stop; killing it\n", what, (int)pid);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-}
-
 static void run_ctl(const char *self, const char *url, const char *cmd, const char *dir)
 {
     char err[300];
     snprintf(err, sizeof err, "%s/ctl.log", dir);
     int null = open("/dev/null", O_WRONLY);
     char *argv[] = {(char *)self, "ctl", "-b", (char *)url, (char *)cmd, NULL};
-    pid_t pid = spawn(argv, null, err);
+    pid_t pid = cli_spawn(argv, null, err, false);
     if (null >= 0) {
         close(null);
     }
@@ -140,7 +73,7 @@ int cli_demo(int argc, char **argv)
     }
     self[n] = '\0';
     char dir[] = "/tmp/mqplane-demo-XXXXXX";
-    int port = free_port();
+    int port = cli_free_port();
     if (!mkdtemp(dir) || port < 0) {
         fprintf(stderr, "mqplane demo: cannot set up: %s\n", strerror(errno));
         return EXIT_FAILED;
@@ -169,13 +102,13 @@ int cli_demo(int argc, char **argv)
     char *broker_argv[] = {"mosquitto", "-c", conf, NULL};
     char brokererr[300];
     snprintf(brokererr, sizeof brokererr, "%s/mosquitto.stderr", dir);
-    pid_t broker = spawn(broker_argv, -1, brokererr);
+    pid_t broker = cli_spawn(broker_argv, -1, brokererr, false);
     int rc = EXIT_OK;
-    for (int i = 0; i < 100 && !port_open(port); i++) {
-        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    for (int i = 0; i < 100 && !cli_port_open(port); i++) {
+        cli_sleep_ms(50);
     }
     pid_t node = 0, monitor = 0;
-    if (!port_open(port)) {
+    if (!cli_port_open(port)) {
         fprintf(stderr, "mqplane demo: mosquitto did not start (is it installed? see %s)\n",
                 brokererr);
         rc = EXIT_FAILED;
@@ -184,11 +117,11 @@ int cli_demo(int argc, char **argv)
                nodelog);
         fflush(stdout);
         char *node_argv[] = {self, "run", "-b", url, "--metrics-interval", "5", NULL};
-        node = spawn(node_argv, -1, nodelog);
+        node = cli_spawn(node_argv, -1, nodelog, false);
         char monerr[300];
         snprintf(monerr, sizeof monerr, "%s/monitor.log", dir);
         char *mon_argv[] = {self, "monitor", "-b", url, "all", NULL};
-        monitor = spawn(mon_argv, -1, monerr);
+        monitor = cli_spawn(mon_argv, -1, monerr, false);
         /* The control plane at work, while the monitor shows it. */
         static const struct {
             double at;
@@ -205,12 +138,12 @@ int cli_demo(int argc, char **argv)
                 rc = EXIT_FAILED;
                 break;
             }
-            nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+            cli_sleep_ms(100);
         }
     }
-    stop_child(node, "node", 10); /* SIGTERM: status stopped, clean disconnects. */
-    stop_child(monitor, "monitor", 5);
-    stop_child(broker, "mosquitto", 5);
+    cli_stop(node, "node", 10); /* SIGTERM: status stopped, clean disconnects. */
+    cli_stop(monitor, "monitor", 5);
+    cli_stop(broker, "mosquitto", 5);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "demo: could not remove %s\n", dir);

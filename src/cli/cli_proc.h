@@ -1,0 +1,40 @@
+/* Child processes and loopback ports, for the commands that start other programs (demo,
+ * services). */
+#ifndef CLI_PROC_H
+#define CLI_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A TCP port free on 127.0.0.1 right now, or -1. */
+int cli_free_port(void);
+
+/* True when something accepts TCP connections on 127.0.0.1:port. */
+bool cli_port_open(int port);
+
+/* 0 when a listener could bind addr:port now (addr NULL: every interface, as mosquitto binds a
+ * listener without an address), else the errno of the bind (EADDRINUSE, EACCES, ...). */
+int cli_port_bindable(const char *addr, int port);
+
+/* Names the process listening on a TCP port, as "mosquitto (pid 1234)", into buf. False when
+ * it cannot be found (another user's process, without root). */
+bool cli_port_owner(int port, char *buf, size_t size);
+
+/* Starts argv[0] from the PATH with stdin from /dev/null, stdout to out_fd (inherited when -1)
+ * and stderr to err_path (truncated). A detached child gets a session of its own, so it
+ * outlives this process and the terminal's Ctrl-C; an attached one ignores SIGINT, because
+ * the parent decides the order of shutdown. -1 when fork fails. */
+pid_t cli_spawn(char *const argv[], int out_fd, const char *err_path, bool detach);
+
+/* True while pid exists and is not a zombie child. */
+bool cli_pid_alive(pid_t pid);
+
+/* Stops pid with SIGTERM, waits up to wait_s seconds, then SIGKILLs it with a message naming
+ * what. Works for children (reaped) and for other processes. */
+void cli_stop(pid_t pid, const char *what, int wait_s);
+
+/* Sleeps ms milliseconds. */
+void cli_sleep_ms(int ms);
+
+#endif
