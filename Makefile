@@ -1,6 +1,8 @@
 # mqplane: the two commands of the README, and a few more.
 #   make demo   install what is missing, build, run the demo against a private broker
 #   make test   install what is missing, build, run every test
+#   make services-up|services-down|services-status|services-logs [PROFILE=prod] [SERVICES_ARGS=...]
+#               the broker, with deploy/mosquitto/$(PROFILE).conf (mqplane services --help)
 BUILD    ?= build
 JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?= -DMQP_WERROR=ON
@@ -11,7 +13,12 @@ PACKAGES = build-essential cmake pkg-config libmosquitto-dev libcjson-dev libyam
 
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: all deps build test demo sanitize valgrind bench install format clean
+PROFILE ?= dev
+SERVICES_ARGS ?=
+MQPLANE = $(BUILD)/src/cli/mqplane
+
+.PHONY: all deps build test demo sanitize valgrind bench install format clean \
+        services-up services-down services-status services-logs
 
 all: build
 
@@ -32,7 +39,16 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
 demo: build
-	$(BUILD)/src/cli/mqplane demo
+	$(MQPLANE) demo
+
+services-up: build
+	$(MQPLANE) services up --profile $(PROFILE) $(SERVICES_ARGS)
+services-down:
+	$(MQPLANE) services down $(SERVICES_ARGS)
+services-status:
+	$(MQPLANE) services status $(SERVICES_ARGS)
+services-logs:
+	$(MQPLANE) services logs $(SERVICES_ARGS)
 
 # AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
 sanitize: deps

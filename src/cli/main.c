@@ -18,12 +18,13 @@ static const char usage[] =
     "  ctl      send a command to a node and print its answer\n"
     "  monitor  watch a node: status, detections, metrics, health\n"
     "  demo     a private broker, a node and a monitor, live (Ctrl-C stops all)\n"
+    "  services up|down|status|logs: the broker, with the shipped dev or prod configuration\n"
     "\n"
     "  mqplane COMMAND --help   options of a command\n"
     "  mqplane --version\n"
     "\n"
     "exit status: 0 success; 1 the command failed; 2 no broker or no answer in time;\n"
-    "64 bad arguments or configuration.\n";
+    "3 (services status) not running; 64 bad arguments or configuration.\n";
 
 void cli_log(mqp_log_level level, const char *msg, void *user)
 {
@@ -135,6 +136,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "demo") == 0) {
         return cli_demo(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "services") == 0) {
+        return cli_services(argc - 1, argv + 1);
     }
     fprintf(stderr, "mqplane: unknown command '%s'\n\n%s", argv[1], usage);
     return EXIT_USAGE;

@@ -4,13 +4,21 @@ set -euo pipefail
 
 TMP=$(mktemp -d)
 PIDS=()
+# True while PID runs. A zombie has exited: an orphan (a broker mqplane services started) may
+# stay one for a while, where init does not reap at once.
+alive() {
+  local st
+  st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $st != Z* ]]
+}
+
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   # Bounded: whatever has not exited 10 s after SIGTERM is killed.
   for _ in $(seq 200); do
-    alive=0
-    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && break
+    running=0
+    for p in "${PIDS[@]}"; do alive "$p" && running=1; done
+    [ $running = 0 ] && break
     sleep 0.05
   done
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done

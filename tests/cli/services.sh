@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# mqplane services: the dev and prod brokers run directly, their life cycle, their messages.
+#   tests/cli/services.sh PATH_TO_MQPLANE DEPLOY_DIR
+here=$(dirname "$0")
+. "$here/lib.sh"
+M=$1
+export MQPLANE_DEPLOY_DIR=$2
+unset MQPLANE_SERVICES_DIR MQTT_URL MQTT_USERNAME MQTT_PASSWORD
+DEV="$TMP/dev"
+P=$(free_port)
+PORT=$P  # for lib.sh's retained
+W=$(free_port)
+
+svc() { # services ARGS...: exit status in $rc, stdout in $TMP/out, stderr in $TMP/err
+  set +e
+  $M services "$@" > "$TMP/out" 2> "$TMP/err"; rc=$?
+  set -e
+}
+track() { # DIR: the broker started there is stopped by this script's cleanup, whatever happens
+  PIDS+=("$(cat "$1/mosquitto.pid")")
+}
+
+echo "== bad arguments"
+svc up --profile staging --dir "$DEV"
+[ $rc = 64 ] && grep -q "profile 'staging': expected dev or prod" "$TMP/err" || fail "bad profile: $rc $(cat "$TMP/err")"
+svc up --port 70000 --dir "$DEV"
+[ $rc = 64 ] && grep -q "port '70000'" "$TMP/err" || fail "bad port: $rc $(cat "$TMP/err")"
+svc restart --dir "$DEV"
+[ $rc = 64 ] && grep -q "unknown action 'restart'" "$TMP/err" || fail "bad action: $rc"
+svc up --mutual-tls --dir "$DEV"
+[ $rc = 64 ] || fail "--mutual-tls without prod should exit 64"
+svc status --dir "$DEV"
+[ $rc = 3 ] && grep -q "not running: no broker was started from $DEV" "$TMP/out" || fail "status before up: $rc"
+
+echo "== dev: up, status, a message, up again"
+svc up --dir "$DEV" --port "$P" --ws-port "$W"
+[ $rc = 0 ] || fail "up: $rc $(cat "$TMP/err")"
+track "$DEV"
+grep -q "mqtt://127.0.0.1:$P" "$TMP/out" || fail "up should print the URL: $(cat "$TMP/out")"
+mosquitto_pub -h 127.0.0.1 -p "$P" -q 1 -r -t svc/retained -m kept || fail "anonymous publish on dev"
+svc status --dir "$DEV"
+[ $rc = 0 ] && grep -q "runs directly, pid $(cat "$DEV/mosquitto.pid"), accepting connections" "$TMP/out" \
+  || fail "status: $rc $(cat "$TMP/out")"
+svc up --dir "$DEV" --port "$P" --ws-port "$W"
+[ $rc = 0 ] && grep -q "already runs" "$TMP/out" || fail "a second up should say it runs: $rc"
+svc up --dir "$DEV" --profile prod --port "$P"
+[ $rc = 1 ] && grep -q "a dev broker on port $P already runs from $DEV" "$TMP/err" \
+  || fail "another profile on the same dir: $rc $(cat "$TMP/err")"
+
+echo "== a port in use is named, with its owner"
+svc up --dir "$TMP/other" --port "$P" --ws-port "$(free_port)"
+[ $rc = 1 ] || fail "up on a used port should exit 1, got $rc"
+grep -q "port $P, for MQTT (loopback), is already in use by mosquitto (pid $(cat "$DEV/mosquitto.pid")); stop it (the system" \
+  "$TMP/err" || fail "port in use message: $(cat "$TMP/err")"
+[ ! -e "$TMP/other/services.state" ] || fail "a failed up left state behind"
+svc up --dir "$TMP/other" --port "$(free_port)" --ws-port "$P"
+[ $rc = 1 ] && grep -q "port $P, for websockets, is already in use" "$TMP/err" \
+  || fail "websockets port in use: $(cat "$TMP/err")"
+
+echo "== logs"
+svc logs --dir "$DEV" --no-follow -n 200
+[ $rc = 0 ] && grep -q "Opening ipv4 listen socket on port $P" "$TMP/out" || fail "logs: $(head -5 "$TMP/out")"
+$M services logs --dir "$DEV" > "$TMP/follow" 2>&1 & FOLLOW=$!
+PIDS+=("$FOLLOW")
+mosquitto_pub -h 127.0.0.1 -p "$P" -i follow-me -t x -m y
+wait_lines "$TMP/follow" "follow-me" 1
+kill "$FOLLOW"
+
+echo "== durable: retained messages and queued QoS 1 survive kill -9"
+mosquitto_sub -h 127.0.0.1 -p "$P" -i offline-node -c -q 1 -t svc/commands -C 1 -W 1 2>/dev/null || true
+mosquitto_pub -h 127.0.0.1 -p "$P" -q 1 -t svc/commands -m '{"command":"pause"}'
+kill -9 "$(cat "$DEV/mosquitto.pid")"
+for _ in $(seq 50); do svc status --dir "$DEV"; [ $rc = 3 ] && break; sleep 0.05; done
+[ $rc = 3 ] && grep -q "not running: mosquitto (dev, pid .*) has exited" "$TMP/out" \
+  || fail "status after kill -9: $rc $(cat "$TMP/out")"
+svc up --dir "$DEV" --port "$P" --ws-port "$W"
+[ $rc = 0 ] || fail "up after kill -9: $(cat "$TMP/err")"
+track "$DEV"
+[ "$(retained svc/retained)" = kept ] || fail "the retained message was lost"
+got=$(mosquitto_sub -h 127.0.0.1 -p "$P" -i offline-node -c -q 1 -t svc/commands -C 1 -W 3 || true)
+[ "$got" = '{"command":"pause"}' ] || fail "the queued QoS 1 command was lost (got '$got')"
+
+echo "== down"
+pid=$(cat "$DEV/mosquitto.pid")
+svc down --dir "$DEV"
+[ $rc = 0 ] && grep -q "stopped mosquitto (dev, pid $pid); data kept" "$TMP/out" || fail "down: $rc"
+! alive "$pid" || fail "mosquitto still runs after down"
+[ ! -e "$DEV/mosquitto.pid" ] || fail "down left the pid file"
+svc down --dir "$DEV"
+[ $rc = 0 ] && grep -q "no broker was started" "$TMP/out" || fail "a second down"
+
+echo "== prod: secrets made once, anonymous refused, a node with its configuration"
+PROD="$TMP/prod"
+T=$(free_port); L=$(free_port); W2=$(free_port)
+svc up --profile prod --dir "$PROD" --port "$T" --local-port "$L" --ws-port "$W2"
+[ $rc = 0 ] || fail "prod up: $(cat "$TMP/err")"
+track "$PROD"
+for f in passwd passwords.env certs/ca.crt certs/server.key acl node.yaml operator.yaml monitor.yaml; do
+  [ -e "$PROD/$f" ] || fail "prod up did not make $f"
+done
+[ "$(stat -c %a "$PROD/passwords.env")" = 600 ] || fail "passwords.env should be mode 600"
+[ "$(stat -c %a "$PROD")" = 700 ] || fail "the services directory should be mode 700"
+grep -q 'control_password: ${MQTT_PASSWORD_NODE_CONTROL}' "$PROD/node.yaml" \
+  || fail "node.yaml should refer to the passwords, not hold them"
+for pw in $(cut -d= -f2 "$PROD/passwords.env"); do
+  if grep -rq -- "$pw" "$TMP/out" "$TMP/err" "$PROD"/*.yaml "$PROD/mosquitto.conf"; then
+    fail "a password was printed or written outside passwords.env"
+  fi
+done
+if mosquitto_pub -h 127.0.0.1 -p "$L" -t x -m y 2>/dev/null; then fail "prod accepted anonymous"; fi
+set -a; . "$PROD/passwords.env"; set +a
+$M run -c "$PROD/node.yaml" 2> "$TMP/node.log" & NODE=$!
+PIDS+=("$NODE")
+out=""
+for _ in $(seq 50); do
+  out=$($M ctl -c "$PROD/operator.yaml" -t 2 status 2>/dev/null) && break
+  sleep 0.1
+done
+echo "$out" | grep -q '"connected":true' || fail "ctl over TLS: $out $(tail -3 "$TMP/node.log")"
+$M monitor -c "$PROD/monitor.yaml" detections -n 1 --json | grep -q detection_count \
+  || fail "monitor over TLS"
+kill -TERM "$NODE"; wait "$NODE" || fail "node exit status $?"
+
+echo "== prod: a second up keeps the secrets"
+sum=$(md5sum "$PROD/passwd" "$PROD/certs/ca.crt")
+svc down --dir "$PROD"
+svc up --profile prod --dir "$PROD" --port "$T" --local-port "$L" --ws-port "$W2" --mutual-tls
+[ $rc = 0 ] || fail "prod up with mutual TLS: $(cat "$TMP/err")"
+track "$PROD"
+[ "$sum" = "$(md5sum "$PROD/passwd" "$PROD/certs/ca.crt")" ] || fail "up replaced the secrets"
+grep -q "^require_certificate true" "$PROD/mosquitto.conf" || fail "--mutual-tls not rendered"
+set +e
+$M ctl -c "$PROD/monitor.yaml" -t 2 status > /dev/null 2>&1; rc=$?
+set -e
+[ $rc = 2 ] || fail "without a client certificate, mutual TLS should refuse (exit 2, got $rc)"
+$M monitor -c "$PROD/operator.yaml" status -n 1 > /dev/null 2> "$TMP/err" \
+  || fail "operator with its certificate: $(cat "$TMP/err")"
+svc down --dir "$PROD"
+[ $rc = 0 ] || fail "prod down"
+echo "services.sh: all passed"
