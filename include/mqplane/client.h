@@ -153,7 +153,8 @@ MQP_API mqp_err mqp_client_start(mqp_client *c);
  * @param[in] timeout_ms  Longest wait; negative waits forever.
  * @return MQP_OK once connected; MQP_ERR_TIMEOUT; MQP_ERR_AUTH when the broker refused the
  *         credentials (returned at once); MQP_ERR_STATE after shutdown. mqp_client_last_error()
- *         says why the last attempt failed.
+ *         says why the last attempt failed, or, when none has ended yet, that the broker has
+ *         not answered.
  */
 MQP_API mqp_err mqp_client_connect(mqp_client *c, int timeout_ms);
 

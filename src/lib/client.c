@@ -447,6 +447,14 @@ mqp_err mqp_client_connect(mqp_client *c, int timeout_ms)
                                : pthread_cond_timedwait(&c->changed, &c->mu, &deadline);
         if (w != 0 && !c->connected) {
             rc = MQP_ERR_TIMEOUT;
+            if (!c->last_error[0]) {
+                /* No attempt has ended yet: the broker takes the connection but says
+                 * nothing, or packets are dropped on the way. */
+                snprintf(c->last_error, sizeof c->last_error,
+                         "no answer from %s within %.1f s (a hung broker, or a firewall "
+                         "dropping packets?)",
+                         c->url_redacted, timeout_ms / 1000.0);
+            }
             break;
         }
     }

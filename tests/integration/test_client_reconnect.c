@@ -9,6 +9,7 @@
 #include "mqplane/client.h"
 
 #include <mosquitto.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,34 @@ static void test_mqp_client_connect_while_broker_down(void **state)
     broker_cleanup(&b);
 }
 
+/* A broker that takes the TCP connection and says nothing (stopped with SIGSTOP): the timeout
+ * says so, naming the broker, and the attempt completes once the broker wakes up. */
+static void test_mqp_client_connect_hung_broker(void **state)
+{
+    (void)state;
+    test_broker b;
+    broker_start(&b, NULL);
+    char url[128];
+    snprintf(url, sizeof url, "mqtt://watcher:s3cret@127.0.0.1:%d", b.port);
+    mqp_client_opts o = test_opts(url, "patient");
+    mqp_client *c = NULL;
+    assert_ok(mqp_client_new(&c, &o));
+    assert_int_equal(kill(b.pid, SIGSTOP), 0);
+    assert_rc(mqp_client_connect(c, 600), MQP_ERR_TIMEOUT);
+    char err[512], want[128];
+    mqp_client_last_error(c, err, sizeof err);
+    snprintf(want, sizeof want, "no answer from mqtt://watcher:***@127.0.0.1:%d within 0.6 s",
+             b.port);
+    if (!strstr(err, want)) {
+        fail_msg("last error '%s', expected '%s'", err, want);
+    }
+    assert_null(strstr(err, "s3cret"));
+    assert_int_equal(kill(b.pid, SIGCONT), 0);
+    assert_ok(mqp_client_connect(c, 5000));
+    mqp_client_destroy(c);
+    broker_cleanup(&b);
+}
+
 static void test_mqp_client_connect_wrong_password(void **state)
 {
     (void)state;
@@ -256,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_mqp_client_reconnect_delivers_messages_from_outage),
         cmocka_unit_test(test_mqp_client_first_connect_discards_stale_session),
         cmocka_unit_test(test_mqp_client_connect_while_broker_down),
+        cmocka_unit_test(test_mqp_client_connect_hung_broker),
         cmocka_unit_test(test_mqp_client_connect_wrong_password),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
