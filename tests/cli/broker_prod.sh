@@ -1,42 +1,36 @@
 #!/usr/bin/env bash
 # The shipped production broker configuration, for real: deploy/mosquitto/prod.conf and acl
-# with generated passwords and certificates, ports and paths moved into a temporary directory.
+# with generated passwords and certificates, run by mqplane services in a temporary directory.
 #   tests/cli/broker_prod.sh PATH_TO_MQPLANE DEPLOY_DIR
 here=$(dirname "$0")
 . "$here/lib.sh"
 M=$1
 D=$2
+export MQPLANE_DEPLOY_DIR=$D
+unset MQPLANE_SERVICES_DIR
+# The services directory, with secrets made beforehand: an identity of its own for node cam1.
+# mqplane services keeps secrets it finds.
 CFG="$TMP/config"
-mkdir -p "$CFG/data"
 "$D/scripts/make-passwords.sh" "$CFG" node-control node-data operator monitor cam1 > /dev/null
 "$D/scripts/make-ca.sh" "$CFG/certs" localhost 127.0.0.1 --client operator > /dev/null
 "$D/scripts/make-ca.sh" "$TMP/otherca" localhost > /dev/null
-"$D/scripts/make-ca.sh" "$TMP/wronghost" other.example > /dev/null
+# The same broker with a server certificate for another host name.
+mkdir -p "$TMP/wronghost" && cp "$CFG/passwd" "$TMP/wronghost/"
+"$D/scripts/make-ca.sh" "$TMP/wronghost/certs" other.example > /dev/null
 . "$CFG/passwords.env"
-cp "$D/mosquitto/acl" "$CFG/acl"
 PLAIN=$(free_port)
 TLS=$(free_port)
 WS=$(free_port)
 
-render() { # $1: require_certificate true|false; $2: certificates directory (default ours)
-  sed -e "s|/mosquitto/config/certs|${2:-$CFG/certs}|g" \
-      -e "s|/mosquitto/config|$CFG|g" -e "s|/mosquitto/data/|$CFG/data/|" \
-      -e "s|^listener 8883$|listener $TLS 127.0.0.1|" -e "s|^listener 9001$|listener $WS|" \
-      -e "s|^listener 1883 127.0.0.1$|listener $PLAIN 127.0.0.1|" \
-      -e "s|^require_certificate false$|require_certificate $1|" \
-      -e "s|^log_dest stderr$|log_dest file $TMP/mosquitto.log|" \
-      "$D/mosquitto/prod.conf" > "$TMP/prod.conf"
-  [ "$(id -u)" = 0 ] && echo "user root" >> "$TMP/prod.conf"
-  grep -q "listener $TLS 127.0.0.1" "$TMP/prod.conf" || fail "prod.conf layout changed: listeners"
-}
-start() {
-  mosquitto -c "$TMP/prod.conf" 2>"$TMP/mosquitto.stderr" & BROKER=$!
+start() { # [DIR] [--mutual-tls]: the prod profile from DIR (default $CFG)
+  BDIR=${1:-$CFG}
+  $M services up --profile prod --dir "$BDIR" --port "$TLS" --local-port "$PLAIN" \
+    --ws-port "$WS" ${2:-} > "$TMP/up.out" 2>&1 || fail "services up: $(cat "$TMP/up.out")"
+  BROKER=$(cat "$BDIR/mosquitto.pid")
   PIDS+=("$BROKER")
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$TLS") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  fail "mosquitto did not start with prod.conf: $(cat "$TMP/mosquitto.stderr")"
+}
+stop() {
+  $M services down --dir "$BDIR" > /dev/null || fail "services down"
 }
 PORT=$PLAIN  # for lib.sh's retained/wait_retained, as monitor
 pubr() { # user password topic payload: a retained QoS 1 publish
@@ -64,17 +58,21 @@ if docker compose version > /dev/null 2>&1; then
   mkdir -p "$D/secrets/certs" && touch "$D/secrets/passwd" "$D/secrets/passwords.env"
   docker compose -f "$D/docker-compose.yml" config -q || fail "docker compose config"
 else
-  /usr/bin/python3 - "$D/docker-compose.yml" <<'PY' || fail "docker-compose.yml"
+  /usr/bin/python3 - "$D/docker-compose.yml" "$D/docker-compose.services.yml" <<'PY' \
+    || fail "the compose files"
 import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
 m = c["services"]["mosquitto"]
 assert "8883:8883" in m["ports"], m["ports"]
 assert any(v.startswith("./mosquitto/prod.conf:") for v in m["volumes"]), m["volumes"]
 assert any(v.startswith("./mosquitto/acl:") for v in m["volumes"]), m["volumes"]
+s = yaml.safe_load(open(sys.argv[2]))["services"]["mosquitto"]
+assert s["network_mode"] == "host", s
+assert s["command"][-1] == "/mqplane/mosquitto.conf", s["command"]
+assert s["volumes"][0].startswith("${MQPLANE_SERVICES_DIR"), s["volumes"]
 PY
 fi
 
-render false
 start
 
 echo "== anonymous and wrong passwords are refused, with the address and never the password"
@@ -112,7 +110,7 @@ pubr cam1 "$MQTT_PASSWORD_CAM1" inference/cam2/control/status '{"status":"runnin
 
 echo "== TLS: the right CA connects, another CA fails with the reason"
 tlsconf "$TMP/tls.yaml" monitor "$MQTT_PASSWORD_MONITOR"
-$M monitor -c "$TMP/tls.yaml" status -n 1 | grep -q "status .*running" || fail "monitor over TLS"
+timeout 20 $M monitor -c "$TMP/tls.yaml" status -n 1 | grep -q "status .*running" || fail "monitor over TLS"
 tlsconf "$TMP/bad.yaml" monitor "$MQTT_PASSWORD_MONITOR" "$TMP/otherca/ca.crt"
 monitor_failing "$TMP/bad.yaml"
 grep -q "TLS handshake with mqtts://monitor:\*\*\*@localhost:$TLS failed" "$TMP/err" \
@@ -129,7 +127,7 @@ seen inference/cam1/control/status | grep -q running || fail "cam1 not running: 
 tlsconf "$TMP/op.yaml" operator "$MQTT_PASSWORD_OPERATOR"
 out=$($M ctl -c "$TMP/op.yaml" --node-id cam1 status) || fail "operator ctl over TLS: $out"
 echo "$out" | grep -q '"pipeline":"running"' || fail "cam1 status: $out"
-$M monitor -c "$TMP/tls.yaml" --node-id cam1 detections -n 2 --json | grep -q detection_count \
+timeout 20 $M monitor -c "$TMP/tls.yaml" --node-id cam1 detections -n 2 --json | grep -q detection_count \
   || fail "no detections from cam1"
 kill -TERM "$NODE"; wait "$NODE" || fail "cam1 exit status $?: $(tail -20 "$TMP/cam1.log")"
 
@@ -152,7 +150,7 @@ seen inference/control/status | grep -q '"client_id":"inference_control"' \
   || fail "reference node not running: $(tail -3 "$TMP/ref.log")"
 out=$($M ctl -c "$TMP/op.yaml" status) || fail "operator ctl: $out"
 echo "$out" | grep -q '"connected":true' || fail "the data plane is not connected: $out"
-$M monitor -c "$TMP/tls.yaml" detections -n 2 --json | grep -q detection_count \
+timeout 20 $M monitor -c "$TMP/tls.yaml" detections -n 2 --json | grep -q detection_count \
   || fail "no detections from the reference node"
 if grep -q "$MQTT_PASSWORD_NODE_DATA\|$MQTT_PASSWORD_NODE_CONTROL" "$TMP/ref.log"; then
   fail "a password reached the node's log"
@@ -160,25 +158,25 @@ fi
 kill -TERM "$NODE"; wait "$NODE" || fail "reference node exit status $?"
 
 echo "== TLS: a certificate for another host name is refused (unless told not to check)"
-kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
-render false "$TMP/wronghost"
-start
-tlsconf "$TMP/host.yaml" monitor "$MQTT_PASSWORD_MONITOR" "$TMP/wronghost/ca.crt"
+stop
+start "$TMP/wronghost"
+tlsconf "$TMP/host.yaml" monitor "$MQTT_PASSWORD_MONITOR" "$TMP/wronghost/certs/ca.crt"
 monitor_failing "$TMP/host.yaml"
 grep -q "TLS handshake with mqtts://monitor:\*\*\*@localhost:$TLS failed" "$TMP/err" \
   || fail "host name mismatch should fail the handshake: $(cat "$TMP/err")"
 echo "  tls_insecure: true" >> "$TMP/host.yaml"
-$M monitor -c "$TMP/host.yaml" status -n 1 | grep -q status \
+pubr node-control "$MQTT_PASSWORD_NODE_CONTROL" inference/control/status '{"status":"running"}'
+timeout 20 $M monitor -c "$TMP/host.yaml" status -n 1 | grep -q status \
   || fail "with the host name check off, the same connection should succeed"
 
 echo "== mutual TLS: a client certificate is required"
-kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
-render true
-start
+stop
+start "$CFG" --mutual-tls
 monitor_failing "$TMP/tls.yaml"
 grep -q "cannot reach the broker\|TLS handshake\|closed the connection" "$TMP/err" \
   || fail "no certificate should fail: $(cat "$TMP/err")"
 tlsconf "$TMP/mtls.yaml" operator "$MQTT_PASSWORD_OPERATOR" "$CFG/certs/ca.crt" \
   "$CFG/certs/operator.crt" "$CFG/certs/operator.key"
-$M monitor -c "$TMP/mtls.yaml" status -n 1 | grep -q "status" || fail "mutual TLS with a certificate"
+timeout 20 $M monitor -c "$TMP/mtls.yaml" status -n 1 | grep -q "status" || fail "mutual TLS with a certificate"
+stop
 echo "broker_prod.sh: all passed"

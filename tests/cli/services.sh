@@ -117,7 +117,7 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 echo "$out" | grep -q '"connected":true' || fail "ctl over TLS: $out $(tail -3 "$TMP/node.log")"
-$M monitor -c "$PROD/monitor.yaml" detections -n 1 --json | grep -q detection_count \
+timeout 20 $M monitor -c "$PROD/monitor.yaml" detections -n 1 --json | grep -q detection_count \
   || fail "monitor over TLS"
 kill -TERM "$NODE"; wait "$NODE" || fail "node exit status $?"
 
@@ -133,7 +133,7 @@ set +e
 $M ctl -c "$PROD/monitor.yaml" -t 2 status > /dev/null 2>&1; rc=$?
 set -e
 [ $rc = 2 ] || fail "without a client certificate, mutual TLS should refuse (exit 2, got $rc)"
-$M monitor -c "$PROD/operator.yaml" status -n 1 > /dev/null 2> "$TMP/err" \
+timeout 20 $M monitor -c "$PROD/operator.yaml" status -n 1 > /dev/null 2> "$TMP/err" \
   || fail "operator with its certificate: $(cat "$TMP/err")"
 svc down --dir "$PROD"
 [ $rc = 0 ] || fail "prod down"
