@@ -131,10 +131,27 @@ static bool default_dir(char *out)
     return true;
 }
 
-/* The deploy/ folder: --deploy, $MQPLANE_DEPLOY_DIR, the installed copy, the source tree. */
+/* ../share/mqplane/deploy from the executable's directory: an installed tree that was moved
+ * (or installed with DESTDIR or another --prefix) still finds its own copy. */
+static const char *deploy_beside_executable(char *buf, size_t size)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+    if (!slash) {
+        return NULL;
+    }
+    *slash = '\0';
+    return snprintf(buf, size, "%s/../share/mqplane/deploy", exe) < (int)size ? buf : NULL;
+}
+
+/* The deploy/ folder: --deploy, $MQPLANE_DEPLOY_DIR, the copy installed beside the executable,
+ * the configured install location, the source tree. */
 static bool find_deploy(svc *s)
 {
+    char beside[PATH_MAX];
     const char *candidates[] = {s->deploy[0] ? s->deploy : NULL, getenv("MQPLANE_DEPLOY_DIR"),
+                                deploy_beside_executable(beside, sizeof beside),
                                 MQP_DEPLOY_INSTALLED, MQP_DEPLOY_SOURCE};
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
         char conf[PATH_MAX + 32];

@@ -28,4 +28,15 @@ leaked=$(nm -D --defined-only "$tmp/prefix/lib/libmqplane.so" | awk '{print $3}'
 if [ -n "$leaked" ]; then
   echo "symbols exported beyond the public API:"; echo "$leaked"; exit 1
 fi
-echo "install, pkg-config and CMake package: OK"
+# mqplane services finds the deploy/ folder installed beside it, and its scripts run from there.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ws=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+trap '"$tmp/prefix/bin/mqplane" services down --dir "$tmp/svc" > /dev/null 2>&1; rm -rf "$tmp"' EXIT
+env -u MQPLANE_DEPLOY_DIR "$tmp/prefix/bin/mqplane" services up --dir "$tmp/svc" --port "$port" \
+  --ws-port "$ws" > /dev/null
+head -1 "$tmp/svc/mosquitto.conf" | grep -q "from $tmp/prefix/bin/../share/mqplane/deploy/" \
+  || { echo "services did not use the installed deploy/: $(head -1 "$tmp/svc/mosquitto.conf")"; exit 1; }
+[ -x "$tmp/prefix/share/mqplane/deploy/scripts/make-ca.sh" ] || { echo "scripts not executable"; exit 1; }
+[ ! -e "$tmp/prefix/share/mqplane/deploy/secrets" ] || { echo "secrets were installed"; exit 1; }
+"$tmp/prefix/bin/mqplane" services down --dir "$tmp/svc" > /dev/null
+echo "install, pkg-config, CMake package and the deploy folder: OK"
