@@ -168,6 +168,9 @@ pid_t cli_spawn(char *const argv[], int out_fd, const char *err_path, bool detac
         }
         if (out_fd >= 0) {
             dup2(out_fd, 1);
+        } else if (detach && err >= 0) {
+            /* Not ours: a pipe on our stdout (mqplane services up | tail) would never close. */
+            dup2(err, 1);
         }
         if (detach) {
             setsid();

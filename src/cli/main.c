@@ -97,6 +97,13 @@ bool cli_session_open(cli_session *ss, const char *cmd, const char *config, cons
     mqp_mqtt_settings_apply(&ss->s, &o);
     o.client_id = NULL;
     o.url = broker ? broker : ss->s.url;
+    if (o.tls_insecure_no_verify_hostname && level < MQP_LOG_WARNING) {
+        /* The library says it at every connection, at a level these tools hide by default. */
+        fprintf(stderr,
+                "mqplane %s: warning: TLS host name check is OFF (tls_insecure): any server "
+                "with a certificate from this CA can pose as the broker\n",
+                cmd);
+    }
     if (mqp_client_new_err(&ss->client, &o, err, sizeof err) != MQP_OK) {
         fprintf(stderr, "mqplane %s: %s\n", cmd, err);
         cli_session_close(ss);

@@ -72,6 +72,12 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version)
     mqp__log(&c->logger, MQP_LOG_INFO, "%s %s (MQTT %s, session %s)",
              reconnect ? "reconnected to" : "connected to", c->url_redacted,
              protocol_version == 5 ? "5" : "3.1.1", session_present ? "resumed" : "new");
+    if (c->opts.tls_insecure_no_verify_hostname && c->url.scheme == MQP_SCHEME_MQTTS) {
+        mqp__log(&c->logger, MQP_LOG_WARNING,
+                 "TLS host name check is OFF (tls_insecure): any server with a certificate "
+                 "from this CA can pose as %s",
+                 c->url_redacted);
+    }
     /* Subscriptions are restored even when the session was resumed: a broker restarted
      * without persistence has forgotten them, and subscribing again is harmless. The client
      * counts as connected once they are queued (see mqp__resubscribe_all). */

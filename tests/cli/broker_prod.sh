@@ -166,8 +166,10 @@ grep -q "TLS handshake with mqtts://monitor:\*\*\*@localhost:$TLS failed" "$TMP/
   || fail "host name mismatch should fail the handshake: $(cat "$TMP/err")"
 echo "  tls_insecure: true" >> "$TMP/host.yaml"
 pubr node-control "$MQTT_PASSWORD_NODE_CONTROL" inference/control/status '{"status":"running"}'
-timeout 20 $M monitor -c "$TMP/host.yaml" status -n 1 | grep -q status \
+timeout 20 $M monitor -c "$TMP/host.yaml" status -n 1 2> "$TMP/err" | grep -q status \
   || fail "with the host name check off, the same connection should succeed"
+grep -q "TLS host name check is OFF (tls_insecure)" "$TMP/err" \
+  || fail "turning the host name check off should be loud: $(cat "$TMP/err")"
 
 echo "== mutual TLS: a client certificate is required"
 stop

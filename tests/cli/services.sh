@@ -37,6 +37,9 @@ svc up --dir "$DEV" --port "$P" --ws-port "$W"
 [ $rc = 0 ] || fail "up: $rc $(cat "$TMP/err")"
 track "$DEV"
 grep -q "mqtt://127.0.0.1:$P" "$TMP/out" || fail "up should print the URL: $(cat "$TMP/out")"
+# The broker must not hold our stdout: `mqplane services up | tail` would never end.
+[ "$(readlink "/proc/$(cat "$DEV/mosquitto.pid")/fd/1")" = "$DEV/mosquitto.stderr" ] \
+  || fail "the broker kept up's stdout: $(readlink "/proc/$(cat "$DEV/mosquitto.pid")/fd/1")"
 mosquitto_pub -h 127.0.0.1 -p "$P" -q 1 -r -t svc/retained -m kept || fail "anonymous publish on dev"
 svc status --dir "$DEV"
 [ $rc = 0 ] && grep -q "runs directly, pid $(cat "$DEV/mosquitto.pid"), accepting connections" "$TMP/out" \
