@@ -111,6 +111,10 @@ pubr cam1 "$MQTT_PASSWORD_CAM1" inference/cam2/control/status '{"status":"runnin
 echo "== TLS: the right CA connects, another CA fails with the reason"
 tlsconf "$TMP/tls.yaml" monitor "$MQTT_PASSWORD_MONITOR"
 timeout 20 $M monitor -c "$TMP/tls.yaml" status -n 1 | grep -q "status .*running" || fail "monitor over TLS"
+mkdir "$TMP/capath" && cp "$CFG/certs/ca.crt" "$TMP/capath/" && openssl rehash "$TMP/capath"
+sed -e "s|tls_ca_file: .*|tls_ca_path: $TMP/capath|" "$TMP/tls.yaml" > "$TMP/capath.yaml"
+timeout 20 $M monitor -c "$TMP/capath.yaml" status -n 1 | grep -q "status .*running" \
+  || fail "monitor over TLS with a CA directory"
 tlsconf "$TMP/bad.yaml" monitor "$MQTT_PASSWORD_MONITOR" "$TMP/otherca/ca.crt"
 monitor_failing "$TMP/bad.yaml"
 grep -q "TLS handshake with mqtts://monitor:\*\*\*@localhost:$TLS failed" "$TMP/err" \

@@ -122,6 +122,13 @@ done
 echo "$out" | grep -q '"connected":true' || fail "ctl over TLS: $out $(tail -3 "$TMP/node.log")"
 timeout 20 $M monitor -c "$PROD/monitor.yaml" detections -n 1 --json | grep -q detection_count \
   || fail "monitor over TLS"
+# Nothing the node says on the broker (retained status and health included) holds a password.
+mosquitto_sub -h 127.0.0.1 -p "$L" -u monitor -P "$MQTT_PASSWORD_MONITOR" -t '#' -v -W 2 \
+  > "$TMP/everything" 2>/dev/null || true
+grep -q "system/health/inference_control" "$TMP/everything" || fail "no health seen"
+for pw in $(cut -d= -f2 "$PROD/passwords.env"); do
+  if grep -q -- "$pw" "$TMP/everything" "$TMP/node.log"; then fail "a password reached the broker or the log"; fi
+done
 kill -TERM "$NODE"; wait "$NODE" || fail "node exit status $?"
 
 echo "== prod: a second up keeps the secrets"
