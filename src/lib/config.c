@@ -676,14 +676,14 @@ static mqp_err url_with_credentials(mqp_config *cfg, const char *url, const char
         at = *p == '@' ? p : at;
     }
     const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    mqp__buf b;
-    mqp__buf_init(&b);
-    mqp__buf_append(&b, url, (size_t)(auth - url));
     size_t url_user = at ? (size_t)((colon ? colon : at) - auth) : 0;
     size_t url_pass = colon ? (size_t)(at - colon - 1) : 0;
     if (url_user && (url_pass || !pass || !*pass)) {
         return MQP_OK; /* Nothing to fill. */
     }
+    mqp__buf b;
+    mqp__buf_init(&b);
+    mqp__buf_append(&b, url, (size_t)(auth - url));
     if (url_user) {
         mqp__buf_append(&b, auth, url_user);
     } else if (user && *user) {
