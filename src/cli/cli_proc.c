@@ -137,17 +137,10 @@ bool cli_port_owner(int port, char *buf, size_t size)
         if (fds) {
             closedir(fds);
         }
+        char comm[64];
         if (found) {
-            char comm[64] = "?";
-            snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-            FILE *f = fopen(path, "r");
-            if (f) {
-                if (fgets(comm, sizeof comm, f)) {
-                    comm[strcspn(comm, "\n")] = '\0';
-                }
-                fclose(f);
-            }
-            snprintf(buf, size, "%s (pid %ld)", comm, pid);
+            snprintf(buf, size, "%s (pid %ld)",
+                     cli_proc_read((pid_t)pid, "comm", comm, sizeof comm) ? comm : "?", pid);
         }
     }
     closedir(proc);
@@ -184,19 +177,28 @@ pid_t cli_spawn(char *const argv[], int out_fd, const char *err_path, bool detac
     return pid;
 }
 
-/* A zombie has exited; its parent has not reaped it yet (an orphan's, when init does not). */
-static bool is_zombie(pid_t pid)
+bool cli_proc_read(pid_t pid, const char *name, char *buf, size_t size)
 {
-    char p[64], stat[256] = "";
-    snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d/%s", (int)pid, name);
     FILE *f = fopen(p, "r");
     if (!f) {
         return false;
     }
-    bool read = fgets(stat, sizeof stat, f) != NULL;
+    bool ok = fgets(buf, (int)size, f) != NULL;
     fclose(f);
-    const char *paren = read ? strrchr(stat, ')') : NULL; /* comm may hold spaces */
-    return paren && paren[1] == ' ' && paren[2] == 'Z';
+    if (ok) {
+        buf[strcspn(buf, "\n")] = '\0';
+    }
+    return ok;
+}
+
+/* A zombie has exited; its parent has not reaped it yet (an orphan's, when init does not). */
+static bool is_zombie(pid_t pid)
+{
+    char stat[256];
+    const char *paren = cli_proc_read(pid, "stat", stat, sizeof stat) ? strrchr(stat, ')') : NULL;
+    return paren && paren[1] == ' ' && paren[2] == 'Z'; /* After comm, which may hold spaces. */
 }
 
 bool cli_pid_alive(pid_t pid)

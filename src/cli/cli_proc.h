@@ -28,7 +28,10 @@ bool cli_port_owner(int port, char *buf, size_t size);
  * shutdown. -1 when fork fails. */
 pid_t cli_spawn(char *const argv[], int out_fd, const char *err_path, bool detach);
 
-/* True while pid exists and is not a zombie child. */
+/* The first line of /proc/PID/NAME ("comm", "stat"), without its newline; false if unreadable. */
+bool cli_proc_read(pid_t pid, const char *name, char *buf, size_t size);
+
+/* True while pid exists and has not exited (a zombie, reaped or not, has). */
 bool cli_pid_alive(pid_t pid);
 
 /* Stops pid with SIGTERM, waits up to wait_s seconds, then SIGKILLs it with a message naming

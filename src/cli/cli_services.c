@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "cli_proc.h"
+#include "cli_services.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -47,27 +48,7 @@ static const char services_usage[] =
     "not start or stop (port in use, bad configuration); 3 status: not running; 64 bad\n"
     "arguments.\n";
 
-#define SVC_NOT_RUNNING 3
-/* Leaves room in PATH_MAX for the names of the files in DIR. */
-#define SVC_DIR_MAX        (PATH_MAX - 64)
-#define SVC_DOCKER_PROJECT "mqplane-services"
-/* Where DIR is mounted in the container (deploy/docker-compose.services.yml). */
-#define SVC_DOCKER_ROOT "/mqplane"
-
-typedef struct svc {
-    char profile[8]; /* dev | prod */
-    char engine[8];  /* direct | docker */
-    char dir[PATH_MAX];
-    char deploy[PATH_MAX];
-    int port, ws_port, local_port;
-    bool mutual_tls;
-    int lines;
-    bool follow;
-} svc;
-
-static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(int status, const char *fmt, ...)
+int svc_fail(int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -79,22 +60,16 @@ static int fail(int status, const char *fmt, ...)
 }
 
 /* DIR/name. DIR is at most SVC_DIR_MAX long (checked on the command line), so it fits. */
-static void path(char *out, const svc *s, const char *name)
+void svc_path(char *out, const svc *s, const char *name)
 {
     if (snprintf(out, PATH_MAX, "%s/%s", s->dir, name) >= PATH_MAX) {
         out[0] = '\0';
     }
 }
 
-static bool is_prod(const svc *s)
+bool svc_is_prod(const svc *s)
 {
     return strcmp(s->profile, "prod") == 0;
-}
-
-static bool exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
 }
 
 /* mkdir -p, mode 0700: DIR holds secrets. */
@@ -159,7 +134,7 @@ static bool find_deploy(svc *s)
             continue;
         }
         snprintf(conf, sizeof conf, "%s/mosquitto/dev.conf", candidates[i]);
-        if (exists(conf)) {
+        if (svc_exists(conf)) {
             snprintf(s->deploy, sizeof s->deploy, "%s", candidates[i]);
             return true;
         }
@@ -186,7 +161,7 @@ static bool on_path(const char *prog)
 }
 
 /* Runs argv with its output on ours (or silenced); its exit status, or -1. */
-static int run_quiet(char *const argv[], bool quiet)
+int svc_run(char *const argv[], bool quiet)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -209,7 +184,7 @@ static bool docker_usable(void)
 {
     char *version[] = {"docker", "compose", "version", NULL};
     char *info[] = {"docker", "info", NULL};
-    return on_path("docker") && run_quiet(version, true) == 0 && run_quiet(info, true) == 0;
+    return on_path("docker") && svc_run(version, true) == 0 && svc_run(info, true) == 0;
 }
 
 static int choose_engine(svc *s)
@@ -220,125 +195,53 @@ static int choose_engine(svc *s)
         } else if (docker_usable()) {
             strcpy(s->engine, "docker");
         } else {
-            return fail(EXIT_FAILED, "neither mosquitto nor a Docker engine is available: "
-                                     "install mosquitto (apt-get install mosquitto) or Docker");
+            return svc_fail(EXIT_FAILED, "neither mosquitto nor a Docker engine is available: "
+                                         "install mosquitto (apt-get install mosquitto) or Docker");
         }
     } else if (strcmp(s->engine, "direct") == 0 && !on_path("mosquitto")) {
-        return fail(EXIT_FAILED, "mosquitto is not on the PATH (apt-get install mosquitto; it is "
-                                 "in /usr/sbin)");
+        return svc_fail(EXIT_FAILED,
+                        "mosquitto is not on the PATH (apt-get install mosquitto; it is "
+                        "in /usr/sbin)");
     } else if (strcmp(s->engine, "docker") == 0 && !docker_usable()) {
-        return fail(EXIT_FAILED, "docker compose cannot reach a Docker engine (docker info fails)");
+        return svc_fail(EXIT_FAILED,
+                        "docker compose cannot reach a Docker engine (docker info fails)");
     }
     return EXIT_OK;
-}
-
-/* ---- state: what up started, so that down, status and logs need only --dir ---- */
-
-static bool state_write(const svc *s, pid_t pid)
-{
-    char p[PATH_MAX];
-    path(p, s, "services.state");
-    FILE *f = fopen(p, "w");
-    if (!f) {
-        return false;
-    }
-    fprintf(f, "profile=%s\nengine=%s\nport=%d\nws_port=%d\nlocal_port=%d\nmutual_tls=%d\n",
-            s->profile, s->engine, s->port, s->ws_port, s->local_port, s->mutual_tls);
-    bool ok = fclose(f) == 0;
-    if (pid > 0) {
-        path(p, s, "mosquitto.pid");
-        f = fopen(p, "w");
-        ok = f && fprintf(f, "%d\n", (int)pid) > 0 && fclose(f) == 0 && ok;
-    }
-    return ok;
-}
-
-static bool state_read(svc *s, pid_t *pid)
-{
-    char p[PATH_MAX], line[128];
-    path(p, s, "services.state");
-    FILE *f = fopen(p, "r");
-    if (!f) {
-        return false;
-    }
-    int mtls = 0;
-    while (fgets(line, sizeof line, f)) {
-        sscanf(line, "profile=%7s", s->profile);
-        sscanf(line, "engine=%7s", s->engine);
-        sscanf(line, "port=%d", &s->port);
-        sscanf(line, "ws_port=%d", &s->ws_port);
-        sscanf(line, "local_port=%d", &s->local_port);
-        sscanf(line, "mutual_tls=%d", &mtls);
-    }
-    fclose(f);
-    s->mutual_tls = mtls != 0;
-    *pid = 0;
-    path(p, s, "mosquitto.pid");
-    f = fopen(p, "r");
-    if (f) {
-        int v = 0;
-        if (fscanf(f, "%d", &v) == 1) {
-            *pid = v;
-        }
-        fclose(f);
-    }
-    return true;
-}
-
-static void state_clear(const svc *s)
-{
-    char p[PATH_MAX];
-    path(p, s, "services.state");
-    unlink(p);
-    path(p, s, "mosquitto.pid");
-    unlink(p);
 }
 
 /* A pid from the pid file is ours only while it is a mosquitto: pids are reused. */
 static bool is_mosquitto(pid_t pid)
 {
-    char p[64], comm[32] = "";
-    snprintf(p, sizeof p, "/proc/%d/comm", (int)pid);
-    FILE *f = fopen(p, "r");
-    if (!f) {
-        return false;
-    }
-    bool ok = fgets(comm, sizeof comm, f) && strncmp(comm, "mosquitto", 9) == 0;
-    fclose(f);
-    return ok && cli_pid_alive(pid);
+    char comm[32];
+    return cli_proc_read(pid, "comm", comm, sizeof comm) && strncmp(comm, "mosquitto", 9) == 0 &&
+           cli_pid_alive(pid);
 }
 
 /* ---- listeners ---- */
 
-typedef struct listener {
-    int port;
-    const char *addr; /* NULL: every interface */
-    const char *what;
-} listener;
-
-static size_t listeners(const svc *s, listener out[3])
+size_t svc_listeners(const svc *s, svc_listener out[3])
 {
     size_t n = 0;
-    if (is_prod(s)) {
-        out[n++] = (listener){s->port, NULL, "MQTT over TLS"};
-        out[n++] = (listener){s->local_port, "127.0.0.1", "plain MQTT (loopback)"};
+    if (svc_is_prod(s)) {
+        out[n++] = (svc_listener){s->port, NULL, "MQTT over TLS"};
+        out[n++] = (svc_listener){s->local_port, "127.0.0.1", "plain MQTT (loopback)"};
     } else {
-        out[n++] = (listener){s->port, "127.0.0.1", "MQTT (loopback)"};
+        out[n++] = (svc_listener){s->port, "127.0.0.1", "MQTT (loopback)"};
     }
     /* mosquitto binds websockets on every interface, whatever address is given. */
-    out[n++] = (listener){s->ws_port, NULL, "websockets"};
+    out[n++] = (svc_listener){s->ws_port, NULL, "websockets"};
     return n;
 }
 
 static int check_ports_free(const svc *s)
 {
-    listener l[3];
-    size_t n = listeners(s, l);
+    svc_listener l[3];
+    size_t n = svc_listeners(s, l);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++) {
             if (l[i].port == l[j].port) {
-                return fail(EXIT_USAGE, "the %s and %s listeners both want port %d", l[j].what,
-                            l[i].what, l[i].port);
+                return svc_fail(EXIT_USAGE, "the %s and %s listeners both want port %d", l[j].what,
+                                l[i].what, l[i].port);
             }
         }
         int err = cli_port_bindable(l[i].addr, l[i].port);
@@ -349,25 +252,25 @@ static int check_ports_free(const svc *s)
         if (err == EADDRINUSE && cli_port_owner(l[i].port, owner, sizeof owner)) {
             /* Debian's mosquitto package starts a broker of its own on 1883. */
             bool system = strncmp(owner, "mosquitto", 9) == 0;
-            return fail(EXIT_FAILED,
-                        "port %d, for %s, is already in use by %s; stop it%s, or choose "
-                        "another port (--port, --ws-port%s)",
-                        l[i].port, l[i].what, owner,
-                        system ? " (the system's broker? systemctl stop mosquitto)" : "",
-                        is_prod(s) ? ", --local-port" : "");
+            return svc_fail(EXIT_FAILED,
+                            "port %d, for %s, is already in use by %s; stop it%s, or choose "
+                            "another port (--port, --ws-port%s)",
+                            l[i].port, l[i].what, owner,
+                            system ? " (the system's broker? systemctl stop mosquitto)" : "",
+                            svc_is_prod(s) ? ", --local-port" : "");
         }
-        return fail(EXIT_FAILED, "port %d, for %s, cannot be used: %s%s", l[i].port, l[i].what,
-                    strerror(err),
-                    err == EADDRINUSE ? " (another program listens there; `ss -ltnp` names it)"
-                                      : "");
+        return svc_fail(EXIT_FAILED, "port %d, for %s, cannot be used: %s%s", l[i].port, l[i].what,
+                        strerror(err),
+                        err == EADDRINUSE ? " (another program listens there; `ss -ltnp` names it)"
+                                          : "");
     }
     return EXIT_OK;
 }
 
 static bool all_listening(const svc *s, int *missing)
 {
-    listener l[3];
-    size_t n = listeners(s, l);
+    svc_listener l[3];
+    size_t n = svc_listeners(s, l);
     for (size_t i = 0; i < n; i++) {
         if (!cli_port_open(l[i].port)) {
             *missing = l[i].port;
@@ -375,178 +278,6 @@ static bool all_listening(const svc *s, int *missing)
         }
     }
     return true;
-}
-
-/* ---- the production profile's secrets ---- */
-
-static int run_script(const svc *s, const char *script, char *const args[])
-{
-    char prog[PATH_MAX + 32];
-    snprintf(prog, sizeof prog, "%s/scripts/%s", s->deploy, script);
-    char *argv[12] = {prog};
-    for (size_t i = 0; args[i] && i + 2 < sizeof argv / sizeof argv[0]; i++) {
-        argv[i + 1] = args[i];
-    }
-    int rc = run_quiet(argv, false);
-    return rc == 0 ? EXIT_OK : fail(EXIT_FAILED, "%s failed (exit %d)", prog, rc);
-}
-
-/* Configurations for the node and the operator's tools, with the passwords left as ${VAR}s
- * from passwords.env, so these files hold no secret. */
-static bool write_client_configs(const svc *s)
-{
-    static const struct {
-        const char *file, *body;
-    } configs[] = {
-        {"node.yaml", "  control_username: node-control\n"
-                      "  control_password: ${MQTT_PASSWORD_NODE_CONTROL}\n"
-                      "  data_username: node-data\n"
-                      "  data_password: ${MQTT_PASSWORD_NODE_DATA}\n"},
-        {"operator.yaml", "  username: operator\n  password: ${MQTT_PASSWORD_OPERATOR}\n"},
-        {"monitor.yaml", "  username: monitor\n  password: ${MQTT_PASSWORD_MONITOR}\n"},
-    };
-    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
-        char p[PATH_MAX];
-        path(p, s, configs[i].file);
-        FILE *f = fopen(p, "w");
-        if (!f) {
-            return false;
-        }
-        fprintf(f,
-                "# Written by mqplane services up --profile prod. Passwords come from the\n"
-                "# environment: set -a; . %s/passwords.env; set +a\n"
-                "mqtt:\n  url: mqtts://localhost:%d\n  tls_ca_file: %s/certs/ca.crt\n%s",
-                s->dir, s->port, s->dir, configs[i].body);
-        if (s->mutual_tls && strcmp(configs[i].file, "operator.yaml") == 0) {
-            fprintf(f,
-                    "  tls_cert_file: %s/certs/operator.crt\n"
-                    "  tls_key_file: %s/certs/operator.key\n",
-                    s->dir, s->dir);
-        }
-        if (fclose(f) != 0) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static int prepare_prod(const svc *s)
-{
-    char p[PATH_MAX], certs[PATH_MAX];
-    path(p, s, "passwd");
-    if (!exists(p)) {
-        char *args[] = {(char *)s->dir, NULL};
-        if (run_script(s, "make-passwords.sh", args) != EXIT_OK) {
-            return EXIT_FAILED;
-        }
-    }
-    path(certs, s, "certs");
-    path(p, s, "certs/ca.crt");
-    if (!exists(p)) {
-        char host[256] = "localhost";
-        gethostname(host, sizeof host - 1);
-        char *args[] = {certs, "localhost", "127.0.0.1", host, "--client", "operator", NULL};
-        if (run_script(s, "make-ca.sh", args) != EXIT_OK) {
-            return EXIT_FAILED;
-        }
-    }
-    /* The ACL in use is DIR/acl, copied once from the shipped one, so it can be edited. */
-    path(p, s, "acl");
-    if (!exists(p)) {
-        char src[PATH_MAX + 32];
-        snprintf(src, sizeof src, "%s/mosquitto/acl", s->deploy);
-        char *cp[] = {"cp", src, p, NULL};
-        if (run_quiet(cp, false) != 0) {
-            return fail(EXIT_FAILED, "cannot copy %s to %s", src, p);
-        }
-    }
-    if (!write_client_configs(s)) {
-        return fail(EXIT_FAILED, "cannot write the client configurations in %s: %s", s->dir,
-                    strerror(errno));
-    }
-    return EXIT_OK;
-}
-
-/* ---- the configuration: the shipped file, with its ports and paths moved ---- */
-
-/* Copies line into out, replacing every `from` with `to`. */
-static void replace(char *line, size_t size, const char *from, const char *to)
-{
-    char out[2048];
-    size_t o = 0;
-    for (const char *p = line; *p && o + 1 < sizeof out;) {
-        if (strncmp(p, from, strlen(from)) == 0) {
-            o += (size_t)snprintf(out + o, sizeof out - o, "%s", to);
-            o = o < sizeof out ? o : sizeof out - 1;
-            p += strlen(from);
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    snprintf(line, size, "%s", out);
-}
-
-static int render(const svc *s, const char *root)
-{
-    char in[PATH_MAX + 32], out[PATH_MAX], data[PATH_MAX + 16], log[PATH_MAX + 32],
-        config[PATH_MAX + 16];
-    snprintf(in, sizeof in, "%s/mosquitto/%s.conf", s->deploy, s->profile);
-    path(out, s, "mosquitto.conf");
-    snprintf(data, sizeof data, "%s/data/", root);
-    snprintf(config, sizeof config, "%s/", root);
-    snprintf(log, sizeof log, "log_dest file %s/mosquitto.log", root);
-    FILE *fi = fopen(in, "r");
-    if (!fi) {
-        return fail(EXIT_FAILED, "cannot read %s: %s", in, strerror(errno));
-    }
-    FILE *fo = fopen(out, "w");
-    if (!fo) {
-        fclose(fi);
-        return fail(EXIT_FAILED, "cannot write %s: %s", out, strerror(errno));
-    }
-    fprintf(fo, "# Rendered by mqplane services from %s: edit that file, not this one.\n", in);
-    char line[2048];
-    int moved = 0;
-    while (fgets(line, sizeof line, fi)) {
-        int port;
-        char addr[64] = "";
-        if (sscanf(line, "listener %d %63s", &port, addr) >= 1) {
-            int to = port == 9001 ? s->ws_port
-                     : is_prod(s) ? (port == 8883 ? s->port : s->local_port)
-                                  : s->port;
-            fprintf(fo, "listener %d%s%s\n", to, addr[0] ? " " : "", addr);
-            moved++;
-            continue;
-        }
-        if (strncmp(line, "require_certificate ", 20) == 0) {
-            fprintf(fo, "require_certificate %s\n", s->mutual_tls ? "true" : "false");
-            continue;
-        }
-        if (strncmp(line, "log_dest ", 9) == 0) {
-            fprintf(fo, "%s\n", log);
-            continue;
-        }
-        replace(line, sizeof line, "/mosquitto/data/", data);
-        replace(line, sizeof line, "/var/lib/mosquitto/", data);
-        replace(line, sizeof line, "/mosquitto/config/", config);
-        fputs(line, fo);
-    }
-    fclose(fi);
-    /* Run as root, mosquitto would switch to user mosquitto and then fail to read the root-owned
-     * passwords and keys in DIR; in the container, DIR is the host user's. */
-    if (geteuid() == 0 || strcmp(s->engine, "docker") == 0) {
-        fprintf(fo, "# mqplane services: keep the user that owns %s.\nuser root\n", s->dir);
-    }
-    if (fclose(fo) != 0) {
-        return fail(EXIT_FAILED, "cannot write %s: %s", out, strerror(errno));
-    }
-    listener l[3];
-    if (moved != (int)listeners(s, l)) {
-        return fail(EXIT_FAILED, "%s has %d listeners, expected %zu: its layout changed", in, moved,
-                    listeners(s, l));
-    }
-    return EXIT_OK;
 }
 
 /* ---- printing ---- */
@@ -571,7 +302,7 @@ static void print_tail(const char *file, int n)
 
 static void print_endpoints(const svc *s)
 {
-    if (is_prod(s)) {
+    if (svc_is_prod(s)) {
         printf("  mqtts://localhost:%-6d  MQTT over TLS%s, passwords and ACL\n", s->port,
                s->mutual_tls ? " with client certificates" : "");
         printf("  wss://localhost:%-8d  MQTT over websockets and TLS, passwords and ACL\n",
@@ -589,7 +320,7 @@ static void print_endpoints(const svc *s)
 
 static void print_next_steps(const svc *s)
 {
-    if (is_prod(s)) {
+    if (svc_is_prod(s)) {
         printf("next: set -a; . %s/passwords.env; set +a\n"
                "      mqplane run -c %s/node.yaml\n"
                "      mqplane ctl -c %s/operator.yaml status\n",
@@ -616,7 +347,7 @@ static int docker_compose(const svc *s, const char *const verb[], bool quiet)
         argv[n++] = (char *)verb[i];
     }
     argv[n] = NULL;
-    return run_quiet(argv, quiet);
+    return svc_run(argv, quiet);
 }
 
 /* ---- the four verbs ---- */
@@ -625,8 +356,8 @@ static int wait_ready(const svc *s, pid_t pid)
 {
     int missing = s->port;
     char log[PATH_MAX], err[PATH_MAX];
-    path(log, s, "mosquitto.log");
-    path(err, s, "mosquitto.stderr");
+    svc_path(log, s, "mosquitto.log");
+    svc_path(err, s, "mosquitto.stderr");
     for (int i = 0; i < 200; i++) { /* 10 s */
         if (all_listening(s, &missing)) {
             return EXIT_OK;
@@ -635,7 +366,7 @@ static int wait_ready(const svc *s, pid_t pid)
             fprintf(stderr, "mqplane services: mosquitto exited during start-up:\n");
             print_tail(err, 8);
             print_tail(log, 8);
-            state_clear(s);
+            svc_state_clear(s);
             return EXIT_FAILED;
         }
         cli_sleep_ms(50);
@@ -652,13 +383,13 @@ static int services_up(svc *s)
 {
     svc running = *s;
     pid_t pid;
-    if (state_read(&running, &pid) &&
+    if (svc_state_read(&running, &pid) &&
         (strcmp(running.engine, "docker") == 0 || is_mosquitto(pid))) {
         if (strcmp(running.profile, s->profile) != 0 || running.port != s->port) {
-            return fail(EXIT_FAILED,
-                        "a %s broker on port %d already runs from %s; stop it first "
-                        "(mqplane services down --dir %s)",
-                        running.profile, running.port, s->dir, s->dir);
+            return svc_fail(EXIT_FAILED,
+                            "a %s broker on port %d already runs from %s; stop it first "
+                            "(mqplane services down --dir %s)",
+                            running.profile, running.port, s->dir, s->dir);
         }
         printf("mosquitto (%s) already runs from %s", running.profile, s->dir);
         printf(pid > 0 ? ", pid %d\n" : "\n", (int)pid);
@@ -667,37 +398,37 @@ static int services_up(svc *s)
     }
     int rc = choose_engine(s);
     char data[PATH_MAX];
-    path(data, s, "data");
+    svc_path(data, s, "data");
     if (rc != EXIT_OK || (rc = check_ports_free(s)) != EXIT_OK) {
         return rc;
     }
     if (!make_dirs(data)) {
-        return fail(EXIT_FAILED, "cannot create %s: %s", data, strerror(errno));
+        return svc_fail(EXIT_FAILED, "cannot create %s: %s", data, strerror(errno));
     }
     bool docker = strcmp(s->engine, "docker") == 0;
-    if ((is_prod(s) && (rc = prepare_prod(s)) != EXIT_OK) ||
-        (rc = render(s, docker ? SVC_DOCKER_ROOT : s->dir)) != EXIT_OK) {
+    if ((svc_is_prod(s) && (rc = svc_prepare_prod(s)) != EXIT_OK) ||
+        (rc = svc_render(s, docker ? SVC_DOCKER_ROOT : s->dir)) != EXIT_OK) {
         return rc;
     }
     pid = 0;
     if (docker) {
         const char *verb[] = {"up", "-d", NULL};
         if (docker_compose(s, verb, false) != 0) {
-            return fail(EXIT_FAILED, "docker compose up failed");
+            return svc_fail(EXIT_FAILED, "docker compose up failed");
         }
     } else {
         char conf[PATH_MAX], err[PATH_MAX];
-        path(conf, s, "mosquitto.conf");
-        path(err, s, "mosquitto.stderr");
+        svc_path(conf, s, "mosquitto.conf");
+        svc_path(err, s, "mosquitto.stderr");
         char *argv[] = {"mosquitto", "-c", conf, NULL};
         pid = cli_spawn(argv, -1, err, true);
         if (pid < 0) {
-            return fail(EXIT_FAILED, "cannot start mosquitto: %s", strerror(errno));
+            return svc_fail(EXIT_FAILED, "cannot start mosquitto: %s", strerror(errno));
         }
     }
-    if (!state_write(s, pid)) {
+    if (!svc_state_write(s, pid)) {
         cli_stop(pid, "mosquitto", 10);
-        return fail(EXIT_FAILED, "cannot write the state in %s: %s", s->dir, strerror(errno));
+        return svc_fail(EXIT_FAILED, "cannot write the state in %s: %s", s->dir, strerror(errno));
     }
     if ((rc = wait_ready(s, pid)) != EXIT_OK) {
         return rc;
@@ -712,35 +443,35 @@ static int services_up(svc *s)
 static int services_down(svc *s)
 {
     pid_t pid;
-    if (!state_read(s, &pid)) {
+    if (!svc_state_read(s, &pid)) {
         printf("no broker was started from %s\n", s->dir);
         return EXIT_OK;
     }
     if (strcmp(s->engine, "docker") == 0) {
         const char *verb[] = {"down", NULL};
         if (docker_compose(s, verb, false) != 0) {
-            return fail(EXIT_FAILED, "docker compose down failed");
+            return svc_fail(EXIT_FAILED, "docker compose down failed");
         }
         printf("stopped the %s broker (docker compose down); data kept in %s/data\n", s->profile,
                s->dir);
     } else if (is_mosquitto(pid)) {
         cli_stop(pid, "mosquitto", 10);
         if (cli_pid_alive(pid)) {
-            return fail(EXIT_FAILED, "mosquitto (pid %d) is still running", (int)pid);
+            return svc_fail(EXIT_FAILED, "mosquitto (pid %d) is still running", (int)pid);
         }
         printf("stopped mosquitto (%s, pid %d); data kept in %s/data\n", s->profile, (int)pid,
                s->dir);
     } else {
         printf("mosquitto (%s) was not running (pid %d is gone)\n", s->profile, (int)pid);
     }
-    state_clear(s);
+    svc_state_clear(s);
     return EXIT_OK;
 }
 
 static int services_status(svc *s)
 {
     pid_t pid;
-    if (!state_read(s, &pid)) {
+    if (!svc_state_read(s, &pid)) {
         printf("not running: no broker was started from %s (mqplane services up)\n", s->dir);
         return SVC_NOT_RUNNING;
     }
@@ -750,7 +481,7 @@ static int services_status(svc *s)
         docker_compose(s, verb, false);
     } else if (!is_mosquitto(pid)) {
         char log[PATH_MAX];
-        path(log, s, "mosquitto.log");
+        svc_path(log, s, "mosquitto.log");
         printf("not running: mosquitto (%s, pid %d) has exited; its last words:\n", s->profile,
                (int)pid);
         fflush(stdout);
@@ -770,15 +501,15 @@ static int services_status(svc *s)
 static int services_logs(svc *s)
 {
     char log[PATH_MAX], lines[16];
-    path(log, s, "mosquitto.log");
-    if (!exists(log)) {
-        return fail(EXIT_FAILED, "no log at %s (mqplane services up writes it)", log);
+    svc_path(log, s, "mosquitto.log");
+    if (!svc_exists(log)) {
+        return svc_fail(EXIT_FAILED, "no log at %s (mqplane services up writes it)", log);
     }
     snprintf(lines, sizeof lines, "%d", s->lines);
     fflush(stdout);
     char *argv[] = {"tail", "-n", lines, s->follow ? "-F" : log, s->follow ? log : NULL, NULL};
     execvp("tail", argv);
-    return fail(EXIT_FAILED, "cannot run tail: %s", strerror(errno));
+    return svc_fail(EXIT_FAILED, "cannot run tail: %s", strerror(errno));
 }
 
 static bool parse_port(const char *arg, int *out)
@@ -819,7 +550,7 @@ int cli_services(int argc, char **argv)
         switch (c) {
         case 'p':
             if (strcmp(optarg, "dev") != 0 && strcmp(optarg, "prod") != 0) {
-                return fail(EXIT_USAGE, "--profile '%s': expected dev or prod", optarg);
+                return svc_fail(EXIT_USAGE, "--profile '%s': expected dev or prod", optarg);
             }
             snprintf(s.profile, sizeof s.profile, "%s", optarg);
             break;
@@ -827,11 +558,11 @@ int cli_services(int argc, char **argv)
         case OPT_WS:
         case OPT_LOCAL:
             if (!parse_port(optarg, c == 'P' ? &port : c == OPT_WS ? &s.ws_port : &s.local_port)) {
-                return fail(EXIT_USAGE, "%s '%s': expected a port in 1..65535",
-                            c == 'P'      ? "--port"
-                            : c == OPT_WS ? "--ws-port"
-                                          : "--local-port",
-                            optarg);
+                return svc_fail(EXIT_USAGE, "%s '%s': expected a port in 1..65535",
+                                c == 'P'      ? "--port"
+                                : c == OPT_WS ? "--ws-port"
+                                              : "--local-port",
+                                optarg);
             }
             break;
         case OPT_MTLS:
@@ -843,7 +574,8 @@ int cli_services(int argc, char **argv)
         case OPT_ENGINE:
             if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "direct") != 0 &&
                 strcmp(optarg, "docker") != 0) {
-                return fail(EXIT_USAGE, "--engine '%s': expected auto, direct or docker", optarg);
+                return svc_fail(EXIT_USAGE, "--engine '%s': expected auto, direct or docker",
+                                optarg);
             }
             snprintf(s.engine, sizeof s.engine, "%s", optarg);
             break;
@@ -853,7 +585,7 @@ int cli_services(int argc, char **argv)
         case 'n':
             s.lines = atoi(optarg);
             if (s.lines < 0 || strspn(optarg, "0123456789") != strlen(optarg)) {
-                return fail(EXIT_USAGE, "--lines '%s': expected a number", optarg);
+                return svc_fail(EXIT_USAGE, "--lines '%s': expected a number", optarg);
             }
             break;
         case OPT_NOFOLLOW:
@@ -873,29 +605,30 @@ int cli_services(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *verb = argv[optind];
-    s.port = port ? port : is_prod(&s) ? 8883 : 1883;
-    if (s.mutual_tls && !is_prod(&s)) {
-        return fail(EXIT_USAGE, "--mutual-tls needs --profile prod");
+    s.port = port ? port : svc_is_prod(&s) ? 8883 : 1883;
+    if (s.mutual_tls && !svc_is_prod(&s)) {
+        return svc_fail(EXIT_USAGE, "--mutual-tls needs --profile prod");
     }
     if (!s.dir[0] && !default_dir(s.dir)) {
-        return fail(EXIT_USAGE, "no --dir, and neither MQPLANE_SERVICES_DIR nor HOME is set");
+        return svc_fail(EXIT_USAGE, "no --dir, and neither MQPLANE_SERVICES_DIR nor HOME is set");
     }
     if (strlen(s.dir) > SVC_DIR_MAX) {
-        return fail(EXIT_USAGE, "--dir: path too long");
+        return svc_fail(EXIT_USAGE, "--dir: path too long");
     }
     if (s.dir[0] != '/') { /* Stored and printed: make it mean the same from anywhere. */
         char cwd[PATH_MAX], rel[PATH_MAX];
         snprintf(rel, sizeof rel, "%s", s.dir);
         if (!getcwd(cwd, sizeof cwd) ||
             snprintf(s.dir, sizeof s.dir, "%s/%s", cwd, rel) > SVC_DIR_MAX) {
-            return fail(EXIT_USAGE, "--dir '%s': path too long", rel);
+            return svc_fail(EXIT_USAGE, "--dir '%s': path too long", rel);
         }
     }
     if (strcmp(verb, "up") == 0) {
         if (!find_deploy(&s)) {
-            return fail(EXIT_USAGE,
-                        "cannot find the deploy/ folder (mosquitto/dev.conf)%s%s; give --deploy",
-                        s.deploy[0] ? " in " : "", s.deploy);
+            return svc_fail(
+                EXIT_USAGE,
+                "cannot find the deploy/ folder (mosquitto/dev.conf)%s%s; give --deploy",
+                s.deploy[0] ? " in " : "", s.deploy);
         }
         return services_up(&s);
     }
