@@ -135,7 +135,9 @@ static bool find_deploy(svc *s)
         }
         snprintf(conf, sizeof conf, "%s/mosquitto/dev.conf", candidates[i]);
         if (svc_exists(conf)) {
-            snprintf(s->deploy, sizeof s->deploy, "%s", candidates[i]);
+            if (candidates[i] != s->deploy) { /* --deploy is already there */
+                snprintf(s->deploy, sizeof s->deploy, "%s", candidates[i]);
+            }
             return true;
         }
         if (i == 0) {
@@ -145,14 +147,21 @@ static bool find_deploy(svc *s)
     return false;
 }
 
-static bool on_path(const char *prog)
+/* prog's full path into out (PATH_MAX bytes, may be NULL), from the PATH and then the sbin
+ * folders: Debian puts mosquitto in /usr/sbin, which a normal user's PATH does not hold. */
+static bool find_program(const char *prog, char *out)
 {
-    const char *p = getenv("PATH");
-    while (p && *p) {
+    const char *path = getenv("PATH");
+    char dirs[PATH_MAX * 2];
+    snprintf(dirs, sizeof dirs, "%s:/usr/local/sbin:/usr/sbin:/sbin", path ? path : "");
+    for (const char *p = dirs; *p;) {
         size_t n = strcspn(p, ":");
         char full[PATH_MAX];
-        snprintf(full, sizeof full, "%.*s/%s", (int)n, p, prog);
-        if (access(full, X_OK) == 0) {
+        if (n && snprintf(full, sizeof full, "%.*s/%s", (int)n, p, prog) < (int)sizeof full &&
+            access(full, X_OK) == 0) {
+            if (out) {
+                snprintf(out, PATH_MAX, "%s", full);
+            }
             return true;
         }
         p += n + (p[n] == ':');
@@ -184,13 +193,13 @@ static bool docker_usable(void)
 {
     char *version[] = {"docker", "compose", "version", NULL};
     char *info[] = {"docker", "info", NULL};
-    return on_path("docker") && svc_run(version, true) == 0 && svc_run(info, true) == 0;
+    return find_program("docker", NULL) && svc_run(version, true) == 0 && svc_run(info, true) == 0;
 }
 
 static int choose_engine(svc *s)
 {
     if (strcmp(s->engine, "auto") == 0) {
-        if (on_path("mosquitto")) {
+        if (find_program("mosquitto", s->mosquitto)) {
             strcpy(s->engine, "direct");
         } else if (docker_usable()) {
             strcpy(s->engine, "docker");
@@ -198,10 +207,10 @@ static int choose_engine(svc *s)
             return svc_fail(EXIT_FAILED, "neither mosquitto nor a Docker engine is available: "
                                          "install mosquitto (apt-get install mosquitto) or Docker");
         }
-    } else if (strcmp(s->engine, "direct") == 0 && !on_path("mosquitto")) {
+    } else if (strcmp(s->engine, "direct") == 0 && !find_program("mosquitto", s->mosquitto)) {
         return svc_fail(EXIT_FAILED,
-                        "mosquitto is not on the PATH (apt-get install mosquitto; it is "
-                        "in /usr/sbin)");
+                        "mosquitto is not installed (not on the PATH nor in /usr/sbin): "
+                        "apt-get install mosquitto");
     } else if (strcmp(s->engine, "docker") == 0 && !docker_usable()) {
         return svc_fail(EXIT_FAILED,
                         "docker compose cannot reach a Docker engine (docker info fails)");
@@ -420,7 +429,7 @@ static int services_up(svc *s)
         char conf[PATH_MAX], err[PATH_MAX];
         svc_path(conf, s, "mosquitto.conf");
         svc_path(err, s, "mosquitto.stderr");
-        char *argv[] = {"mosquitto", "-c", conf, NULL};
+        char *argv[] = {s->mosquitto, "-c", conf, NULL};
         pid = cli_spawn(argv, -1, err, true);
         if (pid < 0) {
             return svc_fail(EXIT_FAILED, "cannot start mosquitto: %s", strerror(errno));

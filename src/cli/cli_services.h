@@ -16,8 +16,9 @@
 #define SVC_DOCKER_ROOT "/mqplane"
 
 typedef struct svc {
-    char profile[8]; /* dev | prod */
-    char engine[8];  /* direct | docker */
+    char profile[8];          /* dev | prod */
+    char engine[8];           /* direct | docker */
+    char mosquitto[PATH_MAX]; /* the executable, for direct */
     char dir[PATH_MAX];
     char deploy[PATH_MAX];
     int port, ws_port, local_port;

@@ -31,9 +31,13 @@ svc up --mutual-tls --dir "$DEV"
 [ $rc = 64 ] || fail "--mutual-tls without prod should exit 64"
 svc status --dir "$DEV"
 [ $rc = 3 ] && grep -q "not running: no broker was started from $DEV" "$TMP/out" || fail "status before up: $rc"
+svc up --dir "$DEV" --deploy "$TMP"
+[ $rc = 64 ] && grep -q "cannot find the deploy/ folder (mosquitto/dev.conf) in $TMP" "$TMP/err" \
+  || fail "a --deploy without the configurations: $rc $(cat "$TMP/err")"
 
 echo "== dev: up, status, a message, up again"
-svc up --dir "$DEV" --port "$P" --ws-port "$W"
+# A normal user's PATH on Debian has no /usr/sbin, where mosquitto lives.
+PATH=/usr/bin:/bin svc up --dir "$DEV" --port "$P" --ws-port "$W"
 [ $rc = 0 ] || fail "up: $rc $(cat "$TMP/err")"
 track "$DEV"
 grep -q "mqtt://127.0.0.1:$P" "$TMP/out" || fail "up should print the URL: $(cat "$TMP/out")"
@@ -95,7 +99,7 @@ svc down --dir "$DEV"
 echo "== prod: secrets made once, anonymous refused, a node with its configuration"
 PROD="$TMP/prod"
 T=$(free_port); L=$(free_port); W2=$(free_port)
-svc up --profile prod --dir "$PROD" --port "$T" --local-port "$L" --ws-port "$W2"
+svc up --profile prod --dir "$PROD" --port "$T" --local-port "$L" --ws-port "$W2" --deploy "$2"
 [ $rc = 0 ] || fail "prod up: $(cat "$TMP/err")"
 track "$PROD"
 for f in passwd passwords.env certs/ca.crt certs/server.key acl node.yaml operator.yaml monitor.yaml; do
