@@ -392,8 +392,9 @@ static int services_up(svc *s)
 {
     svc running = *s;
     pid_t pid;
+    /* A container has no pid here: it runs while its broker answers. */
     if (svc_state_read(&running, &pid) &&
-        (strcmp(running.engine, "docker") == 0 || is_mosquitto(pid))) {
+        (strcmp(running.engine, "docker") == 0 ? cli_port_open(running.port) : is_mosquitto(pid))) {
         if (strcmp(running.profile, s->profile) != 0 || running.port != s->port) {
             return svc_fail(EXIT_FAILED,
                             "a %s broker on port %d already runs from %s; stop it first "

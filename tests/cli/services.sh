@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mqplane services: the dev and prod brokers run directly, their life cycle, their messages.
 #   tests/cli/services.sh PATH_TO_MQPLANE DEPLOY_DIR
-here=$(dirname "$0")
+here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 M=$1
 export MQPLANE_DEPLOY_DIR=$2
@@ -151,4 +151,25 @@ timeout 20 $M monitor -c "$PROD/operator.yaml" status -n 1 > /dev/null 2> "$TMP/
   || fail "operator with its certificate: $(cat "$TMP/err")"
 svc down --dir "$PROD"
 [ $rc = 0 ] || fail "prod down"
+echo "== the docker engine, through a stand-in docker client (no engine runs here)"
+export FAKE_DOCKER_LOG="$TMP/docker.log"
+DOCK="$TMP/docker"
+D1=$(free_port); D2=$(free_port)
+PATH="$here/fake-docker:$PATH" svc up --engine docker --dir "$DOCK" --port "$D1" --ws-port "$D2"
+[ $rc = 0 ] && grep -q "mosquitto (dev) runs in Docker" "$TMP/out" || fail "docker up: $rc $(cat "$TMP/err")"
+PIDS+=("$(cat "$DOCK/fake-container.pid")")
+grep -q "^docker compose -f $2/docker-compose.services.yml -p mqplane-services up -d$" "$FAKE_DOCKER_LOG" \
+  || fail "docker compose call: $(cat "$FAKE_DOCKER_LOG")"
+grep -q "^persistence_location /mqplane/data/$" "$DOCK/mosquitto.conf" \
+  || fail "the configuration should use the container's paths"
+mosquitto_pub -h 127.0.0.1 -p "$D1" -t x -m y || fail "the broker in the stand-in container"
+PATH="$here/fake-docker:$PATH" svc up --engine docker --dir "$DOCK" --port "$D1" --ws-port "$D2"
+[ $rc = 0 ] && grep -q "already runs" "$TMP/out" || fail "a second docker up: $rc $(cat "$TMP/err")"
+[ "$(grep -c 'up -d$' "$FAKE_DOCKER_LOG")" = 1 ] || fail "a second up started another container"
+PATH="$here/fake-docker:$PATH" svc status --dir "$DOCK"
+[ $rc = 0 ] && grep -q "eclipse-mosquitto" "$TMP/out" && grep -q "runs in Docker, accepting connections" "$TMP/out" \
+  || fail "docker status: $rc $(cat "$TMP/out")"
+PATH="$here/fake-docker:$PATH" svc down --dir "$DOCK"
+[ $rc = 0 ] && grep -q "docker compose down" "$TMP/out" || fail "docker down: $rc $(cat "$TMP/err")"
+grep -q "mqplane-services down$" "$FAKE_DOCKER_LOG" || fail "down did not call docker compose down"
 echo "services.sh: all passed"
