@@ -73,6 +73,16 @@ assert s["volumes"][0].startswith("${MQPLANE_SERVICES_DIR"), s["volumes"]
 PY
 fi
 
+echo "== the systemd unit"
+if command -v systemd-analyze > /dev/null; then
+  sed "s|/usr/local/bin/mqplane|$M|" "$D/systemd/mqplane-node.service" > "$TMP/mqplane-node.service"
+  systemd-analyze verify "$TMP/mqplane-node.service" > "$TMP/unit.out" 2>&1 || true
+  # It exits 0 on unknown keys: any line it prints is a finding.
+  [ ! -s "$TMP/unit.out" ] || fail "systemd-analyze verify: $(cat "$TMP/unit.out")"
+else
+  grep -q "^ExecStart=/usr/local/bin/mqplane run " "$D/systemd/mqplane-node.service" || fail "unit"
+fi
+
 start
 
 echo "== anonymous and wrong passwords are refused, with the address and never the password"
