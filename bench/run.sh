@@ -24,3 +24,6 @@ done
 "$build/bench/bench_messages"
 echo
 "$build/bench/bench_client" "mqtt://127.0.0.1:$port" "$n"
+
+echo
+"$(dirname "$0")/broker_persistence.sh"
