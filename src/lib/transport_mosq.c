@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <mosquitto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <mqtt_protocol.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -207,7 +209,19 @@ static void on_log_cb(struct mosquitto *m, void *user, int level, const char *st
     mosq_transport *t = ((attempt *)user)->t;
     if (strncmp(str, "OpenSSL Error", 13) == 0) {
         const char *reason = strstr(str, "]: ");
-        snprintf(t->tls_error, sizeof t->tls_error, "%s", reason ? reason + 3 : str);
+        /* OpenSSL's reason is generic ("certificate verify failed"); the certificate check,
+         * still on the connection while libmosquitto logs, says which: another CA, an expired
+         * certificate, a host name that does not match. */
+        SSL *ssl = mosquitto_ssl_get(m);
+        long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+        /* libmosquitto checks the host name itself, after OpenSSL accepted the chain, and
+         * rejects without naming an error: "unspecified" then means the name. */
+        const char *why = verify == X509_V_ERR_UNSPECIFIED
+                              ? "the server's certificate is not for this host name"
+                              : X509_verify_cert_error_string(verify);
+        snprintf(t->tls_error, sizeof t->tls_error, "%s%s%s%s", reason ? reason + 3 : str,
+                 verify != X509_V_OK ? " (" : "", verify != X509_V_OK ? why : "",
+                 verify != X509_V_OK ? ")" : "");
     }
     mqp__log(t->log, MQP_LOG_DEBUG, "libmosquitto: %s", str);
 }
