@@ -76,6 +76,10 @@ kill "$FOLLOW"
 echo "== durable: retained messages and queued QoS 1 survive kill -9"
 mosquitto_sub -h 127.0.0.1 -p "$P" -i offline-node -c -q 1 -t svc/commands -C 1 -W 1 2>/dev/null || true
 mosquitto_pub -h 127.0.0.1 -p "$P" -q 1 -t svc/commands -m '{"command":"pause"}'
+# mosquitto saves right after handling the message, a moment after its PUBACK: kill -9 once
+# the database holds it (a loaded machine can stretch that moment to milliseconds).
+for _ in $(seq 100); do grep -q '"command":"pause"' "$DEV/data/mosquitto.db" 2>/dev/null && break; sleep 0.05; done
+grep -q '"command":"pause"' "$DEV/data/mosquitto.db" || fail "the queued command was never saved"
 kill -9 "$(cat "$DEV/mosquitto.pid")"
 for _ in $(seq 50); do svc status --dir "$DEV"; [ $rc = 3 ] && break; sleep 0.05; done
 [ $rc = 3 ] && grep -q "not running: mosquitto (dev, pid .*) has exited" "$TMP/out" \
