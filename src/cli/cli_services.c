@@ -72,6 +72,11 @@ bool svc_is_prod(const svc *s)
     return strcmp(s->profile, "prod") == 0;
 }
 
+bool svc_is_docker(const svc *s)
+{
+    return strcmp(s->engine, "docker") == 0;
+}
+
 /* mkdir -p, mode 0700: DIR holds secrets. */
 static bool make_dirs(const char *dir)
 {
@@ -211,7 +216,7 @@ static int choose_engine(svc *s)
         return svc_fail(EXIT_FAILED,
                         "mosquitto is not installed (not on the PATH nor in /usr/sbin): "
                         "apt-get install mosquitto");
-    } else if (strcmp(s->engine, "docker") == 0 && !docker_usable()) {
+    } else if (svc_is_docker(s) && !docker_usable()) {
         return svc_fail(EXIT_FAILED,
                         "docker compose cannot reach a Docker engine (docker info fails)");
     }
@@ -224,6 +229,22 @@ static bool is_mosquitto(pid_t pid)
     char comm[32];
     return cli_proc_read(pid, "comm", comm, sizeof comm) && strncmp(comm, "mosquitto", 9) == 0 &&
            cli_pid_alive(pid);
+}
+
+/* Whether the broker up started from this state still runs: a container has no pid here, so
+ * it runs while its broker answers; a direct broker while its pid is a mosquitto. */
+static bool broker_runs(const svc *s, pid_t pid)
+{
+    return svc_is_docker(s) ? cli_port_open(s->port) : is_mosquitto(pid);
+}
+
+/* "mosquitto (prod) runs directly, pid 1234", without a newline. */
+static void print_runs(const svc *s, pid_t pid)
+{
+    printf("mosquitto (%s) runs %s", s->profile, svc_is_docker(s) ? "in Docker" : "directly");
+    if (pid > 0) {
+        printf(", pid %d", (int)pid);
+    }
 }
 
 /* ---- listeners ---- */
@@ -392,9 +413,7 @@ static int services_up(svc *s)
 {
     svc running = *s;
     pid_t pid;
-    /* A container has no pid here: it runs while its broker answers. */
-    if (svc_state_read(&running, &pid) &&
-        (strcmp(running.engine, "docker") == 0 ? cli_port_open(running.port) : is_mosquitto(pid))) {
+    if (svc_state_read(&running, &pid) && broker_runs(&running, pid)) {
         if (strcmp(running.profile, s->profile) != 0 || running.port != s->port) {
             return svc_fail(EXIT_FAILED,
                             "a %s broker on port %d already runs from %s; stop it first "
@@ -415,7 +434,7 @@ static int services_up(svc *s)
     if (!make_dirs(data)) {
         return svc_fail(EXIT_FAILED, "cannot create %s: %s", data, strerror(errno));
     }
-    bool docker = strcmp(s->engine, "docker") == 0;
+    bool docker = svc_is_docker(s);
     if ((svc_is_prod(s) && (rc = svc_prepare_prod(s)) != EXIT_OK) ||
         (rc = svc_render(s, docker ? SVC_DOCKER_ROOT : s->dir)) != EXIT_OK) {
         return rc;
@@ -443,8 +462,8 @@ static int services_up(svc *s)
     if ((rc = wait_ready(s, pid)) != EXIT_OK) {
         return rc;
     }
-    printf("mosquitto (%s) runs %s", s->profile, docker ? "in Docker" : "directly");
-    printf(pid > 0 ? ", pid %d\n" : "\n", (int)pid);
+    print_runs(s, pid);
+    printf("\n");
     print_endpoints(s);
     print_next_steps(s);
     return EXIT_OK;
@@ -457,7 +476,7 @@ static int services_down(svc *s)
         printf("no broker was started from %s\n", s->dir);
         return EXIT_OK;
     }
-    if (strcmp(s->engine, "docker") == 0) {
+    if (svc_is_docker(s)) {
         const char *verb[] = {"down", NULL};
         if (docker_compose(s, verb, false) != 0) {
             return svc_fail(EXIT_FAILED, "docker compose down failed");
@@ -485,23 +504,28 @@ static int services_status(svc *s)
         printf("not running: no broker was started from %s (mqplane services up)\n", s->dir);
         return SVC_NOT_RUNNING;
     }
-    bool docker = strcmp(s->engine, "docker") == 0;
-    if (docker) {
+    if (svc_is_docker(s)) {
         const char *verb[] = {"ps", NULL};
         docker_compose(s, verb, false);
-    } else if (!is_mosquitto(pid)) {
+    }
+    if (!broker_runs(s, pid)) {
         char log[PATH_MAX];
         svc_path(log, s, "mosquitto.log");
-        printf("not running: mosquitto (%s, pid %d) has exited; its last words:\n", s->profile,
-               (int)pid);
+        if (svc_is_docker(s)) {
+            printf("not running: the %s broker's container does not answer on port %d; its "
+                   "last words:\n",
+                   s->profile, s->port);
+        } else {
+            printf("not running: mosquitto (%s, pid %d) has exited; its last words:\n", s->profile,
+                   (int)pid);
+        }
         fflush(stdout);
         print_tail(log, 5);
         return SVC_NOT_RUNNING;
     }
     int missing = 0;
     bool ready = all_listening(s, &missing);
-    printf("mosquitto (%s) runs %s", s->profile, docker ? "in Docker" : "directly");
-    printf(pid > 0 ? ", pid %d" : "", (int)pid);
+    print_runs(s, pid);
     printf(ready ? ", accepting connections\n" : ", NOT accepting connections on port %d\n",
            missing);
     print_endpoints(s);

@@ -38,6 +38,7 @@ int svc_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* DIR/name into out (PATH_MAX bytes). */
 void svc_path(char *out, const svc *s, const char *name);
 bool svc_is_prod(const svc *s);
+bool svc_is_docker(const svc *s);
 bool svc_exists(const char *path);
 /* The profile's listeners (at most 3): ports, addresses, what they are for. */
 size_t svc_listeners(const svc *s, svc_listener out[3]);

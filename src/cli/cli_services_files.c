@@ -238,7 +238,7 @@ int svc_render(const svc *s, const char *root)
     fclose(fi);
     /* Run as root, mosquitto would switch to user mosquitto and then fail to read the root-owned
      * passwords and keys in DIR; in the container, DIR is the host user's. */
-    if (geteuid() == 0 || strcmp(s->engine, "docker") == 0) {
+    if (geteuid() == 0 || svc_is_docker(s)) {
         fprintf(fo, "# mqplane services: keep the user that owns %s.\nuser root\n", s->dir);
     }
     if (fclose(fo) != 0) {

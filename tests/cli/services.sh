@@ -173,6 +173,11 @@ PATH="$here/fake-docker:$PATH" svc up --engine docker --dir "$DOCK" --port "$D1"
 PATH="$here/fake-docker:$PATH" svc status --dir "$DOCK"
 [ $rc = 0 ] && grep -q "eclipse-mosquitto" "$TMP/out" && grep -q "runs in Docker, accepting connections" "$TMP/out" \
   || fail "docker status: $rc $(cat "$TMP/out")"
+# A container that died: status says it does not run, as it does for a direct broker.
+kill "$(cat "$DOCK/fake-container.pid")"
+for _ in $(seq 50); do PATH="$here/fake-docker:$PATH" svc status --dir "$DOCK"; [ $rc = 3 ] && break; sleep 0.05; done
+[ $rc = 3 ] && grep -q "not running: the dev broker's container does not answer on port $D1" "$TMP/out" \
+  || fail "status of a dead container: $rc $(cat "$TMP/out")"
 PATH="$here/fake-docker:$PATH" svc down --dir "$DOCK"
 [ $rc = 0 ] && grep -q "docker compose down" "$TMP/out" || fail "docker down: $rc $(cat "$TMP/err")"
 grep -q "mqplane-services down$" "$FAKE_DOCKER_LOG" || fail "down did not call docker compose down"
