@@ -1,8 +1,10 @@
 #include "buf.h"
 
 #include "alloc.h"
+#include "json_write.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,41 +88,15 @@ void mqp__buf_printf(mqp__buf *b, const char *fmt, ...)
 
 void mqp__buf_json_string(mqp__buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    mqp__buf_putc(b, '"');
-    size_t run = 0; /* Bytes since the last escape, copied in one append. */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            run++;
-            continue;
-        }
-        mqp__buf_append(b, s + i - run, run);
-        run = 0;
-        switch (c) {
-        case '"':
-            mqp__buf_puts(b, "\\\"");
-            break;
-        case '\\':
-            mqp__buf_puts(b, "\\\\");
-            break;
-        case '\n':
-            mqp__buf_puts(b, "\\n");
-            break;
-        case '\r':
-            mqp__buf_puts(b, "\\r");
-            break;
-        case '\t':
-            mqp__buf_puts(b, "\\t");
-            break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            mqp__buf_append(b, esc, sizeof esc);
-        }
-        }
+    /* Escaped text is at most 6 bytes per byte: reserve that, then escape in place. */
+    if (n > (SIZE_MAX - 2) / 6 || !mqp__buf_reserve(b, 6 * n + 2)) {
+        b->failed = true;
+        return;
     }
-    mqp__buf_append(b, s + n - run, run);
-    mqp__buf_putc(b, '"');
+    b->data[b->len++] = '"';
+    b->len += mqpx_json_escape(b->data + b->len, 6 * n, s, n);
+    b->data[b->len++] = '"';
+    b->data[b->len] = '\0';
 }
 
 char *mqp__buf_take(mqp__buf *b, size_t *len)

@@ -9,6 +9,8 @@
 
 #include "mqplane/dataplane.h"
 
+#include "json_write.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -108,7 +110,19 @@ static void totals(node *n, uint64_t *frames, size_t *tracks, tracker_stats *sum
     pthread_mutex_unlock(&n->mu);
 }
 
-static void status_result(node *n, mqp_command_reply *r)
+/* Writes the finished answer, or says why there is none: a handler's result must be JSON. */
+static mqp_err finish_result(mqpx_jw *w, mqp_command_reply *r, const char *what)
+{
+    if (mqpx_jw_done(w)) {
+        return MQP_OK;
+    }
+    r->result[0] = '\0';
+    snprintf(r->error, r->error_cap, "the %s answer does not fit in %zu bytes", what,
+             r->result_cap);
+    return MQP_ERR_TOO_LARGE;
+}
+
+static mqp_err status_result(node *n, mqp_command_reply *r)
 {
     mqp_dataplane_stats ds;
     mqp_dataplane_stats_get(n->data, &ds);
@@ -116,38 +130,66 @@ static void status_result(node *n, mqp_command_reply *r)
     size_t tracks;
     tracker_stats sum;
     totals(n, &frames, &tracks, &sum);
-    int k = snprintf(r->result, r->result_cap, "{\"pipeline\":\"%s\",\"sources\":[",
-                     atomic_load(&n->paused) ? "paused" : "running");
-    for (int i = 0; i < n->npipes && k > 0 && (size_t)k < r->result_cap; i++) {
-        k += snprintf(r->result + k, r->result_cap - (size_t)k, "%s\"%s\"", i ? "," : "",
-                      n->pipes[i].src->description);
+    mqpx_jw w;
+    mqpx_jw_init(&w, r->result, r->result_cap);
+    mqpx_jw_object(&w);
+    mqpx_jw_key(&w, "pipeline");
+    mqpx_jw_string(&w, atomic_load(&n->paused) ? "paused" : "running");
+    mqpx_jw_key(&w, "sources");
+    mqpx_jw_array(&w);
+    for (int i = 0; i < n->npipes; i++) {
+        mqpx_jw_string(&w, n->pipes[i].src->description);
     }
-    if (k > 0 && (size_t)k < r->result_cap) {
-        snprintf(r->result + k, r->result_cap - (size_t)k,
-                 "],\"frames\":%llu,\"fps\":%.2f,\"crop\":%s,\"tracks\":%zu,"
-                 "\"data_plane\":{\"messages_published\":%llu,\"dropped\":%llu,"
-                 "\"connected\":%s,\"topic\":\"%s\"}}",
-                 (unsigned long long)frames, watchdog_fps(&n->wd, mono_s()),
-                 atomic_load(&n->crop) ? "true" : "false", tracks,
-                 (unsigned long long)ds.messages_published, (unsigned long long)ds.dropped,
-                 ds.connected ? "true" : "false", ds.topic);
-    }
+    mqpx_jw_end(&w);
+    mqpx_jw_key(&w, "frames");
+    mqpx_jw_uint(&w, frames);
+    mqpx_jw_key(&w, "fps");
+    mqpx_jw_double(&w, watchdog_fps(&n->wd, mono_s()), 2);
+    mqpx_jw_key(&w, "crop");
+    mqpx_jw_bool(&w, atomic_load(&n->crop));
+    mqpx_jw_key(&w, "tracks");
+    mqpx_jw_uint(&w, tracks);
+    mqpx_jw_key(&w, "data_plane");
+    mqpx_jw_object(&w);
+    mqpx_jw_key(&w, "messages_published");
+    mqpx_jw_uint(&w, ds.messages_published);
+    mqpx_jw_key(&w, "dropped");
+    mqpx_jw_uint(&w, ds.dropped);
+    mqpx_jw_key(&w, "connected");
+    mqpx_jw_bool(&w, ds.connected);
+    mqpx_jw_key(&w, "topic");
+    mqpx_jw_string(&w, ds.topic);
+    mqpx_jw_end(&w);
+    mqpx_jw_end(&w);
+    return finish_result(&w, r, "status");
 }
 
-static void stabilization_result(node *n, mqp_command_reply *r)
+static mqp_err stabilization_result(node *n, mqp_command_reply *r)
 {
     uint64_t frames;
     size_t tracks;
     tracker_stats s;
     totals(n, &frames, &tracks, &s);
-    snprintf(r->result, r->result_cap,
-             "{\"tracks_active\":%zu,\"tracks_confirmed\":%zu,\"tracks_created\":%llu,"
-             "\"tracks_confirmed_total\":%llu,\"tracks_dropped\":%llu,"
-             "\"tentative_rejected\":%llu,\"flicker_suppressed\":%llu,\"frames\":%llu}",
-             s.active, s.confirmed, (unsigned long long)s.created,
-             (unsigned long long)s.confirmed_total, (unsigned long long)s.dropped,
-             (unsigned long long)s.rejected, (unsigned long long)s.flicker_suppressed,
-             (unsigned long long)s.frames);
+    const struct {
+        const char *key;
+        uint64_t value;
+    } fields[] = {{"tracks_active", s.active},
+                  {"tracks_confirmed", s.confirmed},
+                  {"tracks_created", s.created},
+                  {"tracks_confirmed_total", s.confirmed_total},
+                  {"tracks_dropped", s.dropped},
+                  {"tentative_rejected", s.rejected},
+                  {"flicker_suppressed", s.flicker_suppressed},
+                  {"frames", s.frames}};
+    mqpx_jw w;
+    mqpx_jw_init(&w, r->result, r->result_cap);
+    mqpx_jw_object(&w);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        mqpx_jw_key(&w, fields[i].key);
+        mqpx_jw_uint(&w, fields[i].value);
+    }
+    mqpx_jw_end(&w);
+    return finish_result(&w, r, "stabilization_stats");
 }
 
 static mqp_err publish_metrics(node *n)
@@ -173,8 +215,7 @@ static mqp_err on_command(mqp_controlplane *cp, mqp_command cmd, mqp_command_rep
         atomic_store(&n->stop, true);
         return MQP_OK;
     case MQP_CMD_STATUS:
-        status_result(n, r);
-        return MQP_OK;
+        return status_result(n, r);
     case MQP_CMD_METRICS: {
         mqp_err rc = publish_metrics(n);
         if (rc != MQP_OK) {
@@ -186,12 +227,16 @@ static mqp_err on_command(mqp_controlplane *cp, mqp_command cmd, mqp_command_rep
     case MQP_CMD_TOGGLE_CROP: {
         bool on = !atomic_load(&n->crop);
         atomic_store(&n->crop, on);
-        snprintf(r->result, r->result_cap, "{\"crop\":%s}", on ? "true" : "false");
-        return MQP_OK;
+        mqpx_jw w;
+        mqpx_jw_init(&w, r->result, r->result_cap);
+        mqpx_jw_object(&w);
+        mqpx_jw_key(&w, "crop");
+        mqpx_jw_bool(&w, on);
+        mqpx_jw_end(&w);
+        return finish_result(&w, r, "toggle_crop");
     }
     case MQP_CMD_STABILIZATION_STATS:
-        stabilization_result(n, r);
-        return MQP_OK;
+        return stabilization_result(n, r);
     }
     return MQP_ERR_INVALID;
 }

@@ -103,6 +103,20 @@ wait "$NODE" || fail "node exit status $? after SIGTERM"
 wait_retained inference/control/status '"status":"stopped"'
 wait_retained system/health/inference_control '"event":"shutdown"'
 
+echo "== names with quotes, backslashes and non-ASCII: the status answer is valid JSON"
+# The topic holds '"', '\' and non-ASCII characters; YAML's single quotes keep them literal.
+printf "mqtt:\n  data_topic: 'inference/da\"ta\\\\x/d\xc3\xa9tections/\xe2\x82\xac'\n" > "$TMP/odd.yaml"
+$M run --broker "$URL" -c "$TMP/odd.yaml" 2> "$TMP/odd.log" & NODE=$!
+PIDS+=("$NODE")
+wait_retained inference/control/status '"status":"running"'
+out=$($M ctl -b "$URL" status) || fail "ctl status of the odd node"
+/usr/bin/python3 - "$out" <<'PY' || fail "status answer is not the JSON it should be: $out"
+import json, sys
+topic = json.loads(sys.argv[1])["result"]["data_plane"]["topic"]
+assert topic == 'inference/da"ta\\x/d\u00e9tections/\u20ac', repr(topic)
+PY
+kill -TERM "$NODE"; wait "$NODE" || fail "odd node exit status $?"
+
 echo "== ctl with no node: exit 2 and a clear message"
 set +e
 $M ctl -b "$URL" -t 0.5 status 2> "$TMP/err"; rc=$?
