@@ -1,6 +1,9 @@
 /* mqplane ctl: send one command to a node, wait for its answer, print it. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "cli_opts.h"
+
+#include "json_write.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
@@ -64,16 +67,12 @@ int cli_ctl(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:t:c:l:h", longopts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'b':
             broker = optarg;
             break;
         case 't':
-            timeout = strtod(optarg, &end);
-            if (end == optarg || *end || !(timeout > 0 && timeout <= 3600)) {
-                fprintf(stderr, "mqplane ctl: --timeout '%s' is not seconds in (0, 3600]\n",
-                        optarg);
+            if (!cli_number_arg("ctl", "--timeout", optarg, 0.001, 3600, &timeout)) {
                 return EXIT_USAGE;
             }
             break;
@@ -117,9 +116,15 @@ int cli_ctl(int argc, char **argv)
         fprintf(stderr, "mqplane ctl: cannot reach the broker: %s\n", err);
     } else {
         char payload[128];
-        int n = snprintf(payload, sizeof payload, "{\"command\":\"%s\",\"request_id\":\"%s\"}",
-                         mqp_command_name(cmd), w.request_id);
-        mqp_client_publish(cl, s->command_topic, payload, (size_t)n, 1, false);
+        mqpx_jw j;
+        mqpx_jw_init(&j, payload, sizeof payload);
+        mqpx_jw_object(&j);
+        mqpx_jw_key(&j, "command");
+        mqpx_jw_string(&j, mqp_command_name(cmd));
+        mqpx_jw_key(&j, "request_id");
+        mqpx_jw_string(&j, w.request_id);
+        mqpx_jw_end(&j);
+        mqp_client_publish(cl, s->command_topic, payload, j.len, 1, false);
         for (double waited = 0; !atomic_load(&w.done) && waited < timeout; waited += 0.01) {
             nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
         }

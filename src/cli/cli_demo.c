@@ -1,6 +1,7 @@
 /* mqplane demo: a private broker, a node and a live monitor, stopped together by pid. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "cli_opts.h"
 #include "cli_proc.h"
 
 #include <errno.h>
@@ -53,11 +54,8 @@ int cli_demo(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
-        char *end;
         if (c == 's') {
-            seconds = strtod(optarg, &end);
-            if (end == optarg || *end || !(seconds > 0)) {
-                fprintf(stderr, "mqplane demo: --seconds '%s' is not a positive number\n", optarg);
+            if (!cli_number_arg("demo", "--seconds", optarg, 0.1, 365 * 86400, &seconds)) {
                 return EXIT_USAGE;
             }
         } else {

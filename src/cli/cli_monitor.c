@@ -1,9 +1,11 @@
 /* mqplane monitor: watch a node, one line per message. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "cli_opts.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -36,8 +38,8 @@ static void on_signal(int sig)
 
 typedef struct monitor {
     bool json;
-    long count; /* 0: no limit */
-    atomic_long shown;
+    long long count; /* 0: no limit */
+    atomic_llong shown;
     double arrivals[32]; /* Recent detection arrival times, for the message rate. */
     size_t narrivals;
     pthread_mutex_t out; /* Lines come from one dispatch thread, but keep them whole anyway. */
@@ -174,7 +176,6 @@ int cli_monitor(int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:c:n:jl:h", longopts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'b':
             broker = optarg;
@@ -186,10 +187,7 @@ int cli_monitor(int argc, char **argv)
             node_id = optarg;
             break;
         case 'n':
-            m.count = strtol(optarg, &end, 10);
-            if (end == optarg || *end || m.count < 1) {
-                fprintf(stderr, "mqplane monitor: --count '%s' is not a positive integer\n",
-                        optarg);
+            if (!cli_int_arg("monitor", "--count", optarg, 1, LLONG_MAX, &m.count)) {
                 return EXIT_USAGE;
             }
             break;

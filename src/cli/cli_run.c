@@ -1,10 +1,12 @@
 /* mqplane run: the inference node. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "cli_opts.h"
 
 #include "node.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,17 +55,6 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-static bool parse_number(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= lo && v <= hi)) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 int cli_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -81,7 +72,7 @@ int cli_run(int argc, char **argv)
     };
     node_opts o = {.seed = 1, .log_cb = cli_log, .log_level = MQP_LOG_INFO};
     const char *config = NULL, *node_id = NULL;
-    double v;
+    long long iv;
     int c;
     static const char *sources[NODE_MAX_SOURCES];
     optind = 1;
@@ -101,10 +92,10 @@ int cli_run(int argc, char **argv)
             o.sources = sources;
             break;
         case 'S':
-            if (!parse_number(optarg, 0, 1e15, &v)) {
-                return usage_error("--seed '%s' is not a non-negative integer", optarg);
+            if (!cli_int_arg("run", "--seed", optarg, 0, LLONG_MAX, &iv)) {
+                return EXIT_USAGE;
             }
-            o.seed = (uint64_t)v;
+            o.seed = (uint64_t)iv;
             break;
         case 'C':
             o.crop = true;
@@ -113,18 +104,16 @@ int cli_run(int argc, char **argv)
             node_id = optarg;
             break;
         case 'M':
-            if (!parse_number(optarg, 0.1, 86400, &v)) {
-                return usage_error("--metrics-interval '%s' is not a number of seconds in "
-                                   "0.1..86400",
-                                   optarg);
+            if (!cli_number_arg("run", "--metrics-interval", optarg, 0.1, 86400,
+                                &o.metrics_interval_s)) {
+                return EXIT_USAGE;
             }
-            o.metrics_interval_s = v;
             break;
         case 'F':
-            if (!parse_number(optarg, 1, 1e15, &v)) {
-                return usage_error("--frames '%s' is not a positive integer", optarg);
+            if (!cli_int_arg("run", "--frames", optarg, 1, LLONG_MAX, &iv)) {
+                return EXIT_USAGE;
             }
-            o.max_frames = (uint64_t)v;
+            o.max_frames = (uint64_t)iv;
             break;
         case 'l':
             o.log_level = cli_log_level(optarg);

@@ -2,6 +2,7 @@
  * directly with a pid file and a log in a directory of its own, or by docker compose. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "cli_opts.h"
 #include "cli_proc.h"
 #include "cli_services.h"
 
@@ -546,17 +547,6 @@ static int services_logs(svc *s)
     return svc_fail(EXIT_FAILED, "cannot run tail: %s", strerror(errno));
 }
 
-static bool parse_port(const char *arg, int *out)
-{
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (end == arg || *end || v < 1 || v > 65535) {
-        return false;
-    }
-    *out = (int)v;
-    return true;
-}
-
 int cli_services(int argc, char **argv)
 {
     enum { OPT_WS = 256, OPT_LOCAL, OPT_MTLS, OPT_ENGINE, OPT_DEPLOY, OPT_NOFOLLOW };
@@ -591,12 +581,15 @@ int cli_services(int argc, char **argv)
         case 'P':
         case OPT_WS:
         case OPT_LOCAL:
-            if (!parse_port(optarg, c == 'P' ? &port : c == OPT_WS ? &s.ws_port : &s.local_port)) {
-                return svc_fail(EXIT_USAGE, "%s '%s': expected a port in 1..65535",
-                                c == 'P'      ? "--port"
-                                : c == OPT_WS ? "--ws-port"
-                                              : "--local-port",
-                                optarg);
+            if (!cli_int_arg_int("services",
+                                 c == 'P'      ? "--port"
+                                 : c == OPT_WS ? "--ws-port"
+                                               : "--local-port",
+                                 optarg, 1, 65535,
+                                 c == 'P'      ? &port
+                                 : c == OPT_WS ? &s.ws_port
+                                               : &s.local_port)) {
+                return EXIT_USAGE;
             }
             break;
         case OPT_MTLS:
@@ -617,9 +610,8 @@ int cli_services(int argc, char **argv)
             snprintf(s.deploy, sizeof s.deploy, "%s", optarg);
             break;
         case 'n':
-            s.lines = atoi(optarg);
-            if (s.lines < 0 || strspn(optarg, "0123456789") != strlen(optarg)) {
-                return svc_fail(EXIT_USAGE, "--lines '%s': expected a number", optarg);
+            if (!cli_int_arg_int("services", "--lines", optarg, 0, 1000000, &s.lines)) {
+                return EXIT_USAGE;
             }
             break;
         case OPT_NOFOLLOW:

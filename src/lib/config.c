@@ -8,12 +8,12 @@
 #include "mqplane/url.h"
 
 #include "alloc.h"
+#include "number.h"
 #include "buf.h"
 #include "fail.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,14 +514,12 @@ mqp_err mqp_config_get_int(const mqp_config *cfg, const char *path, long min, lo
         *out = def;
         return MQP_OK;
     }
-    char *end;
-    errno = 0;
-    long v = strtol(e->value, &end, 10);
-    if (errno || end == e->value || *end || v < min || v > max) {
+    long long v;
+    if (mqpx_parse_int(e->value, min, max, &v) != MQPX_NUM_OK) {
         return fail(err, errlen, "%s: %s: expected an integer in %ld..%ld, got '%s'", e->origin,
                     path, min, max, e->value);
     }
-    *out = v;
+    *out = (long)v;
     return MQP_OK;
 }
 
@@ -533,14 +531,10 @@ mqp_err mqp_config_get_double(const mqp_config *cfg, const char *path, double mi
         *out = def;
         return MQP_OK;
     }
-    char *end;
-    errno = 0;
-    double v = strtod(e->value, &end);
-    if (errno || end == e->value || *end || !isfinite(v) || v < min || v > max) {
+    if (mqpx_parse_double(e->value, min, max, out) != MQPX_NUM_OK) {
         return fail(err, errlen, "%s: %s: expected a number in %g..%g, got '%s'", e->origin, path,
                     min, max, e->value);
     }
-    *out = v;
     return MQP_OK;
 }
 

@@ -92,5 +92,5 @@ void mqpx_num_expected_int(char *buf, size_t len, long long lo, long long hi)
 
 void mqpx_num_expected_double(char *buf, size_t len, double lo, double hi)
 {
-    snprintf(buf, len, "a number in %g..%g", lo, hi);
+    snprintf(buf, len, "a number in %.15g..%.15g", lo, hi);
 }
