@@ -26,6 +26,8 @@
 #define DEFAULT_MAX_PAYLOAD 65536
 #define RESULT_CAP          65536
 #define ERROR_CAP           512
+#define STATUS_NONE         (-1) /* A command that leaves the status topic alone. */
+#define STATUS_CURRENT      (-2) /* A command that publishes the status as it is. */
 
 static const char *const command_names[MQP_CMD_COUNT] = {
     "pause", "resume", "stop", "status", "metrics", "toggle_crop", "stabilization_stats"};
@@ -236,18 +238,31 @@ static int reject(mqp_controlplane *cp, const request *rq, const char *why)
     return 0; /* Handled: answered and counted here, not a dispatch error. */
 }
 
-static void apply_transition(mqp_controlplane *cp, mqp_command cmd)
+/* The reference publishes the status after each command it carries out (seed 01), so a client
+ * that knows only the status topic sees every command take effect: pause, resume and stop
+ * publish the status they lead to, and status publishes the current one, each time with a
+ * fresh timestamp, even when it did not change. The other commands show on other topics. */
+static void announce_status(mqp_controlplane *cp, mqp_command cmd)
 {
     static const int next[MQP_CMD_COUNT] = {[MQP_CMD_PAUSE] = MQP_STATUS_PAUSED,
                                             [MQP_CMD_RESUME] = MQP_STATUS_RUNNING,
                                             [MQP_CMD_STOP] = MQP_STATUS_STOPPED,
-                                            [MQP_CMD_STATUS] = -1,
-                                            [MQP_CMD_METRICS] = -1,
-                                            [MQP_CMD_TOGGLE_CROP] = -1,
-                                            [MQP_CMD_STABILIZATION_STATS] = -1};
-    if (next[cmd] >= 0) {
-        mqp_controlplane_set_status(cp, (mqp_status)next[cmd]);
+                                            [MQP_CMD_STATUS] = STATUS_CURRENT,
+                                            [MQP_CMD_METRICS] = STATUS_NONE,
+                                            [MQP_CMD_TOGGLE_CROP] = STATUS_NONE,
+                                            [MQP_CMD_STABILIZATION_STATS] = STATUS_NONE};
+    if (next[cmd] == STATUS_NONE) {
+        return;
     }
+    pthread_mutex_lock(&cp->mu);
+    if (next[cmd] != STATUS_CURRENT) {
+        cp->status = (mqp_status)next[cmd];
+    }
+    /* Offline, the status goes out on the next connection anyway. */
+    if (mqp_client_is_connected(cp->client)) {
+        publish_status_locked(cp, cp->status);
+    }
+    pthread_mutex_unlock(&cp->mu);
 }
 
 static int run_command(mqp_controlplane *cp, request *rq, mqp_command cmd)
@@ -280,7 +295,7 @@ static int run_command(mqp_controlplane *cp, request *rq, mqp_command cmd)
         return 0;
     }
     atomic_fetch_add(&cp->ok, 1);
-    apply_transition(cp, cmd);
+    announce_status(cp, cmd);
     mqp__log(&cp->log, MQP_LOG_INFO, "command '%s' done", rq->command);
     bool always = cmd == MQP_CMD_STATUS || cmd == MQP_CMD_STABILIZATION_STATS;
     if (always || rq->request_id || rq->msg->response_topic) {

@@ -171,6 +171,66 @@ static void test_mqp_controlplane_status_lifecycle(void **state)
     rig_down(&r);
 }
 
+/* The status the last status message gives, and when it was made. */
+static void last_status(collector *c, char *status, size_t slen, char *stamp, size_t tlen)
+{
+    cJSON *j = last_json(c);
+    snprintf(status, slen, "%s", str(j, "status"));
+    snprintf(stamp, tlen, "%s", str(j, "timestamp"));
+    cJSON_Delete(j);
+}
+
+/* Waits for exactly one more status message, and checks it says want, made no earlier than the
+ * one before (ISO 8601 of one length compares as text). */
+static void expect_status(rig *r, size_t *count, const char *want)
+{
+    char before[40], status[32], stamp[40];
+    last_status(r->status, status, sizeof status, before, sizeof before);
+    assert_true(wait_for(collector_count(r->status) >= *count + 1, 3000));
+    assert_int_equal(collector_count(r->status), *count + 1);
+    (*count)++;
+    last_status(r->status, status, sizeof status, stamp, sizeof stamp);
+    assert_string_equal(status, want);
+    assert_true(strcmp(stamp, before) >= 0);
+}
+
+static void test_mqp_controlplane_commands_restate_status(void **state)
+{
+    rig r;
+    rig_up(&r, *state);
+    assert_true(wait_for(collector_count(r.status) >= 1, 3000));
+    assert_ok(mqp_controlplane_set_status(r.cp, MQP_STATUS_RUNNING));
+    assert_true(wait_for(collector_count(r.status) >= 2, 3000));
+    size_t n = 2;
+    /* As the reference: every status, pause, resume and stop publishes the status, even when
+     * it stays the same, so a client that watches only the status topic sees each one. */
+    send_cmd(&r, "{\"command\": \"status\"}");
+    expect_status(&r, &n, "running");
+    send_cmd(&r, "{\"command\": \"pause\"}");
+    expect_status(&r, &n, "paused");
+    send_cmd(&r, "{\"command\": \"pause\"}");
+    expect_status(&r, &n, "paused");
+    send_cmd(&r, "{\"command\": \"status\"}");
+    expect_status(&r, &n, "paused");
+    send_cmd(&r, "{\"command\": \"resume\"}");
+    expect_status(&r, &n, "running");
+    /* The others leave the status topic alone: after them, the next status message is the
+     * one a status command asked for (commands are handled, and published, in order). */
+    send_cmd(&r, "{\"command\": \"metrics\"}");
+    send_cmd(&r, "{\"command\": \"toggle_crop\"}");
+    send_cmd(&r, "{\"command\": \"stabilization_stats\"}");
+    send_cmd(&r, "{\"command\": \"status\"}");
+    expect_status(&r, &n, "running");
+    /* A failed command moves nothing. */
+    atomic_store(&r.a.fail_next, 1);
+    send_cmd(&r, "{\"command\": \"pause\"}");
+    send_cmd(&r, "{\"command\": \"status\"}");
+    expect_status(&r, &n, "running");
+    send_cmd(&r, "{\"command\": \"stop\"}");
+    expect_status(&r, &n, "stopped");
+    rig_down(&r);
+}
+
 static void test_mqp_controlplane_answers(void **state)
 {
     rig r;
@@ -338,6 +398,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mqp_controlplane_new_bad_options),
         cmocka_unit_test(test_mqp_controlplane_status_lifecycle),
+        cmocka_unit_test(test_mqp_controlplane_commands_restate_status),
         cmocka_unit_test(test_mqp_controlplane_answers),
         cmocka_unit_test(test_mqp_controlplane_rejects_bad_input),
         cmocka_unit_test(test_mqp_controlplane_mqtt5_response_topic),
