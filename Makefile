@@ -9,7 +9,8 @@ CMAKE_FLAGS ?= -DMQP_WERROR=ON
 
 # Debian 12 packages: build, run, test.
 PACKAGES = build-essential cmake pkg-config libmosquitto-dev libssl-dev libcjson-dev libyaml-dev \
-           libcmocka-dev mosquitto mosquitto-clients python3 python3-yaml valgrind openssl
+           libcmocka-dev mosquitto mosquitto-clients python3 python3-yaml python3-paho-mqtt valgrind \
+           openssl
 
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 
