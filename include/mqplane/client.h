@@ -117,6 +117,7 @@ typedef struct mqp_client_stats {
     size_t queue_capacity;
     bool connected;
     int protocol_version; /**< 5 or 4 (3.1.1) once connected, else 0. */
+    uint64_t takeovers;   /**< Sessions lost to another client using the same client id. */
 } mqp_client_stats;
 
 /**

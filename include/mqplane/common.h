@@ -54,7 +54,8 @@ extern "C" {
     X(SHUTDOWN, 22, "client is shut down")                                                         \
     X(BROKER, 23, "broker error")                                                                  \
     X(CONN_LOST, 24, "connection lost")                                                            \
-    X(DUPLICATE, 25, "duplicate message")
+    X(DUPLICATE, 25, "duplicate message")                                                          \
+    X(TAKEN_OVER, 26, "another client with the same client id took over the session")
 
 /** Error codes returned by every mqplane function that can fail. */
 typedef enum mqp_err {

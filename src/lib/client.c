@@ -60,6 +60,8 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version)
     mqp_client *c = ctx;
     pthread_mutex_lock(&c->mu);
     bool reconnect = c->ever_connected;
+    bool taken_over = c->taken_over;
+    c->taken_over = false;
     c->ever_connected = true;
     c->protocol_version = protocol_version;
     c->last_rc = MQP_OK;
@@ -82,7 +84,12 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version)
      * without persistence has forgotten them, and subscribing again is harmless. The client
      * counts as connected once they are queued (see mqp__resubscribe_all). */
     mqp__resubscribe_all(c);
-    if (!c->opts.no_health) {
+    if (!c->opts.no_health && taken_over) {
+        /* Health is shared by every client with this id: while they fight, it says so. */
+        char why[200];
+        snprintf(why, sizeof why, "client id '%s' is in use by another client", c->client_id);
+        mqp__publish_health_now(c, false, "session_taken_over", why);
+    } else if (!c->opts.no_health) {
         mqp__publish_health_now(c, true, reconnect ? "reconnected" : "ready", NULL);
     }
     push_event(c, MQP_ITEM_CONNECTED, reconnect, MQP_OK);
@@ -108,14 +115,29 @@ static void ev_disconnected(void *ctx, mqp_err reason, const char *detail, bool 
     c->last_rc = reason;
     snprintf(c->last_error, sizeof c->last_error, "%s", detail);
     c->failures++;
+    c->taken_over = reason == MQP_ERR_TAKEN_OVER;
     pthread_cond_broadcast(&c->changed);
     pthread_mutex_unlock(&c->mu);
     if (!was_connected) {
         atomic_fetch_add(&c->n.connect_failures, 1);
     }
-    mqp__log(&c->logger, MQP_LOG_WARNING, "%s: %s", mqp_err_name(reason), detail);
+    if (reason == MQP_ERR_TAKEN_OVER) {
+        atomic_fetch_add(&c->n.takeovers, 1);
+    }
+    mqp__log(&c->logger, reason == MQP_ERR_TAKEN_OVER ? MQP_LOG_ERR : MQP_LOG_WARNING, "%s: %s",
+             mqp_err_name(reason), detail);
     if (was_connected) {
         push_event(c, MQP_ITEM_DISCONNECTED, false, reason);
+    }
+}
+
+static void ev_settled(void *ctx)
+{
+    mqp_client *c = ctx;
+    mqp__log(&c->logger, MQP_LOG_NOTICE,
+             "no other client has taken client id '%s' for a while: back to normal", c->client_id);
+    if (!c->opts.no_health) {
+        mqp__publish_health_now(c, true, "reconnected", NULL);
     }
 }
 
@@ -322,7 +344,8 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
         .opts = &c->opts,
         .logger = &c->logger,
     };
-    mqp__transport_events ev = {c, ev_connected, ev_disconnected, ev_message, ev_will_refresh};
+    mqp__transport_events ev = {c,          ev_connected,    ev_disconnected,
+                                ev_message, ev_will_refresh, ev_settled};
     rc = c->url.scheme == MQP_SCHEME_MEMORY
              ? mqp__transport_memory_new(&c->transport, &tc, &ev, err, errlen)
              : mqp__transport_mosq_new(&c->transport, &tc, &ev, err, errlen);
@@ -586,6 +609,7 @@ void mqp_client_stats_get(mqp_client *c, mqp_client_stats *out)
         .connect_failures = atomic_load(&c->n.connect_failures),
         .heartbeats_sent = atomic_load(&c->n.heartbeats_sent),
         .heartbeats_missed = atomic_load(&c->n.heartbeats_missed),
+        .takeovers = atomic_load(&c->n.takeovers),
         .queue_capacity = c->queue.capacity,
     };
     mqp__queue_stats(&c->queue, &s.queue_depth, &s.queue_high_water, &s.held_back);

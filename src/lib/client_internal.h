@@ -30,12 +30,12 @@ enum mqp__state { MQP_STATE_NEW, MQP_STATE_RUNNING, MQP_STATE_STOPPING, MQP_STAT
 typedef struct mqp__counters {
     atomic_uint_fast64_t published, publish_failed, received, dispatched, handler_errors, unhandled,
         dropped_queue_full, dropped_duplicate, dropped_shutdown, connects, reconnects,
-        connect_failures, heartbeats_sent, heartbeats_missed;
+        connect_failures, heartbeats_sent, heartbeats_missed, takeovers;
 } mqp__counters;
 
 struct mqp_client {
     mqp_client_opts opts; /* String members point at the owned copies below. */
-    char *owned[11];       /* Copies of the caller's option strings. */
+    char *owned[11];      /* Copies of the caller's option strings. */
     mqp_url url;
     char url_redacted[300];
     char *client_id;
@@ -59,6 +59,7 @@ struct mqp_client {
     mqp_err last_rc;
     uint64_t failures; /* Bumped on every failed attempt, so connect() can wait for news. */
     char last_error[512];
+    bool taken_over; /* The last loss was a takeover: health says so on the next connection. */
     mqp__sub *subs;
     mqp__sub *dead_subs; /* Unsubscribed, freed at destroy. */
     uint32_t next_sub_id;

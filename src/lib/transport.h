@@ -41,13 +41,17 @@ typedef struct mqp__transport_events {
     /* A connection is up; session_present tells whether the broker resumed the session. */
     void (*connected)(void *ctx, bool session_present, int protocol_version);
     /* An attempt failed or an established connection ended; detail never holds secrets.
-     * was_connected tells which of the two. */
+     * was_connected tells which of the two. MQP_ERR_TAKEN_OVER: another client with our id
+     * took the session (said by the broker, or told by its pattern); detail says what next. */
     void (*disconnected)(void *ctx, mqp_err reason, const char *detail, bool was_connected);
     /* A message arrived. May block: that is the backpressure of a full queue. */
     void (*message)(void *ctx, const mqp__incoming *m);
     /* Optional: a fresh last-will payload before each connection attempt (allocated with
      * mqp__malloc), or NULL to keep the current one. Library code only, never user code. */
     char *(*will_refresh)(void *ctx);
+    /* Optional: a connection that followed takeovers (MQP_ERR_TAKEN_OVER) has stayed up for
+     * the quiet time; the other client with our id has gone. */
+    void (*settled)(void *ctx);
 } mqp__transport_events;
 
 typedef struct mqp__transport_config {

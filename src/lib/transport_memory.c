@@ -304,10 +304,12 @@ static mqp_err op_start(mqp__transport *base)
             broker_publish(b, old->will_topic, old->will_payload, strlen(old->will_payload),
                            old->will_qos, old->will_retain, NULL);
         }
-        old->ev.disconnected(old->ev.ctx, MQP_ERR_CONN_LOST,
-                             "session taken over by a client "
-                             "with the same id",
-                             true);
+        char why[300];
+        snprintf(why, sizeof why,
+                 "client id '%s' is in use by another client: the broker handed it our session "
+                 "(session taken over)",
+                 old->client_id);
+        old->ev.disconnected(old->ev.ctx, MQP_ERR_TAKEN_OVER, why, true);
     }
     s->ev.connected(s->ev.ctx, false, 5);
     return MQP_OK;

@@ -13,6 +13,7 @@
 #include "backoff.h"
 #include "clock.h"
 #include "sync.h"
+#include "takeover.h"
 
 #include <errno.h>
 #include <mosquitto.h>
@@ -38,7 +39,11 @@ typedef struct attempt {
     bool connack_seen;
     int connack_rc;
     bool session_present;
-    bool main; /* The long-lived connection, not the session-discarding probe. */
+    bool main;             /* The long-lived connection, not the session-discarding probe. */
+    int64_t up_at;         /* When the broker accepted it. */
+    int disconnect_reason; /* The broker's MQTT 5 DISCONNECT reason, or -1 for none. */
+    bool closed_by_broker; /* It ended with the end of the stream, not by an error of ours. */
+    bool killed;           /* We cut it (force_reconnect). */
 } attempt;
 
 struct mosq_transport {
@@ -61,6 +66,7 @@ struct mosq_transport {
     int will_qos;
     bool will_retain;
     mqp__backoff backoff;
+    mqp__takeover takeover; /* Another client with our id: told apart, and waited out. */
     struct mosquitto *mosq;
     attempt cur;
     char tls_error[200]; /* The last OpenSSL error libmosquitto logged. */
@@ -116,8 +122,23 @@ static void on_connect_cb(struct mosquitto *m, void *user, int rc, int flags,
         mosq_transport *t = a->t;
         t->protocol_known = true;
         t->ever_connected = true;
+        a->up_at = mqp__now_ms();
         mqp__backoff_reset(&t->backoff);
+        mqp__takeover_connected(&t->takeover, a->session_present);
         t->ev.connected(t->ev.ctx, a->session_present, t->protocol == MQTT_PROTOCOL_V5 ? 5 : 4);
+    }
+}
+
+static void on_disconnect_cb(struct mosquitto *m, void *user, int rc,
+                             const mosquitto_property *props)
+{
+    (void)m;
+    (void)props;
+    attempt *a = user;
+    /* A DISCONNECT from the broker passes its reason code here; a local end passes a
+     * MOSQ_ERR_* code, which is never a reason code of 0x80 or more. */
+    if (rc >= 0x80) {
+        a->disconnect_reason = rc;
     }
 }
 
@@ -283,6 +304,7 @@ static int configure(mosq_transport *t, struct mosquitto *m, attempt *a)
 {
     mosquitto_user_data_set(m, a);
     mosquitto_connect_v5_callback_set(m, on_connect_cb);
+    mosquitto_disconnect_v5_callback_set(m, on_disconnect_cb);
     mosquitto_log_callback_set(m, on_log_cb);
     mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, t->protocol);
@@ -326,7 +348,7 @@ static bool stopping(mosq_transport *t)
 static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t expiry,
                    char *detail, size_t len)
 {
-    *a = (attempt){.t = t, .main = a->main};
+    *a = (attempt){.t = t, .main = a->main, .disconnect_reason = -1};
     t->tls_error[0] = '\0';
     mosquitto_property *props = connect_props(t, expiry);
     errno = 0;
@@ -357,7 +379,14 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
                          mosquitto_strerror(rc));
                 return MQP_ERR_PROTOCOL;
             }
-            snprintf(detail, len, "connection to %s lost: %s", t->where, mosquitto_strerror(rc));
+            if (a->disconnect_reason >= 0) {
+                snprintf(detail, len, "%s ended the connection: %s", t->where,
+                         mosquitto_reason_string(a->disconnect_reason));
+            } else {
+                snprintf(detail, len, "connection to %s lost: %s", t->where,
+                         mosquitto_strerror(rc));
+            }
+            a->closed_by_broker = rc == MOSQ_ERR_CONN_LOST && !a->killed;
             return MQP_ERR_CONN_LOST;
         }
         if (!a->connack_seen && mqp__now_ms() > connack_deadline) {
@@ -370,7 +399,12 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
         }
         if (atomic_exchange(&t->kill_requested, false)) {
             /* No DISCONNECT: this is the path of a dead link, and the will must stay armed. */
+            a->killed = true;
             shutdown(mosquitto_socket(m), SHUT_RDWR);
+        }
+        if (a->main && a->connack_seen &&
+            mqp__takeover_settled(&t->takeover, mqp__now_ms() - a->up_at) && t->ev.settled) {
+            t->ev.settled(t->ev.ctx);
         }
         if (!disconnect_deadline && stopping(t)) {
             mosquitto_property *dprops = NULL;
@@ -448,6 +482,40 @@ static void refresh_will(mosq_transport *t)
     }
 }
 
+/* The wait before the next attempt. After a takeover it is the takeover's growing wait, and the
+ * loss is reported as MQP_ERR_TAKEN_OVER with what to do about it. */
+static int64_t next_wait(mosq_transport *t, bool was_up, mqp_err *rc, char *detail, size_t len)
+{
+    if (!was_up) {
+        mqp__takeover_attempt_failed(&t->takeover);
+        return mqp__backoff_next(&t->backoff);
+    }
+    const attempt *a = &t->cur;
+    mqp__loss loss = mqp__takeover_lost(&t->takeover, a->closed_by_broker,
+                                        a->disconnect_reason == MQTT_RC_SESSION_TAKEN_OVER,
+                                        mqp__now_ms() - a->up_at);
+    if (loss == MQP__LOSS_OTHER) {
+        return mqp__backoff_next(&t->backoff);
+    }
+    int64_t wait_ms = mqp__takeover_delay(&t->takeover);
+    unsigned n = mqp__takeover_count(&t->takeover);
+    if (loss == MQP__LOSS_TAKEOVER) {
+        snprintf(detail, len,
+                 "client id '%s' is in use by another client: %s handed it our session (MQTT 5 "
+                 "reason 0x8E, session taken over); takeover %u in a row, next attempt in %.1f s",
+                 t->client_id, t->where, n, (double)wait_ms / 1000);
+    } else {
+        snprintf(detail, len,
+                 "another client is probably using client id '%s': %s closed our connection "
+                 "%u times in a row, each soon after accepting it with our session, without "
+                 "saying why (as mosquitto before 2.0.12 and MQTT 3.1.1 brokers do when a second "
+                 "client connects with the same id); next attempt in %.1f s",
+                 t->client_id, t->where, t->takeover.closes, (double)wait_ms / 1000);
+    }
+    *rc = MQP_ERR_TAKEN_OVER;
+    return wait_ms;
+}
+
 static void *network_main(void *arg)
 {
     mosq_transport *t = arg;
@@ -475,6 +543,7 @@ static void *network_main(void *arg)
             rc = MQP_ERR_CONN_LOST;
             snprintf(detail, sizeof detail, "connection to %s closed", t->where);
         }
+        int64_t wait_ms = next_wait(t, was_up, &rc, detail, sizeof detail);
         pthread_mutex_lock(&t->pub_mu);
         memset(t->unsubs, 0, sizeof t->unsubs); /* Not resent after a reconnection. */
         t->nunsubs = 0;
@@ -486,7 +555,7 @@ static void *network_main(void *arg)
         if (t->mode == MQP_PROTOCOL_AUTO && !t->protocol_known) {
             t->protocol = MQTT_PROTOCOL_V5; /* Nothing worked yet: start over with 5. */
         }
-        if (wait_or_stop(t, mqp__backoff_next(&t->backoff))) {
+        if (wait_or_stop(t, wait_ms)) {
             break;
         }
     }
@@ -705,6 +774,7 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
     t->cur.t = t;
     t->cur.main = true;
     mqp__backoff_init(&t->backoff, cfg->reconnect_min_ms, cfg->reconnect_max_ms);
+    mqp__takeover_init(&t->takeover, cfg->reconnect_max_ms);
     pthread_mutex_init(&t->mu, NULL);
     mqp__cond_init_monotonic(&t->cond);
     pthread_mutex_init(&t->pub_mu, NULL);

@@ -261,11 +261,26 @@ static mqp_err open_pipeline(node *n, pipeline *p, int id, const char *spec, cha
     return rc;
 }
 
+/* The client has said what happened; the node adds what to do, which only it knows. */
+static void on_plane_lost(mqp_client *c, mqp_err reason, void *user)
+{
+    if (reason == MQP_ERR_TAKEN_OVER) {
+        logf_(user, MQP_LOG_ERR,
+              "node: another process uses client id '%s' on this broker (a second node with "
+              "the same --node-id, or none?): give each node its own --node-id",
+              mqp_client_id(c));
+    }
+}
+
 static mqp_err open_planes(node *n, const node_opts *o, char *err, size_t errlen)
 {
     const mqp_mqtt_settings *s = o->mqtt;
-    mqp_client_opts base = {
-        .url = o->url, .log_cb = o->log_cb, .log_user = o->log_user, .log_level = o->log_level};
+    mqp_client_opts base = {.url = o->url,
+                            .log_cb = o->log_cb,
+                            .log_user = o->log_user,
+                            .log_level = o->log_level,
+                            .on_disconnected = on_plane_lost,
+                            .cb_user = n};
     if (s) {
         mqp_mqtt_settings_apply(s, &base);
         base.url = o->url ? o->url : s->url; /* The command line wins over the file. */

@@ -70,9 +70,9 @@ wait_retained() {
   fail "retained $1 never contained $2 (last: $(retained "$1"))"
 }
 
-# Waits until FILE has at least N lines matching PATTERN.
+# Waits until FILE has at least N lines matching PATTERN, for at most SECONDS (default 5).
 wait_lines() {
-  for _ in $(seq 100); do
+  for _ in $(seq $(( ${4:-5} * 20 ))); do
     [ "$(grep -c -- "$2" "$1" || true)" -ge "$3" ] && return 0
     sleep 0.05
   done
