@@ -544,8 +544,13 @@ mqp_err mqp_client_shutdown(mqp_client *c)
     if (connected && !c->opts.no_health) {
         mqp__publish_health_now(c, false, "shutdown", NULL);
     }
-    /* Stop accepting: the broker stops sending, and what already arrived is drained. */
+    /* Stop accepting: the broker stops sending, and what it sent is drained. It sends all it
+     * had queued for us before the UNSUBACKs, so once they are in, nothing is on its way. */
     mqp__unsubscribe_all(c);
+    if (connected && c->transport->ops->flush(c->transport, FLUSH_TIMEOUT_MS) != MQP_OK) {
+        mqp__log(&c->logger, MQP_LOG_WARNING,
+                 "shutdown: unsubscriptions not acknowledged within %d ms", FLUSH_TIMEOUT_MS);
+    }
     if (!mqp__queue_wait_idle(&c->queue, c->opts.drain_timeout_ms)) {
         rc = MQP_ERR_TIMEOUT;
         mqp__log(&c->logger, MQP_LOG_WARNING, "shutdown: queue not drained within %d ms",

@@ -138,6 +138,44 @@ static void test_mqp_client_heartbeat_watchdog_reconnects(void **state)
     proxy_stop(&p);
 }
 
+static void *destroy_main(void *arg)
+{
+    mqp_client_destroy(arg);
+    return NULL;
+}
+
+static void test_mqp_client_shutdown_delivers_what_was_on_its_way(void **state)
+{
+    (void)state;
+    test_proxy p;
+    proxy_start(&p, broker.port);
+    mqp_client_opts o = test_opts(p.url, "leaver");
+    o.no_health = true;
+    mqp_client *c = test_client(&o);
+    collector *col = collector_new();
+    assert_ok(mqp_client_subscribe(c, "way/#", 1, collector_cb, col));
+    assert_ok(mqp_client_sync(c, 5000));
+    mqp_client_opts po = test_opts(broker.url, "way-sender");
+    po.no_health = true;
+    mqp_client *pub = test_client(&po);
+    /* Five messages the broker has sent, held on the way; then the subscriber shuts down. */
+    proxy_freeze_open_connections(&p);
+    for (int i = 0; i < 5; i++) {
+        assert_ok(mqp_client_publish(pub, "way/x", "m", 1, 1, false));
+    }
+    assert_ok(mqp_client_sync(pub, 5000)); /* The broker has them, and has queued them. */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, destroy_main, c), 0);
+    test_sleep_ms(300); /* Let it get into its shutdown; earlier only weakens the test. */
+    proxy_thaw(&p);
+    pthread_join(t, NULL);
+    /* They came before the UNSUBACK, so shutdown waited for them and handed them over. */
+    assert_int_equal(collector_count(col), 5);
+    mqp_client_destroy(pub);
+    collector_free(col);
+    proxy_stop(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +183,7 @@ int main(void)
         cmocka_unit_test(test_mqp_client_protocol_311_when_told),
         cmocka_unit_test(test_mqp_client_protocol_5_only_does_not_fall_back),
         cmocka_unit_test(test_mqp_client_heartbeat_watchdog_reconnects),
+        cmocka_unit_test(test_mqp_client_shutdown_delivers_what_was_on_its_way),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

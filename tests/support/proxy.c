@@ -162,6 +162,11 @@ void proxy_freeze_open_connections(test_proxy *p)
     atomic_store(&p->freeze_generation, atomic_load(&p->generation) + 1);
 }
 
+void proxy_thaw(test_proxy *p)
+{
+    atomic_store(&p->freeze_generation, 0);
+}
+
 void proxy_stop(test_proxy *p)
 {
     atomic_store(&p->stop, true);

@@ -26,6 +26,8 @@ typedef struct test_proxy {
 void proxy_start(test_proxy *p, int upstream_port);
 /* Freezes every connection open now. */
 void proxy_freeze_open_connections(test_proxy *p);
+/* Lets every frozen connection move again, with what waited in its buffers. */
+void proxy_thaw(test_proxy *p);
 void proxy_stop(test_proxy *p);
 
 #endif
