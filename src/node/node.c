@@ -21,6 +21,7 @@
 #include <time.h>
 
 #define MAX_TRACKS 64
+#define PAUSE_WAIT_MS 2000 /* Longest a pause waits for the frames in progress. */
 
 typedef struct node node;
 
@@ -36,6 +37,7 @@ typedef struct pipeline {
     size_t ntracks;
     pthread_t thread;
     bool started;
+    atomic_bool in_frame; /* Reading, processing or publishing a frame (see pause_pipelines). */
     mqp_err result;
     /* Snapshot for the control plane, guarded by node.mu. */
     tracker_stats tstats;
@@ -200,13 +202,32 @@ static mqp_err publish_metrics(node *n)
     return mqp_dataplane_publish_metrics(n->data, &m);
 }
 
+/* Pauses, and returns once no pipeline is in a frame, so that the "paused" status that follows
+ * means no more detections: a pipeline marks itself in a frame before it looks at the flag
+ * (both sequentially consistent), so either it sees the flag or this sees it busy. */
+static void pause_pipelines(node *n)
+{
+    atomic_store(&n->paused, true);
+    for (int waited = 0; waited < PAUSE_WAIT_MS; waited++) {
+        bool busy = false;
+        for (int i = 0; i < n->npipes; i++) {
+            busy = busy || atomic_load(&n->pipes[i].in_frame);
+        }
+        if (!busy) {
+            return;
+        }
+        sleep_ms(1);
+    }
+    logf_(n, MQP_LOG_WARNING, "pause: a frame still in progress after %d ms", PAUSE_WAIT_MS);
+}
+
 static mqp_err on_command(mqp_controlplane *cp, mqp_command cmd, mqp_command_reply *r, void *user)
 {
     (void)cp;
     node *n = user;
     switch (cmd) {
     case MQP_CMD_PAUSE:
-        atomic_store(&n->paused, true);
+        pause_pipelines(n);
         return MQP_OK;
     case MQP_CMD_RESUME:
         atomic_store(&n->paused, false);
@@ -413,14 +434,17 @@ static void *pipeline_main(void *arg)
     pipeline *p = arg;
     node *n = p->n;
     while (!stopping(n) && !(n->o.max_frames && p->frames >= n->o.max_frames)) {
+        atomic_store(&p->in_frame, true);
         if (atomic_load(&n->paused)) {
             /* Paused: no frames are read, and the tracks are forgotten (the scene moves on). */
+            atomic_store(&p->in_frame, false);
             p->ntracks = 0;
             tracker_reset(p->trk);
             sleep_ms(20);
             continue;
         }
         mqp_err rc = process_frame(p);
+        atomic_store(&p->in_frame, false);
         if (rc != MQP_OK) {
             p->result = rc == MQP_ERR_NOT_FOUND ? MQP_OK : rc;
             logf_(n, rc == MQP_ERR_NOT_FOUND ? MQP_LOG_NOTICE : MQP_LOG_ERR, "source %d (%s): %s",
