@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,39 @@ static void run_ctl(const char *self, const char *url, const char *cmd, const ch
     if (pid > 0) {
         waitpid(pid, NULL, 0);
     }
+}
+
+static int on_status(mqp_client *c, const mqp_message *m, void *user)
+{
+    (void)c;
+    if (strstr(m->payload, "\"status\":\"running\"")) { /* The payload ends with a NUL. */
+        atomic_store((atomic_bool *)user, true);
+    }
+    return 0;
+}
+
+/* Waits until the node's status says it runs, so the script below shows commands to a node
+ * that can obey them, however long it took to start. */
+static bool wait_running(const char *url, pid_t node, double timeout_s, double *waited)
+{
+    static atomic_bool running;
+    mqp_client_opts o = {.url = url, .no_health = true};
+    mqp_client *c = NULL;
+    if (mqp_client_new(&c, &o) != MQP_OK ||
+        mqp_client_subscribe(c, MQP_TOPIC_STATUS, 1, on_status, &running) != MQP_OK) {
+        mqp_client_destroy(c);
+        return false;
+    }
+    mqp_client_start(c);
+    for (*waited = 0; !atomic_load(&running) && !interrupted && *waited < timeout_s;
+         *waited += 0.05) {
+        if (waitpid(node, NULL, WNOHANG) == node) {
+            break;
+        }
+        cli_sleep_ms(50);
+    }
+    mqp_client_destroy(c);
+    return atomic_load(&running);
 }
 
 int cli_demo(int argc, char **argv)
@@ -120,14 +154,18 @@ int cli_demo(int argc, char **argv)
         snprintf(monerr, sizeof monerr, "%s/monitor.log", dir);
         char *mon_argv[] = {self, "monitor", "-b", url, "all", NULL};
         monitor = cli_spawn(mon_argv, -1, monerr, false);
-        /* The control plane at work, while the monitor shows it. */
+        /* The control plane at work, while the monitor shows it: seconds after the node runs. */
         static const struct {
             double at;
             const char *cmd;
-        } script[] = {{4, "toggle_crop"}, {7, "pause"}, {9, "resume"}, {11, "stabilization_stats"}};
+        } script[] = {{3, "toggle_crop"}, {6, "pause"}, {8, "resume"}, {10, "stabilization_stats"}};
         size_t next = 0;
-        for (double t = 0; !interrupted && !(seconds > 0 && t >= seconds); t += 0.1) {
-            if (next < sizeof script / sizeof script[0] && t >= script[next].at) {
+        double running_at = 0;
+        if (!wait_running(url, node, 20, &running_at) && !interrupted) {
+            fprintf(stderr, "demo: the node did not start running; see %s\n", nodelog);
+        }
+        for (double t = running_at; !interrupted && !(seconds > 0 && t >= seconds); t += 0.1) {
+            if (next < sizeof script / sizeof script[0] && t - running_at >= script[next].at) {
                 run_ctl(self, url, script[next++].cmd, dir);
             }
             if (waitpid(node, NULL, WNOHANG) == node) {

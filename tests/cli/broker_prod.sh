@@ -40,10 +40,11 @@ seen() { # topic: the retained message as the monitor sees it
   mosquitto_sub -h 127.0.0.1 -p "$PLAIN" -u monitor -P "$MQTT_PASSWORD_MONITOR" -t "$1" -C 1 -W 2 2>/dev/null || true
 }
 monitor_failing() { # config: a monitor that cannot connect keeps retrying; its stderr to $TMP/err
-  set +e
   $M monitor -c "$1" status -n 1 2> "$TMP/err" & MON=$!
-  sleep 2; kill $MON 2>/dev/null; wait $MON 2>/dev/null
-  set -e
+  PIDS+=("$MON")
+  wait_lines "$TMP/err" "cannot reach the broker" 1 20  # after its 5 s connection timeout
+  kill $MON 2>/dev/null || true
+  wait $MON 2>/dev/null || true
 }
 tlsconf() { # file user password [ca] [cert key]
   { echo "mqtt:"
@@ -163,8 +164,7 @@ PIDS+=("$NODE")
 for _ in $(seq 60); do seen inference/control/status | grep -q running && break; sleep 0.1; done
 seen inference/control/status | grep -q '"client_id":"inference_control"' \
   || fail "reference node not running: $(tail -3 "$TMP/ref.log")"
-out=$($M ctl -c "$TMP/op.yaml" status) || fail "operator ctl: $out"
-echo "$out" | grep -q '"connected":true' || fail "the data plane is not connected: $out"
+wait_ctl '"connected":true' -c "$TMP/op.yaml" status
 timeout 20 $M monitor -c "$TMP/tls.yaml" detections -n 2 --json | grep -q detection_count \
   || fail "no detections from the reference node"
 if grep -q "$MQTT_PASSWORD_NODE_DATA\|$MQTT_PASSWORD_NODE_CONTROL" "$TMP/ref.log"; then

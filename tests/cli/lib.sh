@@ -45,6 +45,11 @@ listener $PORT 127.0.0.1
 allow_anonymous true
 set_tcp_nodelay true
 log_dest file $TMP/mosquitto.log
+log_type error
+log_type warning
+log_type notice
+log_type information
+log_type subscribe
 $( [ "$(id -u)" = 0 ] && echo "user root" )
 CONF
   mosquitto -c "$TMP/mosquitto.conf" 2>/dev/null & BROKER=$!
@@ -54,6 +59,18 @@ CONF
     sleep 0.05
   done
   fail "mosquitto did not start"
+}
+
+# Starts mosquitto_sub in the background with ARGS (one or more -t FILTER), its output going to
+# FILE, and returns once the broker holds every one of its subscriptions: nothing published
+# afterwards can be missed. broker_start's broker logs each subscription.
+sub_start() {
+  local out=$1 id="watch-$$-${#PIDS[@]}" filters=0 a
+  shift
+  for a in "$@"; do [ "$a" = -t ] && filters=$((filters + 1)); done
+  mosquitto_sub -h 127.0.0.1 -p "$PORT" -i "$id" "$@" > "$out" 2>/dev/null &
+  PIDS+=($!)
+  wait_lines "$TMP/mosquitto.log" "^[0-9]*: $id [0-2] " "$filters"
 }
 
 # The retained message on a topic right now (empty if none), waiting at most 3 s.
@@ -68,6 +85,20 @@ wait_retained() {
     sleep 0.1
   done
   fail "retained $1 never contained $2 (last: $(retained "$1"))"
+}
+
+# Asks the node with `$M ctl ARGS...` until its answer contains TEXT, for at most 20 s; the last
+# answer is in $CTL_OUT. A node answers as soon as its control plane is up, before the rest of
+# it may be (its data connection, say): a test waits for the state it asserts.
+wait_ctl() {
+  local text=$1 i
+  shift
+  CTL_OUT=""
+  for i in $(seq 100); do
+    CTL_OUT=$($M ctl -t 2 "$@" 2>&1) && [[ $CTL_OUT == *"$text"* ]] && return 0
+    sleep 0.1
+  done
+  fail "ctl $* never answered with $text (last: $CTL_OUT)"
 }
 
 # Waits until FILE has at least N lines matching PATTERN, for at most SECONDS (default 5).

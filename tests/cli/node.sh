@@ -21,9 +21,7 @@ set -e
 
 broker_start
 echo "== a node on the synthetic scene ($URL)"
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -t 'inference/#' -v > "$TMP/wire" 2>/dev/null &
-PIDS+=($!)
-sleep 0.2
+sub_start "$TMP/wire" -t 'inference/#' -v
 $M run --broker "$URL" --log-level info 2> "$TMP/node.log" & NODE=$!
 PIDS+=("$NODE")
 wait_retained inference/control/status '"status":"running"'
@@ -38,10 +36,14 @@ out=$($M ctl -b "$URL" STABILIZATION_STATS) || fail "ctl stabilization_stats"
 echo "$out" | grep -q '"flicker_suppressed"' || fail "stabilization_stats: $out"
 $M ctl -b "$URL" pause > /dev/null || fail "ctl pause"
 wait_retained inference/control/status '"status":"paused"'
-sleep 0.5  # let detections already in flight arrive
-before=$(grep -c detections "$TMP/wire")
-sleep 1
-[ "$(grep -c detections "$TMP/wire")" = "$before" ] || fail "detections while paused"
+# "paused" means no more detections: every one the node has published arrives, and no other.
+published() { $M ctl -b "$URL" status | /usr/bin/python3 -c \
+  'import json,sys; print(json.load(sys.stdin)["result"]["data_plane"]["messages_published"])'; }
+before=$(published)
+wait_lines "$TMP/wire" '^inference/data/detections ' "$before"
+sleep 1  # A second of pause, watched: nothing more may come.
+[ "$(grep -c '^inference/data/detections ' "$TMP/wire")" = "$before" ] || fail "detections while paused"
+[ "$(published)" = "$before" ] || fail "the node published while paused"
 $M ctl -b "$URL" resume > /dev/null || fail "ctl resume"
 wait_retained inference/control/status '"status":"running"'
 wait_lines "$TMP/wire" detections $((before + 5))
@@ -62,9 +64,7 @@ $M monitor -b "$URL" everything 2>/dev/null; [ $? = 64 ] || fail "monitor everyt
 set -e
 
 echo "== malformed input is answered and changes nothing"
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -t inference/control/responses > "$TMP/responses" 2>/dev/null &
-PIDS+=($!)
-sleep 0.2
+sub_start "$TMP/responses" -t inference/control/responses
 for payload in 'pause' '{"command": 7}' '{"cmd":"pause"}' '{"command":"fly"}' '[1,2]'; do
   mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t inference/control/commands -m "$payload"
 done

@@ -122,12 +122,8 @@ if mosquitto_pub -h 127.0.0.1 -p "$L" -t x -m y 2>/dev/null; then fail "prod acc
 set -a; . "$PROD/passwords.env"; set +a
 $M run -c "$PROD/node.yaml" 2> "$TMP/node.log" & NODE=$!
 PIDS+=("$NODE")
-out=""
-for _ in $(seq 50); do
-  out=$($M ctl -c "$PROD/operator.yaml" -t 2 status 2>/dev/null) && break
-  sleep 0.1
-done
-echo "$out" | grep -q '"connected":true' || fail "ctl over TLS: $out $(tail -3 "$TMP/node.log")"
+# Both of the node's connections up: its data plane says so.
+wait_ctl '"connected":true' -c "$PROD/operator.yaml" status
 timeout 20 $M monitor -c "$PROD/monitor.yaml" detections -n 1 --json | grep -q detection_count \
   || fail "monitor over TLS"
 # Nothing the node says on the broker (retained status and health included) holds a password.
