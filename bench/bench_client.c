@@ -11,6 +11,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mqplane/mqplane.h"
 
+#include "clock.h"
+
 #include <mosquitto.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,18 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-    nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
-}
 
 #define SETTLE_MS 2000
 
@@ -74,7 +64,7 @@ static void raw_open(raw *r, const char *id)
     mosquitto_connect(r->m, host, port, 60);
     mosquitto_loop_start(r->m);
     while (!atomic_load(&r->connected)) {
-        sleep_ms(1);
+        mqpx_sleep_ms(1);
     }
 }
 
@@ -122,28 +112,28 @@ static void publish_cost(const char *url, long n)
 {
     raw r;
     raw_open(&r, "bench-raw-pub");
-    double t0 = now_s();
+    double t0 = mqpx_mono_s();
     for (long i = 0; i < n; i++) {
         mosquitto_publish(r.m, NULL, "bench/q0", sizeof payload, payload, 0, false);
     }
-    double raw_s = now_s() - t0;
-    sleep_ms(SETTLE_MS); /* Let the broker drain before the next phase competes for a core. */
+    double raw_s = mqpx_mono_s() - t0;
+    mqpx_sleep_ms(SETTLE_MS); /* Let the broker drain before the next phase competes for a core. */
     raw_close(&r);
 
     mq q;
     mq_open(&q, url, "bench-mqp-pub");
-    t0 = now_s();
+    t0 = mqpx_mono_s();
     for (long i = 0; i < n; i++) {
         mqp_client_publish(q.c, "bench/q0", payload, sizeof payload, 0, false);
     }
-    double mqp_s = now_s() - t0;
-    sleep_ms(SETTLE_MS);
-    t0 = now_s();
+    double mqp_s = mqpx_mono_s() - t0;
+    mqpx_sleep_ms(SETTLE_MS);
+    t0 = mqpx_mono_s();
     for (long i = 0; i < n; i++) {
         mqp_client_publish_event(q.c, "bench/q0", "detections", payload, NULL, 0, false);
     }
-    double ev_s = now_s() - t0;
-    sleep_ms(200);
+    double ev_s = mqpx_mono_s() - t0;
+    mqpx_sleep_ms(200);
     mqp_client_destroy(q.c);
     printf("publish call, QoS 0, %ld x %zu B:\n", n, sizeof payload);
     printf("  %-28s %8.0f ns/call  %9.0f calls/s\n", "raw mosquitto_publish",
@@ -160,15 +150,15 @@ static void throughput(const char *url, long n)
     raw_open(&rs, "bench-raw-sub");
     mosquitto_subscribe(rs.m, NULL, "bench/q1", 1);
     raw_open(&rp, "bench-raw-src");
-    sleep_ms(200);
-    double t0 = now_s();
+    mqpx_sleep_ms(200);
+    double t0 = mqpx_mono_s();
     for (long i = 0; i < n; i++) {
         mosquitto_publish(rp.m, NULL, "bench/q1", sizeof payload, payload, 1, false);
     }
-    while (atomic_load(&rs.received) < n && now_s() - t0 < 60) {
-        sleep_ms(1);
+    while (atomic_load(&rs.received) < n && mqpx_mono_s() - t0 < 60) {
+        mqpx_sleep_ms(1);
     }
-    double raw_s = now_s() - t0;
+    double raw_s = mqpx_mono_s() - t0;
     long raw_got = atomic_load(&rs.received);
     raw_close(&rp);
     raw_close(&rs);
@@ -177,15 +167,15 @@ static void throughput(const char *url, long n)
     mq_open(&qs, url, "bench-mqp-sub");
     mqp_client_subscribe(qs.c, "bench/q1", 1, mq_on_message, &qs);
     mq_open(&qp, url, "bench-mqp-src");
-    sleep_ms(200);
-    t0 = now_s();
+    mqpx_sleep_ms(200);
+    t0 = mqpx_mono_s();
     for (long i = 0; i < n; i++) {
         mqp_client_publish(qp.c, "bench/q1", payload, sizeof payload, 1, false);
     }
-    while (atomic_load(&qs.received) < n && now_s() - t0 < 60) {
-        sleep_ms(1);
+    while (atomic_load(&qs.received) < n && mqpx_mono_s() - t0 < 60) {
+        mqpx_sleep_ms(1);
     }
-    double mqp_s = now_s() - t0;
+    double mqp_s = mqpx_mono_s() - t0;
     long mqp_got = atomic_load(&qs.received);
     mqp_client_destroy(qp.c);
     mqp_client_destroy(qs.c);
@@ -219,14 +209,14 @@ static void round_trip(const char *url, int n)
     b.echo_to = b.m;
     mosquitto_subscribe(b.m, NULL, "bench/ping", 1);
     mosquitto_subscribe(a.m, NULL, "bench/pong", 1);
-    sleep_ms(200);
+    mqpx_sleep_ms(200);
     for (int i = 0; i < n; i++) {
         long want = atomic_load(&a.received) + 1;
-        double t0 = now_s();
+        double t0 = mqpx_mono_s();
         mosquitto_publish(a.m, NULL, "bench/ping", 16, payload, 1, false);
         while (atomic_load(&a.received) < want) {
         }
-        rtt[i] = now_s() - t0;
+        rtt[i] = mqpx_mono_s() - t0;
     }
     raw_close(&a);
     raw_close(&b);
@@ -239,14 +229,14 @@ static void round_trip(const char *url, int n)
     qb.echo_to = qb.c;
     mqp_client_subscribe(qb.c, "bench/ping", 1, mq_on_message, &qb);
     mqp_client_subscribe(qa.c, "bench/pong", 1, mq_on_message, &qa);
-    sleep_ms(200);
+    mqpx_sleep_ms(200);
     for (int i = 0; i < n; i++) {
         long want = atomic_load(&qa.received) + 1;
-        double t0 = now_s();
+        double t0 = mqpx_mono_s();
         mqp_client_publish(qa.c, "bench/ping", payload, 16, 1, false);
         while (atomic_load(&qa.received) < want) {
         }
-        rtt[i] = now_s() - t0;
+        rtt[i] = mqpx_mono_s() - t0;
     }
     mqp_client_destroy(qa.c);
     mqp_client_destroy(qb.c);

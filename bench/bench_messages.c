@@ -5,17 +5,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mqplane/dataplane.h"
 
+#include "clock.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static cJSON *box_json(int x, int y, int w, int h)
 {
@@ -70,7 +65,7 @@ int main(int argc, char **argv)
     }
     mqp_frame_info f = {123456, 0, 1704106800.25};
     mqp_roi_info roi = {80, 60, 400, 300, 80, 60};
-    double t0 = now_s();
+    double t0 = mqpx_mono_s();
     size_t bytes = 0;
     for (long i = 0; i < n; i++) {
         char *s;
@@ -79,15 +74,15 @@ int main(int argc, char **argv)
         bytes += len;
         mqp_free(s);
     }
-    double ours = now_s() - t0;
-    t0 = now_s();
+    double ours = mqpx_mono_s() - t0;
+    t0 = mqpx_mono_s();
     size_t cbytes = 0;
     for (long i = 0; i < n; i++) {
         char *s = with_cjson((uint64_t)i, d, 5, &f, &roi);
         cbytes += s ? 1 : 0;
         cJSON_free(s);
     }
-    double theirs = now_s() - t0;
+    double theirs = mqpx_mono_s() - t0;
     printf("detections message, 5 detections + roi (%zu bytes), %ld times:\n", bytes / (size_t)n,
            n);
     printf("  %-26s %7.0f ns/message\n", "cJSON tree + print", theirs / (double)n * 1e9);

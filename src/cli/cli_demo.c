@@ -3,6 +3,8 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "cli_proc.h"
+#include "clock.h"
+#include "net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,7 +75,7 @@ static bool wait_running(const char *url, pid_t node, double timeout_s, double *
         if (waitpid(node, NULL, WNOHANG) == node) {
             break;
         }
-        cli_sleep_ms(50);
+        mqpx_sleep_ms(50);
     }
     mqp_client_destroy(c);
     return atomic_load(&running);
@@ -105,7 +107,7 @@ int cli_demo(int argc, char **argv)
     }
     self[n] = '\0';
     char dir[] = "/tmp/mqplane-demo-XXXXXX";
-    int port = cli_free_port();
+    int port = mqpx_free_port();
     if (!mkdtemp(dir) || port < 0) {
         fprintf(stderr, "mqplane demo: cannot set up: %s\n", strerror(errno));
         return EXIT_FAILED;
@@ -136,11 +138,11 @@ int cli_demo(int argc, char **argv)
     snprintf(brokererr, sizeof brokererr, "%s/mosquitto.stderr", dir);
     pid_t broker = cli_spawn(broker_argv, -1, brokererr, false);
     int rc = EXIT_OK;
-    for (int i = 0; i < 100 && !cli_port_open(port); i++) {
-        cli_sleep_ms(50);
+    for (int i = 0; i < 100 && !mqpx_port_open(port); i++) {
+        mqpx_sleep_ms(50);
     }
     pid_t node = 0, monitor = 0;
-    if (!cli_port_open(port)) {
+    if (!mqpx_port_open(port)) {
         fprintf(stderr, "mqplane demo: mosquitto did not start (is it installed? see %s)\n",
                 brokererr);
         rc = EXIT_FAILED;
@@ -174,7 +176,7 @@ int cli_demo(int argc, char **argv)
                 rc = EXIT_FAILED;
                 break;
             }
-            cli_sleep_ms(100);
+            mqpx_sleep_ms(100);
         }
     }
     cli_stop(node, "node", 10); /* SIGTERM: status stopped, clean disconnects. */

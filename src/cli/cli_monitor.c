@@ -3,6 +3,8 @@
 #include "cli.h"
 #include "cli_opts.h"
 
+#include "clock.h"
+
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <limits.h>
@@ -45,13 +47,6 @@ typedef struct monitor {
     pthread_mutex_t out; /* Lines come from one dispatch thread, but keep them whole anyway. */
 } monitor;
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const char *sval(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -77,7 +72,7 @@ static void clock_prefix(char *buf, size_t len)
 static void describe_detections(monitor *m, const cJSON *j, char *line, size_t len)
 {
     /* The rate over the last (up to) 32 messages: exact from the second message on. */
-    double now = mono_s();
+    double now = mqpx_mono_s();
     size_t cap = sizeof m->arrivals / sizeof m->arrivals[0];
     double oldest = m->narrivals < cap ? m->arrivals[0] : m->arrivals[m->narrivals % cap];
     size_t span = m->narrivals < cap ? m->narrivals : cap;

@@ -1,6 +1,7 @@
 /* Child processes and loopback ports (cli_proc.h). */
 #define _GNU_SOURCE
 #include "cli_proc.h"
+#include "clock.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -15,42 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-void cli_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-int cli_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-        port = ntohs(a.sin_port);
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    return port;
-}
-
-bool cli_port_open(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0) {
-        close(fd);
-    }
-    return ok;
-}
 
 int cli_port_bindable(const char *addr, int port)
 {
@@ -222,12 +187,12 @@ void cli_stop(pid_t pid, const char *what, int wait_s)
         if (!cli_pid_alive(pid)) {
             return;
         }
-        cli_sleep_ms(50);
+        mqpx_sleep_ms(50);
     }
     fprintf(stderr, "mqplane: %s (pid %d) did not stop within %d s; killing it\n", what, (int)pid,
             wait_s);
     kill(pid, SIGKILL);
     for (int i = 0; i < 100 && cli_pid_alive(pid); i++) {
-        cli_sleep_ms(10);
+        mqpx_sleep_ms(10);
     }
 }

@@ -1,17 +1,11 @@
 /* Child processes and loopback ports, for the commands that start other programs (demo,
- * services). */
+ * services). Free ports, open ports and sleeping are the helpers layer's (net.h, clock.h). */
 #ifndef CLI_PROC_H
 #define CLI_PROC_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-
-/* A TCP port free on 127.0.0.1 right now, or -1. */
-int cli_free_port(void);
-
-/* True when something accepts TCP connections on 127.0.0.1:port. */
-bool cli_port_open(int port);
 
 /* 0 when a listener could bind addr:port now (addr NULL: every interface, as mosquitto binds a
  * listener without an address), else the errno of the bind (EADDRINUSE, EACCES, ...). */
@@ -37,8 +31,5 @@ bool cli_pid_alive(pid_t pid);
 /* Stops pid with SIGTERM, waits up to wait_s seconds, then SIGKILLs it with a message naming
  * what. Works for children (reaped) and for other processes. */
 void cli_stop(pid_t pid, const char *what, int wait_s);
-
-/* Sleeps ms milliseconds. */
-void cli_sleep_ms(int ms);
 
 #endif

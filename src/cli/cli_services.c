@@ -5,6 +5,8 @@
 #include "cli_opts.h"
 #include "cli_proc.h"
 #include "cli_services.h"
+#include "clock.h"
+#include "net.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -236,7 +238,7 @@ static bool is_mosquitto(pid_t pid)
  * it runs while its broker answers; a direct broker while its pid is a mosquitto. */
 static bool broker_runs(const svc *s, pid_t pid)
 {
-    return svc_is_docker(s) ? cli_port_open(s->port) : is_mosquitto(pid);
+    return svc_is_docker(s) ? mqpx_port_open(s->port) : is_mosquitto(pid);
 }
 
 /* "mosquitto (prod) runs directly, pid 1234", without a newline. */
@@ -303,7 +305,7 @@ static bool all_listening(const svc *s, int *missing)
     svc_listener l[3];
     size_t n = svc_listeners(s, l);
     for (size_t i = 0; i < n; i++) {
-        if (!cli_port_open(l[i].port)) {
+        if (!mqpx_port_open(l[i].port)) {
             *missing = l[i].port;
             return false;
         }
@@ -400,7 +402,7 @@ static int wait_ready(const svc *s, pid_t pid)
             svc_state_clear(s);
             return EXIT_FAILED;
         }
-        cli_sleep_ms(50);
+        mqpx_sleep_ms(50);
     }
     fprintf(stderr,
             "mqplane services: mosquitto started but port %d does not accept connections "

@@ -460,7 +460,7 @@ mqp_err mqp_client_connect(mqp_client *c, int timeout_ms)
     } else if (st != MQP_STATE_RUNNING) {
         return MQP_ERR_STATE;
     }
-    struct timespec deadline = mqp__deadline_in(timeout_ms < 0 ? 0 : timeout_ms);
+    struct timespec deadline = mqpx_deadline_in(timeout_ms < 0 ? 0 : timeout_ms);
     pthread_mutex_lock(&c->mu);
     mqp_err rc = MQP_OK;
     while (!c->connected) {

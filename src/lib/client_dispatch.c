@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "clock.h"
+#include "hash.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -219,13 +220,9 @@ static bool is_duplicate(mqp_client *c, const mqp__item *it)
     } else {
         size_t n;
         const char *data = mqp_envelope_data(env, &n);
-        uint64_t h = 0xcbf29ce484222325ULL;
-        for (size_t i = 0; i < n; i++) {
-            h = (h ^ (unsigned char)data[i]) * 0x100000001b3ULL;
-        }
-        mqp__buf_printf(&key, "hash=%016llx", (unsigned long long)h);
+        mqp__buf_printf(&key, "hash=%016llx", (unsigned long long)mqpx_fnv1a(data, n));
     }
-    bool dup = !key.failed && mqp__dedup_check(c->dedup, key.data, key.len, mqp__now_ms());
+    bool dup = !key.failed && mqp__dedup_check(c->dedup, key.data, key.len, mqpx_mono_ms());
     mqp__buf_free(&key);
     mqp_envelope_free(env);
     return dup;

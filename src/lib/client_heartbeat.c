@@ -18,7 +18,7 @@ void *mqp__heartbeat_main(void *arg)
     uint64_t beat = 0;
     pthread_mutex_lock(&c->mu);
     while (!c->heartbeat_stop) {
-        struct timespec deadline = mqp__deadline_in(c->opts.heartbeat_ms);
+        struct timespec deadline = mqpx_deadline_in(c->opts.heartbeat_ms);
         while (!c->heartbeat_stop && pthread_cond_timedwait(&c->changed, &c->mu, &deadline) == 0) {
         }
         if (c->heartbeat_stop) {
@@ -45,7 +45,7 @@ void *mqp__heartbeat_main(void *arg)
         if (connected) {
             char payload[96];
             int n = snprintf(payload, sizeof payload, "{\"ok\":true,\"seq\":%llu,\"ts\":%.3f}",
-                             (unsigned long long)++beat, mqp__wall_s());
+                             (unsigned long long)++beat, mqpx_wall_s());
             if (c->transport->ops->publish(c->transport, c->keepalive_topic, payload, (size_t)n, 0,
                                            false, NULL) == MQP_OK) {
                 atomic_fetch_add(&c->n.heartbeats_sent, 1);

@@ -106,7 +106,7 @@ static mqp_err publish_status_locked(mqp_controlplane *cp, mqp_status st)
 {
     char *json;
     size_t len;
-    mqp_err rc = mqp_status_json(st, mqp__wall_s(), mqp_client_id(cp->client), &json, &len);
+    mqp_err rc = mqp_status_json(st, mqpx_wall_s(), mqp_client_id(cp->client), &json, &len);
     if (rc == MQP_OK) {
         rc = mqp_client_publish(cp->client, cp->status_topic, json, len, 1, true);
         mqp__free(json);
@@ -173,7 +173,7 @@ static char *fresh_will(void *ctx)
 {
     mqp_controlplane *cp = ctx;
     char *json = NULL;
-    mqp_status_json(MQP_STATUS_DISCONNECTED, mqp__wall_s(), mqp_client_id(cp->client), &json, NULL);
+    mqp_status_json(MQP_STATUS_DISCONNECTED, mqpx_wall_s(), mqp_client_id(cp->client), &json, NULL);
     return json;
 }
 
@@ -404,7 +404,7 @@ mqp_err mqp_controlplane_new(mqp_controlplane **out, const mqp_controlplane_opts
     char *will = NULL;
     if (rc == MQP_OK) {
         const char *id = o->client.client_id ? o->client.client_id : "inference_control";
-        rc = mqp_status_json(MQP_STATUS_DISCONNECTED, mqp__wall_s(), id, &will, NULL);
+        rc = mqp_status_json(MQP_STATUS_DISCONNECTED, mqpx_wall_s(), id, &will, NULL);
         mqp_client_opts co = o->client;
         co.client_id = id;
         co.will_topic = cp->status_topic;

@@ -97,7 +97,7 @@ mqp_err mqp_dataplane_publish_detections(mqp_dataplane *dp, const mqp_detection 
     char *json = NULL;
     size_t len = 0;
     uint64_t id = atomic_fetch_add(&dp->next_id, 1);
-    mqp_err rc = mqp_detections_json(id, mqp__wall_s(), dets, n, frame, roi, &json, &len);
+    mqp_err rc = mqp_detections_json(id, mqpx_wall_s(), dets, n, frame, roi, &json, &len);
     return send_formatted(dp, rc, dp->detections_topic, json, len, &dp->published);
 }
 
@@ -111,7 +111,7 @@ mqp_err mqp_dataplane_publish_metrics(mqp_dataplane *dp, const mqp_metrics_repor
     }
     char *json = NULL;
     size_t len = 0;
-    mqp_err rc = mqp_metrics_json(mqp__wall_s(), m, &json, &len);
+    mqp_err rc = mqp_metrics_json(mqpx_wall_s(), m, &json, &len);
     return send_formatted(dp, rc, dp->metrics_topic, json, len, &dp->metrics);
 }
 

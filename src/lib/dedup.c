@@ -1,6 +1,7 @@
 #include "dedup.h"
 
 #include "alloc.h"
+#include "hash.h"
 
 #include <string.h>
 
@@ -24,15 +25,6 @@ struct mqp__dedup {
     entry **buckets;
     size_t nbuckets; /* A power of two. */
 };
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    }
-    return h;
-}
 
 mqp__dedup *mqp__dedup_new(int64_t ttl_ms, size_t max_entries)
 {
@@ -83,7 +75,7 @@ bool mqp__dedup_check(mqp__dedup *d, const char *key, size_t len, int64_t now_ms
     while (d->count > 0 && d->ring[d->head].expires_ms <= now_ms) {
         pop_oldest(d);
     }
-    uint64_t h = fnv1a(key, len);
+    uint64_t h = mqpx_fnv1a(key, len);
     for (entry *e = d->buckets[h & (d->nbuckets - 1)]; e; e = e->next_in_bucket) {
         if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0) {
             return true;

@@ -90,7 +90,7 @@ mqp_err mqp_envelope_encode(const mqp_event *ev, char **out, size_t *outlen, cha
         mqp_uuid4_hex(idbuf);
         id = idbuf;
     }
-    double ts = ev->ts > 0 ? ev->ts : mqp__wall_s();
+    double ts = ev->ts > 0 ? ev->ts : mqpx_wall_s();
 
     mqp__buf b;
     mqp__buf_init(&b);

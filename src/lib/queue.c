@@ -177,7 +177,7 @@ void mqp__queue_done(mqp__queue *q)
 
 bool mqp__queue_wait_idle(mqp__queue *q, int64_t timeout_ms)
 {
-    struct timespec deadline = mqp__deadline_in(timeout_ms);
+    struct timespec deadline = mqpx_deadline_in(timeout_ms);
     pthread_mutex_lock(&q->mu);
     int rc = 0;
     while ((q->head || q->busy) && rc == 0) {

@@ -44,7 +44,7 @@ static void seed(void)
     uint64_t s = 0;
     if (getrandom(&s, sizeof s, 0) != (ssize_t)sizeof s) {
         /* No entropy source: time and pid still keep two processes apart. */
-        s = (uint64_t)mqp__now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&s;
+        s = (uint64_t)mqpx_mono_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&s;
     }
     for (int i = 0; i < 4; i++) {
         state[i] = splitmix(&s);

@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-/* A condition variable that waits against CLOCK_MONOTONIC (see mqp__deadline_in). */
+/* A condition variable that waits against CLOCK_MONOTONIC (see mqpx_deadline_in). */
 int mqp__cond_init_monotonic(pthread_cond_t *cond);
 
 #endif

@@ -122,7 +122,7 @@ static void on_connect_cb(struct mosquitto *m, void *user, int rc, int flags,
         mosq_transport *t = a->t;
         t->protocol_known = true;
         t->ever_connected = true;
-        a->up_at = mqp__now_ms();
+        a->up_at = mqpx_mono_ms();
         mqp__backoff_reset(&t->backoff);
         mqp__takeover_connected(&t->takeover, a->session_present);
         t->ev.connected(t->ev.ctx, a->session_present, t->protocol == MQTT_PROTOCOL_V5 ? 5 : 4);
@@ -358,7 +358,7 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
     if (rc != MOSQ_ERR_SUCCESS) {
         return map_connect_rc(t, rc, err_no, detail, len);
     }
-    int64_t connack_deadline = mqp__now_ms() + CONNACK_TIMEOUT_MS;
+    int64_t connack_deadline = mqpx_mono_ms() + CONNACK_TIMEOUT_MS;
     int64_t disconnect_deadline = 0;
     for (;;) {
         rc = mosquitto_loop(m, LOOP_TIMEOUT_MS, 1);
@@ -389,7 +389,7 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
             a->closed_by_broker = rc == MOSQ_ERR_CONN_LOST && !a->killed;
             return MQP_ERR_CONN_LOST;
         }
-        if (!a->connack_seen && mqp__now_ms() > connack_deadline) {
+        if (!a->connack_seen && mqpx_mono_ms() > connack_deadline) {
             snprintf(detail, len, "%s did not answer CONNECT within %d s", t->where,
                      CONNACK_TIMEOUT_MS / 1000);
             return MQP_ERR_TIMEOUT;
@@ -403,7 +403,7 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
             shutdown(mosquitto_socket(m), SHUT_RDWR);
         }
         if (a->main && a->connack_seen &&
-            mqp__takeover_settled(&t->takeover, mqp__now_ms() - a->up_at) && t->ev.settled) {
+            mqp__takeover_settled(&t->takeover, mqpx_mono_ms() - a->up_at) && t->ev.settled) {
             t->ev.settled(t->ev.ctx);
         }
         if (!disconnect_deadline && stopping(t)) {
@@ -414,8 +414,8 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
             }
             mosquitto_disconnect_v5(m, MQTT_RC_NORMAL_DISCONNECTION, dprops);
             mosquitto_property_free_all(&dprops);
-            disconnect_deadline = mqp__now_ms() + DISCONNECT_GRACE_MS;
-        } else if (disconnect_deadline && mqp__now_ms() > disconnect_deadline) {
+            disconnect_deadline = mqpx_mono_ms() + DISCONNECT_GRACE_MS;
+        } else if (disconnect_deadline && mqpx_mono_ms() > disconnect_deadline) {
             return MQP_OK;
         }
     }
@@ -456,7 +456,7 @@ static bool should_fall_back(mosq_transport *t, mqp_err rc)
 
 static bool wait_or_stop(mosq_transport *t, int64_t ms)
 {
-    struct timespec deadline = mqp__deadline_in(ms);
+    struct timespec deadline = mqpx_deadline_in(ms);
     pthread_mutex_lock(&t->mu);
     while (!t->stopping && pthread_cond_timedwait(&t->cond, &t->mu, &deadline) == 0) {
     }
@@ -493,7 +493,7 @@ static int64_t next_wait(mosq_transport *t, bool was_up, mqp_err *rc, char *deta
     const attempt *a = &t->cur;
     mqp__loss loss = mqp__takeover_lost(&t->takeover, a->closed_by_broker,
                                         a->disconnect_reason == MQTT_RC_SESSION_TAKEN_OVER,
-                                        mqp__now_ms() - a->up_at);
+                                        mqpx_mono_ms() - a->up_at);
     if (loss == MQP__LOSS_OTHER) {
         return mqp__backoff_next(&t->backoff);
     }
@@ -683,7 +683,7 @@ static mqp_err op_unsubscribe(mqp__transport *base, const char *filter)
 static mqp_err op_flush(mqp__transport *base, int64_t timeout_ms)
 {
     mosq_transport *t = (mosq_transport *)base;
-    struct timespec deadline = mqp__deadline_in(timeout_ms);
+    struct timespec deadline = mqpx_deadline_in(timeout_ms);
     pthread_mutex_lock(&t->pub_mu);
     int rc = 0;
     while ((t->npending > 0 || t->nunsubs > 0 || t->nsubs > 0) && rc == 0) {

@@ -3,6 +3,7 @@
 #include "mqplane/url.h"
 
 #include "alloc.h"
+#include "fail.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -14,22 +15,9 @@
 #define KEEPALIVE_MIN 5 /* libmosquitto refuses shorter keepalives. */
 #define KEEPALIVE_MAX 65535
 
-static mqp_err fail(char *err, size_t errlen, mqp_err rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static mqp_err fail(char *err, size_t errlen, mqp_err rc, const char *fmt, ...)
-{
-    if (err && errlen) {
-        int n = snprintf(err, errlen, "invalid broker URL: ");
-        if (n > 0 && (size_t)n < errlen) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
-    return rc;
-}
+/* Every message of a bad URL starts the same way; the formats are literals, so the prefix joins
+ * them at compile time. */
+#define fail(err, errlen, rc, ...) mqp__fail(err, errlen, rc, "invalid broker URL: " __VA_ARGS__)
 
 static int hexval(int c)
 {

@@ -9,6 +9,7 @@
 
 #include "mqplane/dataplane.h"
 
+#include "clock.h"
 #include "json_write.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_TRACKS 64
+#define MAX_TRACKS    64
 #define PAUSE_WAIT_MS 2000 /* Longest a pause waits for the frames in progress. */
 
 typedef struct node node;
@@ -59,18 +60,6 @@ struct node {
     atomic_int live;     /* Pipelines still running. */
     pthread_mutex_t mu;  /* Guards the pipelines' snapshots. */
 };
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(int ms)
-{
-    nanosleep(&(struct timespec){0, (long)ms * 1000 * 1000}, NULL);
-}
 
 static void logf_(node *n, mqp_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -146,7 +135,7 @@ static mqp_err status_result(node *n, mqp_command_reply *r)
     mqpx_jw_key(&w, "frames");
     mqpx_jw_uint(&w, frames);
     mqpx_jw_key(&w, "fps");
-    mqpx_jw_double(&w, watchdog_fps(&n->wd, mono_s()), 2);
+    mqpx_jw_double(&w, watchdog_fps(&n->wd, mqpx_mono_s()), 2);
     mqpx_jw_key(&w, "crop");
     mqpx_jw_bool(&w, atomic_load(&n->crop));
     mqpx_jw_key(&w, "tracks");
@@ -198,7 +187,7 @@ static mqp_err publish_metrics(node *n)
 {
     mqp_metrics_report m;
     mqp_latency_report reps[WATCHDOG_MAX_SOURCES];
-    watchdog_report(&n->wd, mono_s(), &m, reps);
+    watchdog_report(&n->wd, mqpx_mono_s(), &m, reps);
     return mqp_dataplane_publish_metrics(n->data, &m);
 }
 
@@ -216,7 +205,7 @@ static void pause_pipelines(node *n)
         if (!busy) {
             return;
         }
-        sleep_ms(1);
+        mqpx_sleep_ms(1);
     }
     logf_(n, MQP_LOG_WARNING, "pause: a frame still in progress after %d ms", PAUSE_WAIT_MS);
 }
@@ -406,7 +395,7 @@ static mqp_err process_frame(pipeline *p)
     if (crop != p->region.enabled) {
         roi_set_enabled(&p->region, crop);
     }
-    double t0 = mono_s();
+    double t0 = mqpx_mono_s();
     box region = roi_next(&p->region, p->tracks, p->ntracks);
     detection dets[MAX_TRACKS];
     size_t ndets = 0;
@@ -418,9 +407,9 @@ static mqp_err process_frame(pipeline *p)
     }
     roi_map_back(region, dets, ndets);
     tracker_update(p->trk, dets, ndets, p->tracks, MAX_TRACKS, &p->ntracks);
-    double infer_ms = (mono_s() - t0) * 1e3;
+    double infer_ms = (mqpx_mono_s() - t0) * 1e3;
     publish_frame(p, &f, region, crop);
-    double done = mono_s();
+    double done = mqpx_mono_s();
     watchdog_frame(&n->wd, p->id, done, f.decode_ms, infer_ms, (done - f.capture_mono) * 1e3);
     pthread_mutex_lock(&n->mu);
     tracker_stats_get(p->trk, &p->tstats);
@@ -440,7 +429,7 @@ static void *pipeline_main(void *arg)
             atomic_store(&p->in_frame, false);
             p->ntracks = 0;
             tracker_reset(p->trk);
-            sleep_ms(20);
+            mqpx_sleep_ms(20);
             continue;
         }
         mqp_err rc = process_frame(p);
@@ -474,10 +463,10 @@ mqp_err node_run(node *n)
         p->started = true;
     }
     /* This thread only waits, and publishes the periodic metrics. */
-    double next_metrics = mono_s() + n->o.metrics_interval_s;
+    double next_metrics = mqpx_mono_s() + n->o.metrics_interval_s;
     while (!stopping(n) && atomic_load(&n->live) > 0) {
-        sleep_ms(20);
-        if (n->o.metrics_interval_s > 0 && mono_s() >= next_metrics) {
+        mqpx_sleep_ms(20);
+        if (n->o.metrics_interval_s > 0 && mqpx_mono_s() >= next_metrics) {
             publish_metrics(n);
             next_metrics += n->o.metrics_interval_s;
         }

@@ -2,26 +2,13 @@
 #include "source.h"
 
 #include "scene.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 typedef struct synthetic {
     source base;
@@ -35,17 +22,17 @@ static mqp_err synthetic_read(source *s, source_frame *out)
     synthetic *y = (synthetic *)s;
     /* A camera delivers at its own rate: wait for this frame's moment. */
     double due = y->start + (double)y->n / s->fps;
-    double now = mono_s();
+    double now = mqpx_mono_s();
     if (due > now) {
         double wait = due - now;
         struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
         }
     }
-    double t0 = mono_s();
+    double t0 = mqpx_mono_s();
     image_view v = scene_render(y->sc, y->n);
-    double t1 = mono_s();
-    *out = (source_frame){v, ++y->n, wall_s(), t0, (t1 - t0) * 1e3};
+    double t1 = mqpx_mono_s();
+    *out = (source_frame){v, ++y->n, mqpx_wall_s(), t0, (t1 - t0) * 1e3};
     return MQP_OK;
 }
 
@@ -93,7 +80,7 @@ static mqp_err open_synthetic(source **out, const char *args, uint64_t seed, cha
     char desc[64];
     snprintf(desc, sizeof desc, "synthetic %dx%d@%g", y->base.width, y->base.height, y->base.fps);
     y->base.description = strdup(desc);
-    y->start = mono_s();
+    y->start = mqpx_mono_s();
     if (!y->base.description) {
         synthetic_destroy(&y->base);
         return MQP_ERR_NOMEM;

@@ -166,7 +166,7 @@ static void test_mqp_client_shutdown_delivers_what_was_on_its_way(void **state)
     assert_ok(mqp_client_sync(pub, 5000)); /* The broker has them, and has queued them. */
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, destroy_main, c), 0);
-    test_sleep_ms(300); /* Let it get into its shutdown; earlier only weakens the test. */
+    mqpx_sleep_ms(300); /* Let it get into its shutdown; earlier only weakens the test. */
     proxy_thaw(&p);
     pthread_join(t, NULL);
     /* They came before the UNSUBACK, so shutdown waited for them and handed them over. */

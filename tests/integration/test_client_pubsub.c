@@ -40,13 +40,15 @@ static void test_mqp_client_subscribe_bad_arguments(void **state)
     assert_rc(mqp_client_subscribe(c, "a/#/b", 0, collector_cb, col), MQP_ERR_TOPIC);
     assert_rc(mqp_client_publish(c, "a/+", "x", 1, 0, false), MQP_ERR_TOPIC);
     assert_rc(mqp_client_publish(c, "a", NULL, 1, 0, false), MQP_ERR_INVALID);
-    assert_rc(mqp_client_publish(c, "a", "x", 1, 3, false), MQP_ERR_INVALID);    assert_rc(mqp_client_unsubscribe(c, "never/subscribed"), MQP_ERR_NOT_FOUND);
+    assert_rc(mqp_client_publish(c, "a", "x", 1, 3, false), MQP_ERR_INVALID);
+    assert_rc(mqp_client_unsubscribe(c, "never/subscribed"), MQP_ERR_NOT_FOUND);
     assert_rc(mqp_client_sync(NULL, 10), MQP_ERR_INVALID);
     assert_rc(mqp_client_sync(c, -1), MQP_ERR_INVALID);
     assert_ok(mqp_client_sync(c, 1000)); /* Nothing outstanding: at once. */
     char err[256];
     mqp_client_last_error(c, err, sizeof err);
-    assert_non_null(strstr(err, "'a/+'"));    mqp_client_destroy(c);
+    assert_non_null(strstr(err, "'a/+'"));
+    mqp_client_destroy(c);
     assert_rc(mqp_client_publish(NULL, "a", "x", 1, 0, false), MQP_ERR_INVALID);
     mqp_client_opts off = test_opts(fixture_url(f), "never-started");
     mqp_client *n = NULL;
@@ -75,7 +77,7 @@ static void test_mqp_client_subscribe_wildcards(void **state)
     assert_ok(mqp_client_publish(pub, "other/y", "no", 2, 1, false));
     assert_true(wait_for(collector_count(hash) == 3, 3000));
     assert_true(wait_for(collector_count(plus) == 1, 3000));
-    test_sleep_ms(100); /* Anything extra (a second copy of an overlap) would arrive now. */
+    mqpx_sleep_ms(100); /* Anything extra (a second copy of an overlap) would arrive now. */
     assert_int_equal(collector_count(plus), 1);
     assert_int_equal(collector_count(hash), 3);
     assert_int_equal(collector_count(other), 0);
@@ -98,7 +100,7 @@ static void test_mqp_client_subscribe_wildcards(void **state)
     assert_ok(mqp_client_sync(sub, 5000)); /* The broker has the (un)subscriptions. */
     assert_ok(mqp_client_publish(pub, "sensors/k2/temp", "19", 2, 1, false));
     assert_true(wait_for(collector_count(plus) == 2, 3000));
-    test_sleep_ms(100);
+    mqpx_sleep_ms(100);
     assert_int_equal(collector_count(hash), 3);
     mqp_client_destroy(pub);
     mqp_client_destroy(sub);
@@ -233,7 +235,7 @@ static void test_mqp_client_retained_and_health(void **state)
     mqp_client_destroy(svc); /* Orderly: health says "shutdown". */
     assert_true(wait_for(collector_count(col) == 4, 3000));
     assert_string_equal(collector_get(col, 3).payload, "{\"ok\":false,\"event\":\"shutdown\"}");
-    test_sleep_ms(200);
+    mqpx_sleep_ms(200);
     assert_int_equal(collector_count(col), 4); /* No last will after an orderly shutdown. */
     mqp_client_destroy(late);
     collector_free(col);
@@ -264,7 +266,7 @@ static void test_mqp_client_retained_once_per_handler(void **state)
     assert_ok(mqp_client_reconnect(c));
     mqp_client_stats s;
     assert_true(wait_for((mqp_client_stats_get(c, &s), s.reconnects == 1 && s.connected), 5000));
-    test_sleep_ms(300);
+    mqpx_sleep_ms(300);
     assert_int_equal(collector_count(a), 1);
     assert_int_equal(collector_count(b), 1);
     assert_true(collector_get(a, 0).retain);
@@ -294,7 +296,7 @@ static void test_mqp_client_shared_subscription(void **state)
     }
     /* Every job is done once, by one worker of the group, and both get work. */
     assert_true(wait_for(collector_count(ca) + collector_count(cb) == 20, 3000));
-    test_sleep_ms(200);
+    mqpx_sleep_ms(200);
     assert_int_equal(collector_count(ca) + collector_count(cb), 20);
     assert_true(collector_count(ca) > 0);
     assert_true(collector_count(cb) > 0);
@@ -420,7 +422,7 @@ static void test_mqp_client_dedupe_drops_repeated_envelopes(void **state)
     assert_true(wait_for(collector_count(col) == 4, 3000));
     mqp_client_stats s;
     assert_true(wait_for((mqp_client_stats_get(c, &s), s.dropped_duplicate == 1), 3000));
-    test_sleep_ms(100);
+    mqpx_sleep_ms(100);
     assert_int_equal(collector_count(col), 4);
     mqp_client_destroy(c);
     collector_free(col);

@@ -22,8 +22,8 @@ typedef struct said {
 static void log_cb(mqp_log_level level, const char *msg, void *user)
 {
     said *s = user;
-    if (level == MQP_LOG_ERR && strstr(msg, "client id 'twin'") &&
-        strstr(msg, "another client") && strstr(msg, "next attempt in")) {
+    if (level == MQP_LOG_ERR && strstr(msg, "client id 'twin'") && strstr(msg, "another client") &&
+        strstr(msg, "next attempt in")) {
         atomic_fetch_add(&s->takeover_errors, 1);
     }
     if (level <= MQP_LOG_NOTICE) {
@@ -98,8 +98,8 @@ static void fight(const char *protocol)
     mqp_client *a = twin(url, &sa);
     mqp_client *bb = twin(url, &sb);
     /* Both tell: by error line, by callback, by counter; health says the id is contested. */
-    assert_true(wait_for(atomic_load(&sa.takeover_errors) > 0 && atomic_load(&sb.takeover_errors) > 0,
-                         15000));
+    assert_true(wait_for(
+        atomic_load(&sa.takeover_errors) > 0 && atomic_load(&sb.takeover_errors) > 0, 15000));
     assert_true(atomic_load(&sa.lost_taken_over) > 0 && atomic_load(&sb.lost_taken_over) > 0);
     assert_true(takeovers_of(a) > 0 && takeovers_of(bb) > 0);
     assert_true(wait_for(health_is(health, "{\"ok\":false,\"event\":\"session_taken_over\","
@@ -109,7 +109,7 @@ static void fight(const char *protocol)
     /* They back off: without it, with reconnect delays of 100-200 ms, the session changed
      * hands about 100 times in 8 s; with it, the waits grow to 2.4 s. */
     int before = broker_takeovers(&b);
-    test_sleep_ms(8000);
+    mqpx_sleep_ms(8000);
     int during = broker_takeovers(&b) - before;
     fprintf(stderr, "    MQTT %s: %d takeovers in 8 s of fighting\n", protocol, during);
     assert_true(during < 40);

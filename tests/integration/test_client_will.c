@@ -95,7 +95,7 @@ static void test_mqp_client_will_on_sigkill(void **state)
     assert_true(wait_for(strcmp(health_of(col, "system/health/orderly"),
                                 "{\"ok\":false,\"event\":\"shutdown\"}") == 0,
                          3000));
-    test_sleep_ms(500);
+    mqpx_sleep_ms(500);
     assert_string_equal(health_of(col, "system/health/orderly"),
                         "{\"ok\":false,\"event\":\"shutdown\"}");
     assert_true(broker_log_contains(&b, "orderly disconnected"));

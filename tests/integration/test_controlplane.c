@@ -166,7 +166,7 @@ static void test_mqp_controlplane_status_lifecycle(void **state)
     cJSON_Delete(j);
     mqp_controlplane_destroy(r.cp);
     r.cp = NULL;
-    test_sleep_ms(200);
+    mqpx_sleep_ms(200);
     assert_int_equal(collector_count(r.status), 5); /* No will after an orderly end. */
     rig_down(&r);
 }
@@ -379,11 +379,11 @@ static void test_mqp_controlplane_will_and_status_after_reconnect(void **state)
     /* The connection drops without DISCONNECT: the broker says "disconnected"... */
     assert_ok(mqp_client_reconnect(mqp_controlplane_client(r.cp)));
     bool saw_disconnected = false;
-    for (int64_t until = test_now_ms() + 5000; !saw_disconnected && test_now_ms() < until;) {
+    for (int64_t until = mqpx_mono_ms() + 5000; !saw_disconnected && mqpx_mono_ms() < until;) {
         for (size_t i = 0; i < collector_count(r.status); i++) {
             saw_disconnected |= strstr(collector_get(r.status, i).payload, "disconnected") != NULL;
         }
-        test_sleep_ms(10);
+        mqpx_sleep_ms(10);
     }
     assert_true(saw_disconnected);
     /* ...and after the reconnection the current status is published again. */

@@ -78,7 +78,7 @@ static void test_mqp_memory_brokers_are_separate(void **state)
     collector *col = collector_new();
     assert_ok(mqp_client_subscribe(b, "#", 0, collector_cb, col));
     assert_ok(mqp_client_publish(a, "x", "1", 1, 0, false));
-    test_sleep_ms(50);
+    mqpx_sleep_ms(50);
     size_t seen = 0;
     for (size_t i = 0; i < collector_count(col); i++) {
         seen += strcmp(collector_get(col, i).topic, "x") == 0;

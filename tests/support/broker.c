@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "broker.h"
 
+#include "net.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,42 +21,13 @@
 
 #include <cmocka.h>
 
-int64_t test_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void test_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 static int free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+    int port = mqpx_free_port();
+    if (port < 0) {
         fail_msg("cannot find a free port: %s", strerror(errno));
     }
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-static bool port_open(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
+    return port;
 }
 
 /* Starts mosquitto and waits for wait_port; false if it exited at once (e.g. the port was
@@ -74,17 +47,17 @@ static bool try_launch(test_broker *b, int wait_port)
         _exit(127);
     }
     b->pid = pid;
-    int64_t until = test_now_ms() + 5000;
-    while (!port_open(wait_port)) {
+    int64_t until = mqpx_mono_ms() + 5000;
+    while (!mqpx_port_open(wait_port)) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             b->pid = 0;
             return false;
         }
-        if (test_now_ms() > until) {
+        if (mqpx_mono_ms() > until) {
             fail_msg("mosquitto did not listen on port %d within 5 s", wait_port);
         }
-        test_sleep_ms(5);
+        mqpx_sleep_ms(5);
     }
     return true;
 }
@@ -160,23 +133,23 @@ static void signal_and_wait(test_broker *b, int sig)
     kill(b->pid, sig);
     /* Bounded: a broker that does not exit (or is slow saving its persistence) must not hang
      * the test silently. */
-    int64_t give_up = test_now_ms() + 10000;
+    int64_t give_up = mqpx_mono_ms() + 10000;
     int status;
     while (waitpid(b->pid, &status, WNOHANG) == 0) {
-        if (test_now_ms() > give_up) {
+        if (mqpx_mono_ms() > give_up) {
             fprintf(stderr, "  mosquitto (pid %d) still running 10 s after signal %d; killing it\n",
                     (int)b->pid, sig);
             kill(b->pid, SIGKILL);
             waitpid(b->pid, &status, 0);
             break;
         }
-        test_sleep_ms(5);
+        mqpx_sleep_ms(5);
     }
     b->pid = 0;
     /* The port is released when the process is gone; wait until it really is. */
-    int64_t until = test_now_ms() + 2000;
-    while (port_open(b->port) && test_now_ms() < until) {
-        test_sleep_ms(5);
+    int64_t until = mqpx_mono_ms() + 2000;
+    while (mqpx_port_open(b->port) && mqpx_mono_ms() < until) {
+        mqpx_sleep_ms(5);
     }
 }
 

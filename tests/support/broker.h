@@ -3,6 +3,8 @@
 #ifndef MQP_TEST_BROKER_H
 #define MQP_TEST_BROKER_H
 
+#include "clock.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -37,14 +39,11 @@ bool broker_log_contains(const test_broker *b, const char *s);
 /* Polls cond every 5 ms until true or timeout; returns its last value. */
 #define wait_for(cond, timeout_ms)                                                                 \
     ({                                                                                             \
-        int64_t until_ = test_now_ms() + (timeout_ms);                                             \
-        while (!(cond) && test_now_ms() < until_) {                                                \
-            test_sleep_ms(5);                                                                      \
+        int64_t until_ = mqpx_mono_ms() + (timeout_ms);                                            \
+        while (!(cond) && mqpx_mono_ms() < until_) {                                               \
+            mqpx_sleep_ms(5);                                                                      \
         }                                                                                          \
         (cond);                                                                                    \
     })
-
-int64_t test_now_ms(void);
-void test_sleep_ms(int ms);
 
 #endif

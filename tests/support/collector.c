@@ -34,10 +34,10 @@ int collector_cb(mqp_client *client, const mqp_message *msg, void *user)
     (void)client;
     collector *c = user;
     while (c->hold) {
-        test_sleep_ms(1);
+        mqpx_sleep_ms(1);
     }
     if (c->block_ms) {
-        test_sleep_ms(c->block_ms);
+        mqpx_sleep_ms(c->block_ms);
     }
     pthread_mutex_lock(&c->mu);
     if (c->n < COLLECTOR_MAX) {

@@ -74,7 +74,7 @@ static void pump(conn *c, int up)
             return;
         }
         if (c->generation < atomic_load(&c->p->freeze_generation)) {
-            test_sleep_ms(20); /* Frozen: hold both sockets open, move nothing. */
+            mqpx_sleep_ms(20); /* Frozen: hold both sockets open, move nothing. */
             continue;
         }
         struct pollfd pfd[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
@@ -172,5 +172,5 @@ void proxy_stop(test_proxy *p)
     atomic_store(&p->stop, true);
     pthread_join(p->thread, NULL);
     close(p->listen_fd);
-    test_sleep_ms(100); /* Connection threads notice the stop within one poll. */
+    mqpx_sleep_ms(100); /* Connection threads notice the stop within one poll. */
 }

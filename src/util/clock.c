@@ -1,21 +1,30 @@
 #define _POSIX_C_SOURCE 200809L
 #include "clock.h"
 
-int64_t mqp__now_ms(void)
+#include <errno.h>
+
+int64_t mqpx_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-double mqp__wall_s(void)
+double mqpx_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double mqpx_wall_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-struct timespec mqp__deadline_in(int64_t ms)
+struct timespec mqpx_deadline_in(int64_t ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -29,4 +38,11 @@ struct timespec mqp__deadline_in(int64_t ms)
         ts.tv_nsec -= 1000000000L;
     }
     return ts;
+}
+
+void mqpx_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
