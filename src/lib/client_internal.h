@@ -4,6 +4,7 @@
 
 #include "mqplane/client.h"
 
+#include "client_hooks.h"
 #include "dedup.h"
 #include "log.h"
 #include "queue.h"
@@ -88,9 +89,6 @@ char *mqp__health_json(bool ok, const char *event, const char *error);
 void *mqp__heartbeat_main(void *arg);
 
 /* client.c */
-/* Library code that owns the will (the control plane) refreshes its payload before each
- * connection attempt. Set before the client starts. */
-void mqp__client_set_will_refresh(mqp_client *c, char *(*fn)(void *ctx), void *ctx);
 void mqp__set_error(mqp_client *c, mqp_err rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -11,7 +11,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "clock.h"
-#include "client_internal.h"
+#include "client_hooks.h"
 #include "fail.h"
 #include "log.h"
 #include "messages.h"
