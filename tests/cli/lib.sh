@@ -37,10 +37,16 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# A private mosquitto on a free port. It counts as started when its own log says it runs (it
+# writes that once its listener is bound) and it is alive: a port that answers may be another
+# test's broker, when a test running beside this one took the port first. Then: another port.
 broker_start() {
-  PORT=$(free_port)
-  URL="mqtt://127.0.0.1:$PORT"
-  cat > "$TMP/mosquitto.conf" <<CONF
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    PORT=$(free_port)
+    URL="mqtt://127.0.0.1:$PORT"
+    rm -f "$TMP/mosquitto.log"
+    cat > "$TMP/mosquitto.conf" <<CONF
 listener $PORT 127.0.0.1
 allow_anonymous true
 set_tcp_nodelay true
@@ -52,13 +58,16 @@ log_type information
 log_type subscribe
 $( [ "$(id -u)" = 0 ] && echo "user root" )
 CONF
-  mosquitto -c "$TMP/mosquitto.conf" 2>/dev/null & BROKER=$!
-  PIDS+=("$BROKER")
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-    sleep 0.05
+    mosquitto -c "$TMP/mosquitto.conf" 2>/dev/null & BROKER=$!
+    PIDS+=("$BROKER")
+    for _ in $(seq 100); do
+      alive "$BROKER" || break
+      grep -q " running" "$TMP/mosquitto.log" 2>/dev/null && return 0
+      sleep 0.05
+    done
+    alive "$BROKER" && fail "mosquitto did not start within 5 s: $(tail -3 "$TMP/mosquitto.log")"
   done
-  fail "mosquitto did not start"
+  fail "mosquitto exited at start 5 times: $(tail -3 "$TMP/mosquitto.log" 2>/dev/null)"
 }
 
 # Starts mosquitto_sub in the background with ARGS (one or more -t FILTER), its output going to

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,10 +31,37 @@ static int free_port(void)
     return port;
 }
 
-/* Starts mosquitto and waits for wait_port; false if it exited at once (e.g. the port was
- * taken between choosing it and binding it), fails the test on a timeout. */
+/* Whether the log, from byte `from` on, holds a line with s. */
+static bool log_has_since(const test_broker *b, long from, const char *s)
+{
+    FILE *f = fopen(b->log, "r");
+    bool found = false;
+    char line[1024];
+    if (f && fseek(f, from, SEEK_SET) == 0) {
+        while (!found && fgets(line, sizeof line, f)) {
+            found = strstr(line, s) != NULL;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+    return found;
+}
+
+static long log_size(const test_broker *b)
+{
+    struct stat st;
+    return stat(b->log, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* Starts mosquitto and waits until it runs: its own log says so (mosquitto writes "running"
+ * once every listener is bound) and wait_port answers. Something else answering on the port
+ * is not enough: when a test running beside this one took the port between our choice and the
+ * bind, our mosquitto exits, and theirs would answer. False when ours exited (the caller picks
+ * another port); fails the test on a timeout. */
 static bool try_launch(test_broker *b, int wait_port)
 {
+    long from = log_size(b);
     pid_t pid = fork();
     if (pid < 0) {
         fail_msg("fork: %s", strerror(errno));
@@ -48,7 +76,7 @@ static bool try_launch(test_broker *b, int wait_port)
     }
     b->pid = pid;
     int64_t until = mqpx_mono_ms() + 5000;
-    while (!mqpx_port_open(wait_port)) {
+    while (!log_has_since(b, from, " running") || !mqpx_port_open(wait_port)) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             b->pid = 0;
