@@ -14,6 +14,7 @@
 #define MQPLANE_CLIENT_H
 
 #include "mqplane/common.h"
+#include "mqplane/defaults.h"
 #include "mqplane/url.h"
 
 #include <stdbool.h>
@@ -65,23 +66,23 @@ typedef struct mqp_client_opts {
     const char *username;      /**< Overrides the URL's and MQTT_USERNAME; NULL: keep those. */
     const char *password;      /**< Overrides the URL's and MQTT_PASSWORD; never logged. */
     const char *source;        /**< Envelope `source`; NULL: the client id. */
-    int keepalive_s;           /**< MQTT keepalive; 0: the URL's, else 60. */
+    int keepalive_s;           /**< MQTT keepalive; 0: the URL's, else MQP_DEFAULT_KEEPALIVE_S. */
     mqp_protocol protocol;     /**< AUTO unless the URL or this says otherwise. */
-    int reconnect_min_ms;      /**< First reconnect delay step; 0: 500. */
-    int reconnect_max_ms;      /**< Largest reconnect delay; 0: 5000. */
-    unsigned session_expiry_s; /**< MQTT 5 session expiry across outages; 0: 3600. */
-    size_t queue_capacity;     /**< Incoming queue bound; 0: 1024. */
-    int drain_timeout_ms;      /**< Longest shutdown waits for the queue to drain; 0: 5000. */
-    bool no_health;            /**< Publish no health and set no last will. */
-    const char *will_topic;    /**< A last will of your own, replacing the health "lost" one. */
-    const char *will_payload;  /**< Its payload (NUL-terminated). */
-    int will_qos;              /**< Its QoS. */
-    bool will_retain;          /**< Its retain flag. */
-    int heartbeat_ms;          /**< Application heartbeat interval; 0: off. */
-    int heartbeat_misses;      /**< Missed beats that force a reconnect; 0: 3. */
-    bool dedupe;               /**< Drop incoming envelopes seen within the TTL. */
-    int dedupe_ttl_ms;         /**< 0: 30000. */
-    size_t dedupe_max;         /**< 0: 2048. */
+    int reconnect_min_ms;      /**< First reconnect delay step; 0: MQP_DEFAULT_RECONNECT_MIN_MS. */
+    int reconnect_max_ms;      /**< Largest reconnect delay; 0: MQP_DEFAULT_RECONNECT_MAX_MS. */
+    unsigned session_expiry_s; /**< MQTT 5 session kept; 0: MQP_DEFAULT_SESSION_EXPIRY_S. */
+    size_t queue_capacity;     /**< Incoming queue bound; 0: MQP_DEFAULT_QUEUE_CAPACITY. */
+    int drain_timeout_ms;   /**< Shutdown's wait for the queue; 0: MQP_DEFAULT_DRAIN_TIMEOUT_MS. */
+    bool no_health;         /**< Publish no health and set no last will. */
+    const char *will_topic; /**< A last will of your own, replacing the health "lost" one. */
+    const char *will_payload; /**< Its payload (NUL-terminated). */
+    int will_qos;             /**< Its QoS. */
+    bool will_retain;         /**< Its retain flag. */
+    int heartbeat_ms;         /**< Application heartbeat interval; 0: off. */
+    int heartbeat_misses; /**< Missed beats forcing a reconnect; 0: MQP_DEFAULT_HEARTBEAT_MISSES. */
+    bool dedupe;          /**< Drop incoming envelopes seen within the TTL. */
+    int dedupe_ttl_ms;    /**< 0: MQP_DEFAULT_DEDUPE_TTL_MS. */
+    size_t dedupe_max;    /**< 0: MQP_DEFAULT_DEDUPE_MAX. */
     const char *tls_ca_file;   /**< mqtts:// trust anchors (file); NULL with no dir: system CAs. */
     const char *tls_ca_path;   /**< mqtts:// trust anchors (directory). */
     const char *tls_cert_file; /**< Client certificate for mutual TLS. */

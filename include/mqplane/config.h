@@ -110,7 +110,7 @@ typedef struct mqp_mqtt_settings {
     int data_qos;                  /**< Default 0. */
     int control_qos;               /**< Default 1. */
     bool publish_full_frame;       /**< Default false. */
-    size_t max_command_payload;    /**< Largest command accepted, bytes; default 65536. */
+    size_t max_command_payload;    /**< Largest command, bytes: MQP_DEFAULT_MAX_COMMAND_PAYLOAD. */
     const char *control_username;  /**< The control connection's own identity, or NULL. */
     const char *control_password;
     const char *data_username; /**< The data connection's own identity, or NULL. */

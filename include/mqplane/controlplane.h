@@ -28,28 +28,50 @@
 extern "C" {
 #endif
 
-/** The commands of the reference. */
-typedef enum mqp_command {
-    MQP_CMD_PAUSE = 0,
-    MQP_CMD_RESUME,
-    MQP_CMD_STOP,
-    MQP_CMD_STATUS,
-    MQP_CMD_METRICS,
-    MQP_CMD_TOGGLE_CROP,
-    MQP_CMD_STABILIZATION_STATS
-} mqp_command;
-
-/** Number of commands. */
-#define MQP_CMD_COUNT 7
+/**
+ * The statuses, in the order of their values. Only ever appended to.
+ * X(NAME, "wire name")
+ */
+#define MQP_STATUS_LIST(X)                                                                         \
+    X(CONNECTED, "connected")                                                                      \
+    X(RUNNING, "running")                                                                          \
+    X(PAUSED, "paused")                                                                            \
+    X(STOPPED, "stopped")                                                                          \
+    X(DISCONNECTED, "disconnected")
 
 /** The statuses of the reference. */
 typedef enum mqp_status {
-    MQP_STATUS_CONNECTED = 0,
-    MQP_STATUS_RUNNING,
-    MQP_STATUS_PAUSED,
-    MQP_STATUS_STOPPED,
-    MQP_STATUS_DISCONNECTED
+#define MQP__STATUS_ENUM(name, wire) MQP_STATUS_##name,
+    MQP_STATUS_LIST(MQP__STATUS_ENUM)
+#undef MQP__STATUS_ENUM
 } mqp_status;
+
+/**
+ * The commands, in the order of their values. Only ever appended to: a new command is one line
+ * here and a case in the application's handler.
+ * X(NAME, "wire name", STATUS, ANSWER) — STATUS is what the command publishes on the status
+ * topic each time it is carried out: a status NAME above, CURRENT (the status as it is) or NONE;
+ * ANSWER is 1 when it is answered on the responses topic even without a request id.
+ */
+#define MQP_CMD_LIST(X)                                                                            \
+    X(PAUSE, "pause", PAUSED, 0)                                                                   \
+    X(RESUME, "resume", RUNNING, 0)                                                                \
+    X(STOP, "stop", STOPPED, 0)                                                                    \
+    X(STATUS, "status", CURRENT, 1)                                                                \
+    X(METRICS, "metrics", NONE, 0)                                                                 \
+    X(TOGGLE_CROP, "toggle_crop", NONE, 0)                                                         \
+    X(STABILIZATION_STATS, "stabilization_stats", NONE, 1)
+
+/** The commands of the reference. */
+typedef enum mqp_command {
+#define MQP__CMD_ENUM(name, wire, status, answer) MQP_CMD_##name,
+    MQP_CMD_LIST(MQP__CMD_ENUM)
+#undef MQP__CMD_ENUM
+} mqp_command;
+
+/** Number of commands. */
+#define MQP_CMD_COUNT                            (0 MQP_CMD_LIST(MQP__CMD_ONE))
+#define MQP__CMD_ONE(name, wire, status, answer) +1
 
 /** @brief The wire name of a command ("pause", …), or NULL for an unknown value. */
 MQP_API const char *mqp_command_name(mqp_command cmd);
@@ -74,9 +96,9 @@ MQP_API mqp_err mqp_status_json(mqp_status st, double now, const char *client_id
 /** Where a command handler writes its answer. */
 typedef struct mqp_command_reply {
     char *result;      /**< A JSON value as text for `result` (e.g. an object); "" for none. */
-    size_t result_cap; /**< Size of @p result (at least 64 KiB). */
+    size_t result_cap; /**< Size of @p result: MQP_DEFAULT_COMMAND_RESULT_MAX. */
     char *error;       /**< A message for `error` when the handler fails. */
-    size_t error_cap;
+    size_t error_cap;  /**< Size of @p error: MQP_DEFAULT_COMMAND_ERROR_MAX. */
 } mqp_command_reply;
 
 /** The control plane. */
@@ -93,11 +115,11 @@ typedef mqp_err (*mqp_command_cb)(mqp_controlplane *cp, mqp_command cmd, mqp_com
 
 /** Control plane options; all-zero means the reference defaults. */
 typedef struct mqp_controlplane_opts {
-    mqp_client_opts client;     /**< Connection; client_id defaults to "inference_control". */
+    mqp_client_opts client;     /**< Connection; client_id: MQP_DEFAULT_CONTROL_CLIENT_ID. */
     const char *command_topic;  /**< Default inference/control/commands. */
     const char *status_topic;   /**< Default inference/control/status. */
     const char *response_topic; /**< Default inference/control/responses. */
-    size_t max_payload;         /**< Largest command accepted; 0: 65536 bytes. */
+    size_t max_payload;         /**< Largest command; 0: MQP_DEFAULT_MAX_COMMAND_PAYLOAD. */
     mqp_command_cb on_command;  /**< Required. */
     void *user;
 } mqp_controlplane_opts;

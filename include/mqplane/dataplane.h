@@ -101,7 +101,7 @@ typedef struct mqp_dataplane mqp_dataplane;
 
 /** Data plane options; all-zero means the reference defaults. */
 typedef struct mqp_dataplane_opts {
-    mqp_client_opts client;       /**< Connection; client_id defaults to "inference_data". */
+    mqp_client_opts client;       /**< Connection; client_id: MQP_DEFAULT_DATA_CLIENT_ID. */
     const char *detections_topic; /**< Default inference/data/detections. */
     const char *metrics_topic;    /**< Default inference/data/metrics. */
     int qos;                      /**< Default 0. */

@@ -6,6 +6,7 @@
 #define MQPLANE_MQPLANE_H
 
 #include "mqplane/common.h"
+#include "mqplane/defaults.h"
 #include "mqplane/url.h"
 #include "mqplane/topic.h"
 #include "mqplane/topics.h"

@@ -17,8 +17,8 @@ extern "C" {
 
 /** URL schemes. */
 typedef enum mqp_scheme {
-    MQP_SCHEME_MQTT = 0, /**< Plain TCP, default port 1883. */
-    MQP_SCHEME_MQTTS,    /**< TLS, default port 8883. */
+    MQP_SCHEME_MQTT = 0, /**< Plain TCP, default port MQP_DEFAULT_PORT. */
+    MQP_SCHEME_MQTTS,    /**< TLS, default port MQP_DEFAULT_TLS_PORT. */
     MQP_SCHEME_MEMORY    /**< In-process broker named by the host part. */
 } mqp_scheme;
 
@@ -60,7 +60,7 @@ MQP_API mqp_err mqp_url_parse(const char *text, mqp_url *out, char *err, size_t 
  * @brief Resolves the broker URL the way every mqplane program does.
  *
  * Uses @p text if not NULL, else `MQTT_URL`, else builds one from `MQTT_BROKER_HOST`
- * (default `localhost`) and `MQTT_BROKER_PORT` (default 1883). In every case `MQTT_USERNAME` and
+ * (default MQP_DEFAULT_HOST) and `MQTT_BROKER_PORT` (default MQP_DEFAULT_PORT). In every case `MQTT_USERNAME` and
  * `MQTT_PASSWORD` fill a username and password that the URL leaves unset.
  * @param[in]  text    A URL, or NULL to use the environment.
  * @param[out] out     The parsed URL; written only on success.

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "client_internal.h"
 
+#include "mqplane/defaults.h"
 #include "mqplane/topic.h"
 #include "mqplane/topics.h"
 
@@ -15,17 +16,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#define DEFAULT_KEEPALIVE_S      60
-#define DEFAULT_RECONNECT_MIN_MS 500
-#define DEFAULT_RECONNECT_MAX_MS 5000
-#define DEFAULT_SESSION_EXPIRY_S 3600
-#define DEFAULT_QUEUE_CAPACITY   1024
-#define DEFAULT_DRAIN_TIMEOUT_MS 5000
-#define DEFAULT_HEARTBEAT_MISSES 3
-#define DEFAULT_DEDUPE_TTL_MS    30000
-#define DEFAULT_DEDUPE_MAX       2048
-#define FLUSH_TIMEOUT_MS         2000
 
 void mqp__set_error(mqp_client *c, mqp_err rc, const char *fmt, ...)
 {
@@ -255,18 +245,18 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
         return MQP_ERR_NOMEM;
     }
     mqp_client_opts *p = &c->opts;
-    p->keepalive_s = p->keepalive_s ? p->keepalive_s : DEFAULT_KEEPALIVE_S;
-    p->reconnect_min_ms = p->reconnect_min_ms ? p->reconnect_min_ms : DEFAULT_RECONNECT_MIN_MS;
-    p->reconnect_max_ms = p->reconnect_max_ms ? p->reconnect_max_ms : DEFAULT_RECONNECT_MAX_MS;
+    p->keepalive_s = p->keepalive_s ? p->keepalive_s : MQP_DEFAULT_KEEPALIVE_S;
+    p->reconnect_min_ms = p->reconnect_min_ms ? p->reconnect_min_ms : MQP_DEFAULT_RECONNECT_MIN_MS;
+    p->reconnect_max_ms = p->reconnect_max_ms ? p->reconnect_max_ms : MQP_DEFAULT_RECONNECT_MAX_MS;
     if (p->reconnect_max_ms < p->reconnect_min_ms) {
         p->reconnect_max_ms = p->reconnect_min_ms;
     }
-    p->session_expiry_s = p->session_expiry_s ? p->session_expiry_s : DEFAULT_SESSION_EXPIRY_S;
-    p->queue_capacity = p->queue_capacity ? p->queue_capacity : DEFAULT_QUEUE_CAPACITY;
-    p->drain_timeout_ms = p->drain_timeout_ms ? p->drain_timeout_ms : DEFAULT_DRAIN_TIMEOUT_MS;
-    p->heartbeat_misses = p->heartbeat_misses ? p->heartbeat_misses : DEFAULT_HEARTBEAT_MISSES;
-    p->dedupe_ttl_ms = p->dedupe_ttl_ms ? p->dedupe_ttl_ms : DEFAULT_DEDUPE_TTL_MS;
-    p->dedupe_max = p->dedupe_max ? p->dedupe_max : DEFAULT_DEDUPE_MAX;
+    p->session_expiry_s = p->session_expiry_s ? p->session_expiry_s : MQP_DEFAULT_SESSION_EXPIRY_S;
+    p->queue_capacity = p->queue_capacity ? p->queue_capacity : MQP_DEFAULT_QUEUE_CAPACITY;
+    p->drain_timeout_ms = p->drain_timeout_ms ? p->drain_timeout_ms : MQP_DEFAULT_DRAIN_TIMEOUT_MS;
+    p->heartbeat_misses = p->heartbeat_misses ? p->heartbeat_misses : MQP_DEFAULT_HEARTBEAT_MISSES;
+    p->dedupe_ttl_ms = p->dedupe_ttl_ms ? p->dedupe_ttl_ms : MQP_DEFAULT_DEDUPE_TTL_MS;
+    p->dedupe_max = p->dedupe_max ? p->dedupe_max : MQP_DEFAULT_DEDUPE_MAX;
     p->log_level = p->log_level ? p->log_level : MQP_LOG_INFO;
 
     rc = mqp_url_resolve(p->url, &c->url, err, errlen);
@@ -547,9 +537,11 @@ mqp_err mqp_client_shutdown(mqp_client *c)
     /* Stop accepting: the broker stops sending, and what it sent is drained. It sends all it
      * had queued for us before the UNSUBACKs, so once they are in, nothing is on its way. */
     mqp__unsubscribe_all(c);
-    if (connected && c->transport->ops->flush(c->transport, FLUSH_TIMEOUT_MS) != MQP_OK) {
+    if (connected &&
+        c->transport->ops->flush(c->transport, MQP_DEFAULT_FLUSH_TIMEOUT_MS) != MQP_OK) {
         mqp__log(&c->logger, MQP_LOG_WARNING,
-                 "shutdown: unsubscriptions not acknowledged within %d ms", FLUSH_TIMEOUT_MS);
+                 "shutdown: unsubscriptions not acknowledged within %d ms",
+                 MQP_DEFAULT_FLUSH_TIMEOUT_MS);
     }
     if (!mqp__queue_wait_idle(&c->queue, c->opts.drain_timeout_ms)) {
         rc = MQP_ERR_TIMEOUT;
@@ -558,12 +550,13 @@ mqp_err mqp_client_shutdown(mqp_client *c)
     }
     size_t cut = mqp__queue_close(&c->queue);
     atomic_fetch_add(&c->n.dropped_shutdown, cut);
-    if (connected && c->transport->ops->flush(c->transport, FLUSH_TIMEOUT_MS) != MQP_OK) {
+    if (connected &&
+        c->transport->ops->flush(c->transport, MQP_DEFAULT_FLUSH_TIMEOUT_MS) != MQP_OK) {
         rc = MQP_ERR_TIMEOUT;
         mqp__log(&c->logger, MQP_LOG_WARNING,
                  "shutdown: outgoing QoS 1/2 messages not "
                  "acknowledged within %d ms",
-                 FLUSH_TIMEOUT_MS);
+                 MQP_DEFAULT_FLUSH_TIMEOUT_MS);
     }
     c->transport->ops->stop(c->transport);
     mqp__item *stop = mqp__item_new_event(MQP_ITEM_STOP);

@@ -5,6 +5,7 @@
 #include "mqplane/controlplane.h"
 
 #include "mqplane/dataplane.h"
+#include "mqplane/defaults.h"
 #include "mqplane/topic.h"
 #include "mqplane/topics.h"
 
@@ -23,16 +24,33 @@
 #include <strings.h>
 #include <string.h>
 
-#define DEFAULT_MAX_PAYLOAD 65536
-#define RESULT_CAP          65536
-#define ERROR_CAP           512
-#define STATUS_NONE         (-1) /* A command that leaves the status topic alone. */
-#define STATUS_CURRENT      (-2) /* A command that publishes the status as it is. */
+#define RESULT_CAP MQP_DEFAULT_COMMAND_RESULT_MAX
+#define ERROR_CAP  MQP_DEFAULT_COMMAND_ERROR_MAX
 
-static const char *const command_names[MQP_CMD_COUNT] = {
-    "pause", "resume", "stop", "status", "metrics", "toggle_crop", "stabilization_stats"};
-static const char *const status_names[] = {"connected", "running", "paused", "stopped",
-                                           "disconnected"};
+/* What MQP_CMD_LIST says of each command, as tables indexed by the command. */
+enum {
+#define STATUS_AFTER_ENUM(name, wire) STATUS_AFTER_##name = MQP_STATUS_##name,
+    MQP_STATUS_LIST(STATUS_AFTER_ENUM)
+#undef STATUS_AFTER_ENUM
+        STATUS_AFTER_NONE = -1, /* Leaves the status topic alone. */
+    STATUS_AFTER_CURRENT = -2   /* Publishes the status as it is. */
+};
+
+static const struct {
+    const char *name;
+    int status_after; /* A status, STATUS_AFTER_CURRENT or STATUS_AFTER_NONE. */
+    bool always_answered;
+} commands[] = {
+#define COMMAND_ROW(name, wire, status, answer) {wire, STATUS_AFTER_##status, answer},
+    MQP_CMD_LIST(COMMAND_ROW)
+#undef COMMAND_ROW
+};
+
+static const char *const status_names[] = {
+#define STATUS_NAME(name, wire) wire,
+    MQP_STATUS_LIST(STATUS_NAME)
+#undef STATUS_NAME
+};
 
 struct mqp_controlplane {
     mqp_client *client;
@@ -55,7 +73,7 @@ struct mqp_controlplane {
 
 const char *mqp_command_name(mqp_command cmd)
 {
-    return (unsigned)cmd < MQP_CMD_COUNT ? command_names[cmd] : NULL;
+    return (unsigned)cmd < MQP_CMD_COUNT ? commands[cmd].name : NULL;
 }
 
 mqp_err mqp_command_parse(const char *name, mqp_command *out)
@@ -64,7 +82,7 @@ mqp_err mqp_command_parse(const char *name, mqp_command *out)
         return MQP_ERR_INVALID;
     }
     for (int i = 0; i < MQP_CMD_COUNT; i++) {
-        if (strcasecmp(name, command_names[i]) == 0) {
+        if (strcasecmp(name, commands[i].name) == 0) {
             *out = (mqp_command)i;
             return MQP_OK;
         }
@@ -74,7 +92,7 @@ mqp_err mqp_command_parse(const char *name, mqp_command *out)
 
 const char *mqp_status_name(mqp_status st)
 {
-    return (unsigned)st <= MQP_STATUS_DISCONNECTED ? status_names[st] : NULL;
+    return (unsigned)st < sizeof status_names / sizeof status_names[0] ? status_names[st] : NULL;
 }
 
 mqp_err mqp_status_json(mqp_status st, double now, const char *client_id, char **out, size_t *len)
@@ -244,19 +262,13 @@ static int reject(mqp_controlplane *cp, const request *rq, const char *why)
  * fresh timestamp, even when it did not change. The other commands show on other topics. */
 static void announce_status(mqp_controlplane *cp, mqp_command cmd)
 {
-    static const int next[MQP_CMD_COUNT] = {[MQP_CMD_PAUSE] = MQP_STATUS_PAUSED,
-                                            [MQP_CMD_RESUME] = MQP_STATUS_RUNNING,
-                                            [MQP_CMD_STOP] = MQP_STATUS_STOPPED,
-                                            [MQP_CMD_STATUS] = STATUS_CURRENT,
-                                            [MQP_CMD_METRICS] = STATUS_NONE,
-                                            [MQP_CMD_TOGGLE_CROP] = STATUS_NONE,
-                                            [MQP_CMD_STABILIZATION_STATS] = STATUS_NONE};
-    if (next[cmd] == STATUS_NONE) {
+    int next = commands[cmd].status_after;
+    if (next == STATUS_AFTER_NONE) {
         return;
     }
     pthread_mutex_lock(&cp->mu);
-    if (next[cmd] != STATUS_CURRENT) {
-        cp->status = (mqp_status)next[cmd];
+    if (next != STATUS_AFTER_CURRENT) {
+        cp->status = (mqp_status)next;
     }
     /* Offline, the status goes out on the next connection anyway. */
     if (mqp_client_is_connected(cp->client)) {
@@ -297,8 +309,7 @@ static int run_command(mqp_controlplane *cp, request *rq, mqp_command cmd)
     atomic_fetch_add(&cp->ok, 1);
     announce_status(cp, cmd);
     mqp__log(&cp->log, MQP_LOG_INFO, "command '%s' done", rq->command);
-    bool always = cmd == MQP_CMD_STATUS || cmd == MQP_CMD_STABILIZATION_STATS;
-    if (always || rq->request_id || rq->msg->response_topic) {
+    if (commands[cmd].always_answered || rq->request_id || rq->msg->response_topic) {
         respond(cp, rq, true, NULL, cp->result);
     }
     return 0;
@@ -310,7 +321,7 @@ static int on_command_message(mqp_client *c, const mqp_message *m, void *user)
     mqp_controlplane *cp = user;
     atomic_fetch_add(&cp->received, 1);
     request rq = {m, NULL, NULL};
-    char why[200];
+    char why[512];
     if (m->payload_len > cp->max_payload) {
         snprintf(why, sizeof why, "payload of %zu bytes is over the %zu-byte limit", m->payload_len,
                  cp->max_payload);
@@ -339,10 +350,13 @@ static int on_command_message(mqp_client *c, const mqp_message *m, void *user)
     } else if (!cJSON_IsString(cmd)) {
         rc = reject(cp, &rq, "'command' must be a string");
     } else if (mqp_command_parse(cmd->valuestring, &which) != MQP_OK) {
-        snprintf(why, sizeof why,
-                 "unknown command '%.60s' (known: pause, resume, stop, status, "
-                 "metrics, toggle_crop, stabilization_stats)",
-                 cmd->valuestring);
+        int n = snprintf(why, sizeof why, "unknown command '%.60s' (known: ", cmd->valuestring);
+        for (int i = 0; i < MQP_CMD_COUNT && n > 0 && (size_t)n < sizeof why; i++) {
+            n += snprintf(why + n, sizeof why - (size_t)n, "%s%s", i ? ", " : "", commands[i].name);
+        }
+        if (n > 0 && (size_t)n < sizeof why) {
+            snprintf(why + n, sizeof why - (size_t)n, ")");
+        }
         rc = reject(cp, &rq, why);
     } else {
         rq.command = mqp_command_name(which);
@@ -385,7 +399,7 @@ mqp_err mqp_controlplane_new(mqp_controlplane **out, const mqp_controlplane_opts
     cp->status = MQP_STATUS_CONNECTED;
     cp->on_command = o->on_command;
     cp->user = o->user;
-    cp->max_payload = o->max_payload ? o->max_payload : DEFAULT_MAX_PAYLOAD;
+    cp->max_payload = o->max_payload ? o->max_payload : MQP_DEFAULT_MAX_COMMAND_PAYLOAD;
     mqp_err rc = topic_option(o->command_topic, MQP_TOPIC_COMMANDS, &cp->command_topic,
                               "command_topic", err, errlen);
     if (rc == MQP_OK) {
@@ -403,7 +417,7 @@ mqp_err mqp_controlplane_new(mqp_controlplane **out, const mqp_controlplane_opts
     }
     char *will = NULL;
     if (rc == MQP_OK) {
-        const char *id = o->client.client_id ? o->client.client_id : "inference_control";
+        const char *id = o->client.client_id ? o->client.client_id : MQP_DEFAULT_CONTROL_CLIENT_ID;
         rc = mqp_status_json(MQP_STATUS_DISCONNECTED, mqpx_wall_s(), id, &will, NULL);
         mqp_client_opts co = o->client;
         co.client_id = id;

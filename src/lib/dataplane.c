@@ -1,6 +1,7 @@
 /* The data plane: formatting plus a client of its own that publishes without ever waiting.
  * The reference drops a message when it is not connected; so does this, and counts it. */
 #include "mqplane/dataplane.h"
+#include "mqplane/defaults.h"
 
 #include "mqplane/topic.h"
 #include "mqplane/topics.h"
@@ -29,7 +30,7 @@ mqp_err mqp_dataplane_new(mqp_dataplane **out, const mqp_dataplane_opts *o, char
     mqp_dataplane_opts d = o ? *o : (mqp_dataplane_opts){0};
     d.detections_topic = d.detections_topic ? d.detections_topic : MQP_TOPIC_DETECTIONS;
     d.metrics_topic = d.metrics_topic ? d.metrics_topic : MQP_TOPIC_METRICS;
-    d.client.client_id = d.client.client_id ? d.client.client_id : "inference_data";
+    d.client.client_id = d.client.client_id ? d.client.client_id : MQP_DEFAULT_DATA_CLIENT_ID;
     if (!out) {
         return MQP_ERR_INVALID;
     }

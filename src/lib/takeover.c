@@ -1,6 +1,8 @@
 #include "takeover.h"
 
-#define MAX_FACTOR 12 /* The longest wait, in units of the first. */
+#include "mqplane/defaults.h"
+
+#define MAX_FACTOR MQP_TAKEOVER_WAIT_FACTOR /* The longest wait, in units of the first. */
 
 void mqp__takeover_init(mqp__takeover *t, int64_t base_ms)
 {

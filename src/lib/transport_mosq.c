@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include "transport.h"
 
+#include "mqplane/defaults.h"
+
 #include "alloc.h"
 #include "backoff.h"
 #include "clock.h"
@@ -27,7 +29,6 @@
 #include <sys/socket.h>
 
 #define LOOP_TIMEOUT_MS     200 /* How often the network thread looks at stop/kill requests. */
-#define CONNACK_TIMEOUT_MS  10000
 #define DISCONNECT_GRACE_MS 2000
 #define MAX_SUB_IDS         16
 
@@ -358,7 +359,7 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
     if (rc != MOSQ_ERR_SUCCESS) {
         return map_connect_rc(t, rc, err_no, detail, len);
     }
-    int64_t connack_deadline = mqpx_mono_ms() + CONNACK_TIMEOUT_MS;
+    int64_t connack_deadline = mqpx_mono_ms() + MQP_DEFAULT_CONNACK_TIMEOUT_MS;
     int64_t disconnect_deadline = 0;
     for (;;) {
         rc = mosquitto_loop(m, LOOP_TIMEOUT_MS, 1);
@@ -391,7 +392,7 @@ static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t 
         }
         if (!a->connack_seen && mqpx_mono_ms() > connack_deadline) {
             snprintf(detail, len, "%s did not answer CONNECT within %d s", t->where,
-                     CONNACK_TIMEOUT_MS / 1000);
+                     MQP_DEFAULT_CONNACK_TIMEOUT_MS / 1000);
             return MQP_ERR_TIMEOUT;
         }
         if (a->connack_seen && !a->main) {

@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mqplane/url.h"
 
+#include "mqplane/defaults.h"
+
 #include "alloc.h"
 #include "fail.h"
 
@@ -277,10 +279,10 @@ static mqp_err parse_into(const char *text, mqp_url *u, char *err, size_t errlen
     size_t slen = (size_t)(sep - text);
     if (slen == 4 && strncasecmp(text, "mqtt", 4) == 0) {
         u->scheme = MQP_SCHEME_MQTT;
-        u->port = 1883;
+        u->port = MQP_DEFAULT_PORT;
     } else if (slen == 5 && strncasecmp(text, "mqtts", 5) == 0) {
         u->scheme = MQP_SCHEME_MQTTS;
-        u->port = 8883;
+        u->port = MQP_DEFAULT_TLS_PORT;
     } else if (slen == 6 && strncasecmp(text, "memory", 6) == 0) {
         u->scheme = MQP_SCHEME_MEMORY;
         u->port = 0;
@@ -377,8 +379,10 @@ mqp_err mqp_url_resolve(const char *text, mqp_url *out, char *err, size_t errlen
     if (!text || !*text) {
         const char *host = getenv("MQTT_BROKER_HOST");
         const char *port = getenv("MQTT_BROKER_PORT");
-        host = host && *host ? host : "localhost";
-        port = port && *port ? port : "1883";
+        host = host && *host ? host : MQP_DEFAULT_HOST;
+        char default_port[8];
+        snprintf(default_port, sizeof default_port, "%d", MQP_DEFAULT_PORT);
+        port = port && *port ? port : default_port;
         bool v6 = strchr(host, ':') != NULL && host[0] != '[';
         int n = snprintf(built, sizeof built, "mqtt://%s%s%s:%s", v6 ? "[" : "", host,
                          v6 ? "]" : "", port);
