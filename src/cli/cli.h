@@ -4,6 +4,8 @@
 
 #include "mqplane/mqplane.h"
 
+#include <signal.h>
+
 /* Exit statuses, documented in mqplane --help and docs/OPERATIONS.md. */
 enum {
     EXIT_OK = 0,
@@ -11,6 +13,11 @@ enum {
     EXIT_NO_BROKER = 2, /* Could not connect, or no answer in time. */
     EXIT_USAGE = 64     /* Bad arguments or configuration. */
 };
+
+/* Each subcommand is parse_X(argc, argv, &opts), which returns CLI_GO or an exit status (help,
+ * a bad argument), then run_X(&opts), which does the work: the command line is read whole
+ * before anything happens. */
+#define CLI_GO (-1)
 
 int cli_run(int argc, char **argv);
 int cli_ctl(int argc, char **argv);
@@ -45,6 +52,14 @@ typedef struct cli_session {
 bool cli_session_open(cli_session *ss, const char *cmd, const char *config, const char *node_id,
                       const char *broker, mqp_log_level level);
 void cli_session_close(cli_session *ss);
+
+/* Set by SIGINT and SIGTERM once cli_catch_stop_signals() ran: the long-running subcommands
+ * (run, monitor, demo) poll it and stop in order. */
+extern volatile sig_atomic_t cli_stop_requested;
+void cli_catch_stop_signals(void);
+
+/* Prints "mqplane CMD: MESSAGE" and "(see mqplane CMD --help)" to stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints library and CLI log lines to stderr with a time and a level. */
 void cli_log(mqp_log_level level, const char *msg, void *user);

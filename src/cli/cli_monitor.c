@@ -30,14 +30,6 @@ static const char monitor_usage[] =
     "  -l, --log-level L     error (default), warning, notice, info, debug\n"
     "  -h, --help            this text\n";
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 typedef struct monitor {
     bool json;
     long long count; /* 0: no limit */
@@ -100,38 +92,73 @@ static void describe_detections(monitor *m, const cJSON *j, char *line, size_t l
     }
 }
 
-static void describe(monitor *m, const mqp_message *msg, const cJSON *j, char *line, size_t len)
+/* What a monitor can watch: each feed is one subscription with its own way of telling. */
+typedef enum feed { FEED_STATUS, FEED_DETECTIONS, FEED_METRICS, FEED_HEALTH, FEED_RESPONSES } feed;
+
+static void describe_status(const mqp_message *msg, const cJSON *j, char *line, size_t len)
 {
-    const char *t = msg->topic;
-    if (strstr(t, "/status")) {
-        snprintf(line, len, "status      %-13s %s", sval(j, "status"), sval(j, "client_id"));
-    } else if (strstr(t, "/detections")) {
-        describe_detections(m, j, line, len);
-    } else if (strstr(t, "/metrics")) {
-        const cJSON *r =
-            cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "latency_reports"), 0);
-        snprintf(line, len,
-                 "metrics     %5.1f fps  decode %.1f ms  inference %.1f ms  end to end %.1f ms",
-                 nval(j, "throughput_fps"), nval(r, "frame_decoding_latency_ms"),
-                 nval(r, "inference_latency_ms"), nval(r, "e2e_latency_ms"));
-    } else if (strstr(t, "system/health/")) {
-        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
-        snprintf(line, len, "health      %-13s %s %s", t + strlen("system/health/"),
-                 cJSON_IsTrue(ok) ? "ok" : "NOT OK", sval(j, "event"));
-    } else if (strstr(t, "/responses")) {
-        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
-        snprintf(line, len, "response    %-13s %s%s%s", sval(j, "command"),
-                 cJSON_IsTrue(ok) ? "ok" : "FAILED: ", cJSON_IsTrue(ok) ? "" : sval(j, "error"),
-                 "");
-    } else {
-        snprintf(line, len, "%s", t);
+    (void)msg;
+    snprintf(line, len, "status      %-13s %s", sval(j, "status"), sval(j, "client_id"));
+}
+
+static void describe_metrics(const mqp_message *msg, const cJSON *j, char *line, size_t len)
+{
+    (void)msg;
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "latency_reports"), 0);
+    snprintf(line, len,
+             "metrics     %5.1f fps  decode %.1f ms  inference %.1f ms  end to end %.1f ms",
+             nval(j, "throughput_fps"), nval(r, "frame_decoding_latency_ms"),
+             nval(r, "inference_latency_ms"), nval(r, "e2e_latency_ms"));
+}
+
+static void describe_health(const mqp_message *msg, const cJSON *j, char *line, size_t len)
+{
+    const char *id = strrchr(msg->topic, '/'); /* The client id is the last level. */
+    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
+    snprintf(line, len, "health      %-13s %s %s", id ? id + 1 : msg->topic,
+             cJSON_IsTrue(ok) ? "ok" : "NOT OK", sval(j, "event"));
+}
+
+static void describe_response(const mqp_message *msg, const cJSON *j, char *line, size_t len)
+{
+    (void)msg;
+    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(j, "ok");
+    snprintf(line, len, "response    %-13s %s%s", sval(j, "command"),
+             cJSON_IsTrue(ok) ? "ok" : "FAILED: ", cJSON_IsTrue(ok) ? "" : sval(j, "error"));
+}
+
+/* A subscription of the monitor: which feed it is. */
+typedef struct watch {
+    monitor *m;
+    feed f;
+} watch;
+
+static void describe(watch *w, const mqp_message *msg, const cJSON *j, char *line, size_t len)
+{
+    switch (w->f) {
+    case FEED_STATUS:
+        describe_status(msg, j, line, len);
+        break;
+    case FEED_DETECTIONS:
+        describe_detections(w->m, j, line, len);
+        break;
+    case FEED_METRICS:
+        describe_metrics(msg, j, line, len);
+        break;
+    case FEED_HEALTH:
+        describe_health(msg, j, line, len);
+        break;
+    case FEED_RESPONSES:
+        describe_response(msg, j, line, len);
+        break;
     }
 }
 
 static int on_message(mqp_client *c, const mqp_message *msg, void *user)
 {
     (void)c;
-    monitor *m = user;
+    watch *w = user;
+    monitor *m = w->m;
     if (m->count && atomic_load(&m->shown) >= m->count) {
         return 0;
     }
@@ -143,7 +170,7 @@ static int on_message(mqp_client *c, const mqp_message *msg, void *user)
         clock_prefix(stamp, sizeof stamp);
         cJSON *j = cJSON_ParseWithLength(msg->payload, msg->payload_len);
         if (j) {
-            describe(m, msg, j, line, sizeof line);
+            describe(w, msg, j, line, sizeof line);
         } else {
             snprintf(line, sizeof line, "%s: not JSON (%zu bytes)", msg->topic, msg->payload_len);
         }
@@ -156,7 +183,30 @@ static int on_message(mqp_client *c, const mqp_message *msg, void *user)
     return 0;
 }
 
-int cli_monitor(int argc, char **argv)
+#define FEED(f) (1u << (f))
+
+/* The words the command line takes, and the feeds each one watches. */
+static const struct {
+    const char *name;
+    unsigned feeds;
+} choices[] = {
+    {"status", FEED(FEED_STATUS)},
+    {"detections", FEED(FEED_DETECTIONS)},
+    {"metrics", FEED(FEED_METRICS)},
+    {"health", FEED(FEED_HEALTH)},
+    {"all", FEED(FEED_STATUS) | FEED(FEED_DETECTIONS) | FEED(FEED_METRICS) | FEED(FEED_HEALTH) |
+                FEED(FEED_RESPONSES)},
+};
+
+typedef struct monitor_opts {
+    const char *broker, *config, *node_id;
+    mqp_log_level level;
+    long long count;
+    bool json;
+    unsigned feeds;
+} monitor_opts;
+
+static int parse_monitor(int argc, char **argv, monitor_opts *o)
 {
     static const struct option longopts[] = {
         {"broker", required_argument, NULL, 'b'},  {"config", required_argument, NULL, 'c'},
@@ -164,33 +214,30 @@ int cli_monitor(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},          {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    static monitor m;
-    pthread_mutex_init(&m.out, NULL);
-    const char *broker = NULL, *config = NULL, *node_id = NULL;
-    mqp_log_level level = MQP_LOG_ERR;
+    *o = (monitor_opts){.level = MQP_LOG_ERR};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:c:n:jl:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
-            broker = optarg;
+            o->broker = optarg;
             break;
         case 'c':
-            config = optarg;
+            o->config = optarg;
             break;
         case 'N':
-            node_id = optarg;
+            o->node_id = optarg;
             break;
         case 'n':
-            if (!cli_int_arg("monitor", "--count", optarg, 1, LLONG_MAX, &m.count)) {
+            if (!cli_int_arg("monitor", "--count", optarg, 1, LLONG_MAX, &o->count)) {
                 return EXIT_USAGE;
             }
             break;
         case 'j':
-            m.json = true;
+            o->json = true;
             break;
         case 'l':
-            level = cli_log_level(optarg);
+            o->level = cli_log_level(optarg);
             break;
         case 'h':
             fputs(monitor_usage, stdout);
@@ -201,52 +248,82 @@ int cli_monitor(int argc, char **argv)
         }
     }
     const char *what = optind == argc - 1 ? argv[optind] : NULL;
-    static const char *const kinds[] = {"status", "detections", "metrics", "health", "all"};
-    int kind = -1;
-    for (int i = 0; what && i < 5; i++) {
-        kind = strcmp(what, kinds[i]) == 0 ? i : kind;
+    for (size_t i = 0; what && i < sizeof choices / sizeof choices[0]; i++) {
+        if (strcmp(what, choices[i].name) == 0) {
+            o->feeds = choices[i].feeds;
+        }
     }
-    if (kind < 0) {
+    if (!o->feeds) {
         fprintf(stderr,
                 "mqplane monitor: say what to watch: status, detections, metrics, "
                 "health or all\n\n%s",
                 monitor_usage);
         return EXIT_USAGE;
     }
+    return CLI_GO;
+}
+
+/* Subscribes to each feed asked for; the health of every client comes from its template. */
+static bool subscribe_feeds(mqp_client *cl, const mqp_mqtt_settings *s, unsigned feeds,
+                            watch *watches, monitor *m)
+{
+    char health[256];
+    mqp_topic_var any = {"client_id", "+", 0};
+    char err[MQP_TOPICS_ERRLEN];
+    if (mqp_topic_build(MQP_TEMPLATE_HEALTH, &any, 1, MQP_TOPIC_FILTER, health, sizeof health, err,
+                        sizeof err) != MQP_OK) {
+        fprintf(stderr, "mqplane monitor: %s\n", err);
+        return false;
+    }
+    const struct {
+        const char *topic;
+        int qos;
+    } topics[] = {[FEED_STATUS] = {s->status_topic, 1},
+                  [FEED_DETECTIONS] = {s->data_topic, 0},
+                  [FEED_METRICS] = {s->metrics_topic, 0},
+                  [FEED_HEALTH] = {health, 1},
+                  [FEED_RESPONSES] = {s->response_topic, 1}};
+    for (feed f = FEED_STATUS; f <= FEED_RESPONSES; f++) {
+        if (feeds & FEED(f)) {
+            watches[f] = (watch){m, f};
+            mqp_client_subscribe(cl, topics[f].topic, topics[f].qos, on_message, &watches[f]);
+        }
+    }
+    return true;
+}
+
+static int run_monitor(const monitor_opts *o)
+{
+    static monitor m;
+    static watch watches[FEED_RESPONSES + 1];
+    pthread_mutex_init(&m.out, NULL);
+    m.json = o->json;
+    m.count = o->count;
     static cli_session ss;
-    if (!cli_session_open(&ss, "monitor", config, node_id, broker, level)) {
+    if (!cli_session_open(&ss, "monitor", o->config, o->node_id, o->broker, o->level)) {
         return EXIT_USAGE;
     }
     mqp_client *cl = ss.client;
-    const mqp_mqtt_settings *s = &ss.s;
-    char err[512];
-    if (kind == 0 || kind == 4) {
-        mqp_client_subscribe(cl, s->status_topic, 1, on_message, &m);
+    if (!subscribe_feeds(cl, &ss.s, o->feeds, watches, &m)) {
+        cli_session_close(&ss);
+        return EXIT_USAGE;
     }
-    if (kind == 1 || kind == 4) {
-        mqp_client_subscribe(cl, s->data_topic, 0, on_message, &m);
-    }
-    if (kind == 2 || kind == 4) {
-        mqp_client_subscribe(cl, s->metrics_topic, 0, on_message, &m);
-    }
-    if (kind == 3 || kind == 4) {
-        mqp_client_subscribe(cl, "system/health/+", 1, on_message, &m);
-    }
-    if (kind == 4) {
-        mqp_client_subscribe(cl, s->response_topic, 1, on_message, &m);
-    }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_stop_signals();
     if (mqp_client_connect(cl, 5000) != MQP_OK) {
+        char err[512];
         mqp_client_last_error(cl, err, sizeof err);
         fprintf(stderr, "mqplane monitor: cannot reach the broker: %s (still trying)\n", err);
     }
-    while (!interrupted && !(m.count && atomic_load(&m.shown) >= m.count)) {
-        nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    while (!cli_stop_requested && !(m.count && atomic_load(&m.shown) >= m.count)) {
+        mqpx_sleep_ms(20);
     }
     cli_session_close(&ss);
     return EXIT_OK;
+}
+
+int cli_monitor(int argc, char **argv)
+{
+    monitor_opts o;
+    int rc = parse_monitor(argc, argv, &o);
+    return rc == CLI_GO ? run_monitor(&o) : rc;
 }

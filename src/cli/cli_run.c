@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,28 +33,14 @@ static const char run_usage[] =
     "  -l, --log-level LEVEL      error, warning, notice, info (default), debug\n"
     "  -h, --help                 this text\n";
 
-static volatile sig_atomic_t stop_requested;
+/* The command line, read whole before anything starts. */
+typedef struct run_opts {
+    node_opts node;
+    const char *config, *node_id;
+    const char *sources[NODE_MAX_SOURCES];
+} run_opts;
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "mqplane run: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see mqplane run --help)\n");
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
-int cli_run(int argc, char **argv)
+static int parse_run(int argc, char **argv, run_opts *o)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -70,53 +55,56 @@ int cli_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    node_opts o = {.seed = 1, .log_cb = cli_log, .log_level = MQP_LOG_INFO};
-    const char *config = NULL, *node_id = NULL;
-    long long iv;
+    memset(o, 0, sizeof *o);
+    node_opts *n = &o->node;
+    n->seed = 1;
+    n->log_cb = cli_log;
+    n->log_level = MQP_LOG_INFO;
+    n->sources = o->sources;
+    long long v;
     int c;
-    static const char *sources[NODE_MAX_SOURCES];
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:b:s:n:l:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            config = optarg;
+            o->config = optarg;
             break;
         case 'b':
-            o.url = optarg;
+            n->url = optarg;
             break;
         case 's':
-            if (o.nsources == NODE_MAX_SOURCES) {
-                return usage_error("%s: a node runs at most %d sources", optarg, NODE_MAX_SOURCES);
+            if (n->nsources == NODE_MAX_SOURCES) {
+                return cli_usage_error("run", "%s: a node runs at most %d sources", optarg,
+                                       NODE_MAX_SOURCES);
             }
-            sources[o.nsources++] = optarg;
-            o.sources = sources;
+            o->sources[n->nsources++] = optarg;
             break;
         case 'S':
-            if (!cli_int_arg("run", "--seed", optarg, 0, LLONG_MAX, &iv)) {
+            if (!cli_int_arg("run", "--seed", optarg, 0, LLONG_MAX, &v)) {
                 return EXIT_USAGE;
             }
-            o.seed = (uint64_t)iv;
+            n->seed = (uint64_t)v;
             break;
         case 'C':
-            o.crop = true;
+            n->crop = true;
             break;
         case 'n':
-            node_id = optarg;
+            o->node_id = optarg;
             break;
         case 'M':
             if (!cli_number_arg("run", "--metrics-interval", optarg, 0.1, 86400,
-                                &o.metrics_interval_s)) {
+                                &n->metrics_interval_s)) {
                 return EXIT_USAGE;
             }
             break;
         case 'F':
-            if (!cli_int_arg("run", "--frames", optarg, 1, LLONG_MAX, &iv)) {
+            if (!cli_int_arg("run", "--frames", optarg, 1, LLONG_MAX, &v)) {
                 return EXIT_USAGE;
             }
-            o.max_frames = (uint64_t)iv;
+            n->max_frames = (uint64_t)v;
             break;
         case 'l':
-            o.log_level = cli_log_level(optarg);
+            n->log_level = cli_log_level(optarg);
             break;
         case 'h':
             fputs(run_usage, stdout);
@@ -127,35 +115,36 @@ int cli_run(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        return usage_error("unexpected argument '%s'", argv[optind]);
+        return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
     }
+    return CLI_GO;
+}
+
+static int run_run(run_opts *o)
+{
     char err[MQP_CONFIG_ERRLEN];
     mqp_config *cfg = NULL;
     mqp_mqtt_settings mqtt;
-    if (mqp_config_load(&cfg, config, err, sizeof err) != MQP_OK ||
+    if (mqp_config_load(&cfg, o->config, err, sizeof err) != MQP_OK ||
         mqp_config_mqtt(cfg, &mqtt, err, sizeof err) != MQP_OK) {
         fprintf(stderr, "mqplane run: %s\n", err);
         mqp_config_free(cfg);
         return EXIT_USAGE;
     }
     static cli_namespace ns;
-    if (!cli_apply_node_id(node_id, &mqtt, &ns, "run")) {
+    if (!cli_apply_node_id(o->node_id, &mqtt, &ns, "run")) {
         mqp_config_free(cfg);
         return EXIT_USAGE;
     }
-    if (node_id) {
-        o.control_id = ns.control_id;
-        o.data_id = ns.data_id;
+    if (o->node_id) {
+        o->node.control_id = ns.control_id;
+        o->node.data_id = ns.data_id;
     }
-    o.mqtt = &mqtt;
-    o.stop_signal = &stop_requested;
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    o->node.mqtt = &mqtt;
+    o->node.stop_signal = &cli_stop_requested;
+    cli_catch_stop_signals();
     node *n = NULL;
-    mqp_err rc = node_new(&n, &o, err, sizeof err);
+    mqp_err rc = node_new(&n, &o->node, err, sizeof err);
     if (rc != MQP_OK) {
         fprintf(stderr, "mqplane run: %s\n", err[0] ? err : mqp_strerror(rc));
         mqp_config_free(cfg);
@@ -167,4 +156,11 @@ int cli_run(int argc, char **argv)
     node_free(n);
     mqp_config_free(cfg);
     return rc == MQP_OK ? EXIT_OK : EXIT_FAILED;
+}
+
+int cli_run(int argc, char **argv)
+{
+    static run_opts o;
+    int rc = parse_run(argc, argv, &o);
+    return rc == CLI_GO ? run_run(&o) : rc;
 }

@@ -549,7 +549,8 @@ static int services_logs(svc *s)
     return svc_fail(EXIT_FAILED, "cannot run tail: %s", strerror(errno));
 }
 
-int cli_services(int argc, char **argv)
+/* Reads the command line into s and the verb; CLI_GO, or the exit status of a bad argument. */
+static int parse_services(int argc, char **argv, svc *s, const char **verb)
 {
     enum { OPT_WS = 256, OPT_LOCAL, OPT_MTLS, OPT_ENGINE, OPT_DEPLOY, OPT_NOFOLLOW };
     static const struct option longopts[] = {{"profile", required_argument, NULL, 'p'},
@@ -564,12 +565,12 @@ int cli_services(int argc, char **argv)
                                              {"no-follow", no_argument, NULL, OPT_NOFOLLOW},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    svc s = {.profile = "dev",
-             .engine = "auto",
-             .ws_port = 9001,
-             .local_port = 1883,
-             .lines = 50,
-             .follow = true};
+    *s = (svc){.profile = "dev",
+               .engine = "auto",
+               .ws_port = 9001,
+               .local_port = MQP_DEFAULT_PORT,
+               .lines = 50,
+               .follow = true};
     int port = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:P:d:n:h", longopts, NULL)) != -1) {
@@ -578,7 +579,7 @@ int cli_services(int argc, char **argv)
             if (strcmp(optarg, "dev") != 0 && strcmp(optarg, "prod") != 0) {
                 return svc_fail(EXIT_USAGE, "--profile '%s': expected dev or prod", optarg);
             }
-            snprintf(s.profile, sizeof s.profile, "%s", optarg);
+            snprintf(s->profile, sizeof s->profile, "%s", optarg);
             break;
         case 'P':
         case OPT_WS:
@@ -589,16 +590,16 @@ int cli_services(int argc, char **argv)
                                                : "--local-port",
                                  optarg, 1, 65535,
                                  c == 'P'      ? &port
-                                 : c == OPT_WS ? &s.ws_port
-                                               : &s.local_port)) {
+                                 : c == OPT_WS ? &s->ws_port
+                                               : &s->local_port)) {
                 return EXIT_USAGE;
             }
             break;
         case OPT_MTLS:
-            s.mutual_tls = true;
+            s->mutual_tls = true;
             break;
         case 'd':
-            snprintf(s.dir, sizeof s.dir, "%s", optarg);
+            snprintf(s->dir, sizeof s->dir, "%s", optarg);
             break;
         case OPT_ENGINE:
             if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "direct") != 0 &&
@@ -606,18 +607,18 @@ int cli_services(int argc, char **argv)
                 return svc_fail(EXIT_USAGE, "--engine '%s': expected auto, direct or docker",
                                 optarg);
             }
-            snprintf(s.engine, sizeof s.engine, "%s", optarg);
+            snprintf(s->engine, sizeof s->engine, "%s", optarg);
             break;
         case OPT_DEPLOY:
-            snprintf(s.deploy, sizeof s.deploy, "%s", optarg);
+            snprintf(s->deploy, sizeof s->deploy, "%s", optarg);
             break;
         case 'n':
-            if (!cli_int_arg_int("services", "--lines", optarg, 0, 1000000, &s.lines)) {
+            if (!cli_int_arg_int("services", "--lines", optarg, 0, 1000000, &s->lines)) {
                 return EXIT_USAGE;
             }
             break;
         case OPT_NOFOLLOW:
-            s.follow = false;
+            s->follow = false;
             break;
         case 'h':
             fputs(services_usage, stdout);
@@ -632,40 +633,58 @@ int cli_services(int argc, char **argv)
                 services_usage);
         return EXIT_USAGE;
     }
-    const char *verb = argv[optind];
-    s.port = port ? port : svc_is_prod(&s) ? 8883 : 1883;
-    if (s.mutual_tls && !svc_is_prod(&s)) {
+    *verb = argv[optind];
+    static const char *const verbs[] = {"up", "down", "status", "logs"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+        known = known || strcmp(*verb, verbs[i]) == 0;
+    }
+    if (!known) {
+        fprintf(stderr, "mqplane services: unknown action '%s' (up, down, status, logs)\n", *verb);
+        return EXIT_USAGE;
+    }
+    s->port = port ? port : svc_is_prod(s) ? 8883 : 1883;
+    if (s->mutual_tls && !svc_is_prod(s)) {
         return svc_fail(EXIT_USAGE, "--mutual-tls needs --profile prod");
     }
-    if (!s.dir[0] && !default_dir(s.dir)) {
+    if (!s->dir[0] && !default_dir(s->dir)) {
         return svc_fail(EXIT_USAGE, "no --dir, and neither MQPLANE_SERVICES_DIR nor HOME is set");
     }
-    if (strlen(s.dir) > SVC_DIR_MAX) {
+    if (strlen(s->dir) > SVC_DIR_MAX) {
         return svc_fail(EXIT_USAGE, "--dir: path too long");
     }
-    if (s.dir[0] != '/') { /* Stored and printed: make it mean the same from anywhere. */
+    if (s->dir[0] != '/') { /* Stored and printed: make it mean the same from anywhere. */
         char cwd[PATH_MAX], rel[PATH_MAX];
-        snprintf(rel, sizeof rel, "%s", s.dir);
+        snprintf(rel, sizeof rel, "%s", s->dir);
         if (!getcwd(cwd, sizeof cwd) ||
-            snprintf(s.dir, sizeof s.dir, "%s/%s", cwd, rel) > SVC_DIR_MAX) {
+            snprintf(s->dir, sizeof s->dir, "%s/%s", cwd, rel) > SVC_DIR_MAX) {
             return svc_fail(EXIT_USAGE, "--dir '%s': path too long", rel);
         }
     }
+    return CLI_GO;
+}
+
+static int run_services(svc *s, const char *verb)
+{
     if (strcmp(verb, "up") == 0) {
-        if (!find_deploy(&s)) {
+        if (!find_deploy(s)) {
             return svc_fail(
                 EXIT_USAGE,
                 "cannot find the deploy/ folder (mosquitto/dev.conf)%s%s; give --deploy",
-                s.deploy[0] ? " in " : "", s.deploy);
+                s->deploy[0] ? " in " : "", s->deploy);
         }
-        return services_up(&s);
+        return services_up(s);
     }
-    if (strcmp(verb, "down") == 0 || strcmp(verb, "status") == 0 || strcmp(verb, "logs") == 0) {
-        (void)find_deploy(&s); /* Only the docker engine needs it, for its compose file. */
-        return verb[0] == 'd'   ? services_down(&s)
-               : verb[0] == 's' ? services_status(&s)
-                                : services_logs(&s);
-    }
-    fprintf(stderr, "mqplane services: unknown action '%s' (up, down, status, logs)\n", verb);
-    return EXIT_USAGE;
+    (void)find_deploy(s); /* Only the docker engine needs it, for its compose file. */
+    return strcmp(verb, "down") == 0     ? services_down(s)
+           : strcmp(verb, "status") == 0 ? services_status(s)
+                                         : services_logs(s);
+}
+
+int cli_services(int argc, char **argv)
+{
+    static svc s;
+    const char *verb = NULL;
+    int rc = parse_services(argc, argv, &s, &verb);
+    return rc == CLI_GO ? run_services(&s, verb) : rc;
 }

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,34 @@ static const char usage[] =
     "\n"
     "exit status: 0 success; 1 the command failed; 2 no broker or no answer in time;\n"
     "3 (services status) not running; 64 bad arguments or configuration.\n";
+
+volatile sig_atomic_t cli_stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    cli_stop_requested = 1;
+}
+
+void cli_catch_stop_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "mqplane %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see mqplane %s --help)\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
 
 void cli_log(mqp_log_level level, const char *msg, void *user)
 {
