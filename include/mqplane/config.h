@@ -129,6 +129,25 @@ typedef struct mqp_mqtt_settings {
  */
 MQP_API mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *err, size_t errlen);
 
+/** One key of the `mqtt:` section, as mqplane knows it. */
+typedef struct mqp_config_key {
+    const char *key;  /**< "data_qos" (the path is mqtt.data_qos). */
+    const char *type; /**< "string", "secret", "url", "topic", "integer" or "boolean". */
+    const char *def;  /**< The default as text; NULL for none, and for every secret. */
+    const char *env;  /**< The reference's own variable for it ("MQTT_URL"), or NULL. Every key
+                           also takes MQP_MQTT_<KEY> ("MQP_MQTT_DATA_QOS"). */
+    const char *doc;  /**< What it is, in one line. */
+    long min, max;    /**< The range of an integer; 0, 0 for the others. */
+} mqp_config_key;
+
+/**
+ * @brief Every key of the `mqtt:` section, in the order of the schema.
+ * @param[out] out  The keys, static; may be NULL.
+ * @return Their number.
+ * @note Safe from any thread.
+ */
+MQP_API size_t mqp_config_mqtt_keys(const mqp_config_key **out);
+
 /**
  * @brief Copies the connection settings (URL, client id, keepalive, TLS) into client options,
  *        leaving members the settings do not set untouched.

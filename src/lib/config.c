@@ -1,5 +1,6 @@
-/* YAML configuration. The document is flattened into dotted paths with the line each value
- * came from, so that every later error can point at its line. */
+/* The configuration store: YAML flattened into dotted paths with the line each value came from
+ * (so every later error can point at its line), ${VAR} expansion, environment overrides, and
+ * typed getters. It knows no key: the schema of each section does (config_mqtt.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "mqplane/config.h"
 
@@ -8,6 +9,7 @@
 #include "mqplane/url.h"
 
 #include "alloc.h"
+#include "config_internal.h"
 #include "number.h"
 #include "buf.h"
 #include "fail.h"
@@ -34,8 +36,7 @@ struct mqp_config {
     char *built_url;
 };
 
-/* Every configuration error has the same code. */
-#define fail(err, errlen, ...) mqp__fail(err, errlen, MQP_ERR_CONFIG, __VA_ARGS__)
+#define fail mqp__config_fail
 
 static entry *find(const mqp_config *cfg, const char *path)
 {
@@ -305,51 +306,7 @@ static mqp_err parse_document(parse_ctx *pc)
     return rc;
 }
 
-/* The reference variables for their mqtt keys, applied over the file. */
-static const struct {
-    const char *var;
-    const char *path;
-} env_keys[] = {
-    {"MQTT_URL", "mqtt.url"},
-    {"MQTT_BROKER_HOST", "mqtt.broker_host"},
-    {"MQTT_BROKER_PORT", "mqtt.broker_port"},
-    {"MQTT_USERNAME", "mqtt.username"},
-    {"MQTT_PASSWORD", "mqtt.password"},
-    {"MQTT_TOPIC_VERSION", "mqtt.topic_version"},
-    {"MQTT_BASE_PREFIX", "mqtt.base_prefix"},
-};
-
-static const char *const mqtt_keys[] = {"url",
-                                        "broker_host",
-                                        "broker_port",
-                                        "username",
-                                        "password",
-                                        "client_id",
-                                        "keepalive",
-                                        "command_topic",
-                                        "status_topic",
-                                        "response_topic",
-                                        "data_topic",
-                                        "metrics_topic",
-                                        "full_frames_topic",
-                                        "data_qos",
-                                        "control_qos",
-                                        "publish_full_frame",
-                                        "topic_version",
-                                        "base_prefix",
-                                        "tls_ca_file",
-                                        "tls_ca_path",
-                                        "tls_cert_file",
-                                        "tls_key_file",
-                                        "tls_insecure",
-                                        "max_command_payload",
-                                        "control_username",
-                                        "control_password",
-                                        "data_username",
-                                        "data_password",
-                                        NULL};
-
-static mqp_err override(mqp_config *cfg, const char *path, const char *var)
+mqp_err mqp__config_override(mqp_config *cfg, const char *path, const char *var)
 {
     const char *v = getenv(var);
     if (!v) {
@@ -377,36 +334,27 @@ static void env_name(const char *path, char *out, size_t cap)
     out[o] = '\0';
 }
 
+/* Overrides, weakest first: MQP_MQTT_<KEY> for every mqtt key and MQP_<PATH> for every other key
+ * the file has, then the reference's own variables (MQTT_URL, ...). */
 static mqp_err apply_environment(mqp_config *cfg)
 {
-    /* Generic overrides of keys the file has, and of every known mqtt key. */
+    mqp_err rc = mqp__config_mqtt_environment(cfg, false);
     char var[600];
-    for (size_t i = 0; mqtt_keys[i]; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "mqtt.%s", mqtt_keys[i]);
-        env_name(path, var, sizeof var);
-        mqp_err rc = override(cfg, path, var);
-        if (rc != MQP_OK) {
-            return rc;
-        }
-    }
-    for (entry *e = cfg->entries; e; e = e->next) {
+    for (entry *e = cfg->entries; e && rc == MQP_OK; e = e->next) {
         if (strncmp(e->origin, "environment ", 12) == 0) {
             continue;
         }
         env_name(e->path, var, sizeof var);
-        mqp_err rc = override(cfg, e->path, var);
-        if (rc != MQP_OK) {
-            return rc;
-        }
+        rc = mqp__config_override(cfg, e->path, var);
     }
-    for (size_t i = 0; i < sizeof env_keys / sizeof env_keys[0]; i++) {
-        mqp_err rc = override(cfg, env_keys[i].path, env_keys[i].var);
-        if (rc != MQP_OK) {
-            return rc;
-        }
-    }
-    return MQP_OK;
+    return rc == MQP_OK ? mqp__config_mqtt_environment(cfg, true) : rc;
+}
+
+const char *mqp__config_keep(mqp_config *cfg, char *s)
+{
+    mqp__free(cfg->built_url);
+    cfg->built_url = s;
+    return s;
 }
 
 mqp_err mqp_config_parse(mqp_config **out, const char *text, size_t len, const char *name,
@@ -584,234 +532,4 @@ mqp_err mqp_config_check_keys(const mqp_config *cfg, const char *section, const 
         }
     }
     return MQP_OK;
-}
-
-/* ---- the mqtt section ---- */
-
-static void pct_encode(mqp__buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            mqp__buf_putc(b, (char)c);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            mqp__buf_append(b, e, 3);
-        }
-    }
-}
-
-static mqp_err build_url(mqp_config *cfg, char *err, size_t errlen)
-{
-    const char *host = mqp_config_get(cfg, "mqtt.broker_host");
-    const char *user = mqp_config_get(cfg, "mqtt.username");
-    const char *pass = mqp_config_get(cfg, "mqtt.password");
-    long port;
-    mqp_err rc = mqp_config_get_int(cfg, "mqtt.broker_port", 1, 65535, 1883, &port, err, errlen);
-    if (rc != MQP_OK || (!host && !find(cfg, "mqtt.broker_port") && !user)) {
-        return rc;
-    }
-    mqp__buf b;
-    mqp__buf_init(&b);
-    mqp__buf_puts(&b, "mqtt://");
-    if (user && *user) {
-        pct_encode(&b, user);
-        if (pass && *pass) {
-            mqp__buf_putc(&b, ':');
-            pct_encode(&b, pass);
-        }
-        mqp__buf_putc(&b, '@');
-    }
-    host = host && *host ? host : "localhost";
-    bool v6 = strchr(host, ':') != NULL;
-    mqp__buf_printf(&b, "%s%s%s:%ld", v6 ? "[" : "", host, v6 ? "]" : "", port);
-    cfg->built_url = mqp__buf_take(&b, NULL);
-    if (!cfg->built_url) {
-        return MQP_ERR_NOMEM;
-    }
-    mqp_url u;
-    char uerr[MQP_URL_ERRLEN];
-    rc = mqp_url_parse(cfg->built_url, &u, uerr, sizeof uerr);
-    if (rc == MQP_ERR_NOMEM) {
-        return rc;
-    }
-    if (rc != MQP_OK) {
-        return fail(err, errlen, "%s: mqtt.broker_host: %s",
-                    mqp_config_origin(cfg, "mqtt.broker_host")
-                        ? mqp_config_origin(cfg, "mqtt.broker_host")
-                        : "config",
-                    uerr);
-    }
-    mqp_url_clear(&u);
-    return MQP_OK;
-}
-
-/* mqtt.url, with mqtt.username and mqtt.password (the file's, or MQTT_USERNAME/MQTT_PASSWORD)
- * filling the credentials it lacks: the URL's own win, as its host and port win over
- * broker_host and broker_port. One URL then says everything about the connection, and a
- * --broker URL replaces it whole. *out is url itself when nothing is added. */
-static mqp_err url_with_credentials(mqp_config *cfg, const char *url, const char **out)
-{
-    const char *user = mqp_config_get(cfg, "mqtt.username");
-    const char *pass = mqp_config_get(cfg, "mqtt.password");
-    *out = url;
-    const char *auth = strstr(url, "://");
-    if ((!user || !*user) && (!pass || !*pass)) {
-        return MQP_OK;
-    }
-    if (!auth || (strncmp(url, "mqtt://", 7) != 0 && strncmp(url, "mqtts://", 8) != 0)) {
-        return MQP_OK; /* memory:// has no credentials. */
-    }
-    auth += 3;
-    const char *end = auth + strcspn(auth, "/?#");
-    const char *at = NULL;
-    for (const char *p = auth; p < end; p++) {
-        at = *p == '@' ? p : at;
-    }
-    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    size_t url_user = at ? (size_t)((colon ? colon : at) - auth) : 0;
-    size_t url_pass = colon ? (size_t)(at - colon - 1) : 0;
-    if (url_user && (url_pass || !pass || !*pass)) {
-        return MQP_OK; /* Nothing to fill. */
-    }
-    mqp__buf b;
-    mqp__buf_init(&b);
-    mqp__buf_append(&b, url, (size_t)(auth - url));
-    if (url_user) {
-        mqp__buf_append(&b, auth, url_user);
-    } else if (user && *user) {
-        pct_encode(&b, user);
-    }
-    if (url_pass) {
-        mqp__buf_append(&b, colon, url_pass + 1);
-    } else if (pass && *pass) {
-        mqp__buf_putc(&b, ':');
-        pct_encode(&b, pass);
-    }
-    mqp__buf_putc(&b, '@');
-    mqp__buf_puts(&b, at ? at + 1 : auth);
-    mqp__free(cfg->built_url);
-    cfg->built_url = mqp__buf_take(&b, NULL);
-    *out = cfg->built_url;
-    return cfg->built_url ? MQP_OK : MQP_ERR_NOMEM;
-}
-
-static mqp_err topic_key(mqp_config *cfg, const char *key, const char *def, const char **out,
-                         char *err, size_t errlen)
-{
-    char path[64];
-    snprintf(path, sizeof path, "mqtt.%s", key);
-    const char *v = mqp_config_get(cfg, path);
-    if (v && mqp_topic_validate_name(v) != MQP_OK) {
-        return fail(err, errlen, "%s: %s: '%s' is not a valid topic name (no '+', '#', or empty)",
-                    mqp_config_origin(cfg, path), path, v);
-    }
-    *out = v ? v : def;
-    return MQP_OK;
-}
-
-static mqp_err qos_key(mqp_config *cfg, const char *path, int def, int *out, char *err,
-                       size_t errlen)
-{
-    long v;
-    mqp_err rc = mqp_config_get_int(cfg, path, 0, 2, def, &v, err, errlen);
-    *out = (int)v;
-    return rc;
-}
-
-mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *err, size_t errlen)
-{
-    if (!cfg || !out) {
-        return MQP_ERR_INVALID;
-    }
-    mqp_mqtt_settings s = {0};
-    mqp_err rc = mqp_config_check_keys(cfg, "mqtt", mqtt_keys, err, errlen);
-    long keepalive = 0;
-    if (rc == MQP_OK) {
-        rc = mqp_config_get_int(cfg, "mqtt.keepalive", 5, 65535, 0, &keepalive, err, errlen);
-    }
-    s.keepalive_s = (int)keepalive;
-    const char *url = mqp_config_get(cfg, "mqtt.url");
-    if (rc == MQP_OK && url) {
-        mqp_url u;
-        char uerr[MQP_URL_ERRLEN];
-        rc = mqp_url_parse(url, &u, uerr, sizeof uerr);
-        if (rc != MQP_OK && rc != MQP_ERR_NOMEM) {
-            rc = fail(err, errlen, "%s: mqtt.url: %s", mqp_config_origin(cfg, "mqtt.url"), uerr);
-        } else if (rc == MQP_OK) {
-            mqp_url_clear(&u);
-            rc = url_with_credentials(cfg, url, &s.url);
-        }
-    } else if (rc == MQP_OK) {
-        mqp__free(cfg->built_url);
-        cfg->built_url = NULL;
-        rc = build_url(cfg, err, errlen);
-        s.url = cfg->built_url;
-    }
-    static const struct {
-        const char *key;
-        const char *def;
-        size_t offset;
-    } topics[] = {
-        {"command_topic", MQP_TOPIC_COMMANDS, offsetof(mqp_mqtt_settings, command_topic)},
-        {"status_topic", MQP_TOPIC_STATUS, offsetof(mqp_mqtt_settings, status_topic)},
-        {"response_topic", MQP_TOPIC_RESPONSES, offsetof(mqp_mqtt_settings, response_topic)},
-        {"data_topic", MQP_TOPIC_DETECTIONS, offsetof(mqp_mqtt_settings, data_topic)},
-        {"metrics_topic", MQP_TOPIC_METRICS, offsetof(mqp_mqtt_settings, metrics_topic)},
-        {"full_frames_topic", MQP_TOPIC_FULL_FRAMES,
-         offsetof(mqp_mqtt_settings, full_frames_topic)},
-    };
-    for (size_t i = 0; rc == MQP_OK && i < sizeof topics / sizeof topics[0]; i++) {
-        rc = topic_key(cfg, topics[i].key, topics[i].def,
-                       (const char **)(void *)((char *)&s + topics[i].offset), err, errlen);
-    }
-    if (rc == MQP_OK) {
-        rc = qos_key(cfg, "mqtt.data_qos", 0, &s.data_qos, err, errlen);
-    }
-    if (rc == MQP_OK) {
-        rc = qos_key(cfg, "mqtt.control_qos", 1, &s.control_qos, err, errlen);
-    }
-    if (rc == MQP_OK) {
-        rc = mqp_config_get_bool(cfg, "mqtt.publish_full_frame", false, &s.publish_full_frame, err,
-                                 errlen);
-    }
-    if (rc == MQP_OK) {
-        rc = mqp_config_get_bool(cfg, "mqtt.tls_insecure", false, &s.tls_insecure, err, errlen);
-    }
-    long max_payload = 65536;
-    if (rc == MQP_OK) {
-        rc = mqp_config_get_int(cfg, "mqtt.max_command_payload", 64, 268435455, 65536, &max_payload,
-                                err, errlen);
-    }
-    s.max_command_payload = (size_t)max_payload;
-    if (rc != MQP_OK) {
-        return rc;
-    }
-    s.client_id = mqp_config_get(cfg, "mqtt.client_id");
-    s.tls_ca_file = mqp_config_get(cfg, "mqtt.tls_ca_file");
-    s.tls_ca_path = mqp_config_get(cfg, "mqtt.tls_ca_path");
-    s.tls_cert_file = mqp_config_get(cfg, "mqtt.tls_cert_file");
-    s.tls_key_file = mqp_config_get(cfg, "mqtt.tls_key_file");
-    s.control_username = mqp_config_get(cfg, "mqtt.control_username");
-    s.control_password = mqp_config_get(cfg, "mqtt.control_password");
-    s.data_username = mqp_config_get(cfg, "mqtt.data_username");
-    s.data_password = mqp_config_get(cfg, "mqtt.data_password");
-    *out = s;
-    return MQP_OK;
-}
-
-void mqp_mqtt_settings_apply(const mqp_mqtt_settings *s, mqp_client_opts *o)
-{
-    if (!s || !o) {
-        return;
-    }
-    o->url = s->url ? s->url : o->url;
-    o->client_id = s->client_id ? s->client_id : o->client_id;
-    o->keepalive_s = s->keepalive_s ? s->keepalive_s : o->keepalive_s;
-    o->tls_ca_file = s->tls_ca_file ? s->tls_ca_file : o->tls_ca_file;
-    o->tls_ca_path = s->tls_ca_path ? s->tls_ca_path : o->tls_ca_path;
-    o->tls_cert_file = s->tls_cert_file ? s->tls_cert_file : o->tls_cert_file;
-    o->tls_key_file = s->tls_key_file ? s->tls_key_file : o->tls_key_file;
-    o->tls_insecure_no_verify_hostname = o->tls_insecure_no_verify_hostname || s->tls_insecure;
 }

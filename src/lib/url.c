@@ -5,7 +5,9 @@
 #include "mqplane/defaults.h"
 
 #include "alloc.h"
+#include "buf.h"
 #include "fail.h"
+#include "url_format.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -56,6 +58,20 @@ static char *pct_decode(const char *s, size_t n, bool *bad)
     }
     out[o] = '\0';
     return out;
+}
+
+void mqp__pct_encode(mqp__buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            mqp__buf_putc(b, (char)c);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            mqp__buf_append(b, e, 3);
+        }
+    }
 }
 
 static bool valid_hostname(const char *s, size_t n)
@@ -453,4 +469,44 @@ void mqp_url_clear(mqp_url *url)
     mqp__free(url->password);
     mqp__free(url->client_id);
     memset(url, 0, sizeof *url);
+}
+
+char *mqp__url_format(const mqp_url *u)
+{
+    static const char *const schemes[] = {"mqtt", "mqtts", "memory"};
+    static const char *const protocols[] = {"auto", "5", "311"};
+    mqp__buf b;
+    mqp__buf_init(&b);
+    mqp__buf_printf(&b, "%s://", schemes[u->scheme]);
+    if (u->username) {
+        mqp__pct_encode(&b, u->username);
+        if (u->password) {
+            mqp__buf_putc(&b, ':');
+            mqp__pct_encode(&b, u->password);
+        }
+        mqp__buf_putc(&b, '@');
+    }
+    const char *host = u->host ? u->host : "";
+    bool v6 = strchr(host, ':') != NULL;
+    mqp__buf_printf(&b, "%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "");
+    if (u->scheme != MQP_SCHEME_MEMORY) {
+        mqp__buf_printf(&b, ":%d", u->port);
+    }
+    char sep = '?';
+    if (u->client_id || u->keepalive || u->protocol != MQP_PROTOCOL_AUTO) {
+        mqp__buf_putc(&b, '/');
+    }
+    if (u->client_id) {
+        mqp__buf_printf(&b, "%cclient_id=", sep);
+        mqp__pct_encode(&b, u->client_id);
+        sep = '&';
+    }
+    if (u->keepalive) {
+        mqp__buf_printf(&b, "%ckeepalive=%d", sep, u->keepalive);
+        sep = '&';
+    }
+    if (u->protocol != MQP_PROTOCOL_AUTO) {
+        mqp__buf_printf(&b, "%cprotocol=%s", sep, protocols[u->protocol]);
+    }
+    return mqp__buf_take(&b, NULL);
 }

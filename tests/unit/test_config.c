@@ -5,6 +5,8 @@
 
 #include "mqplane/config.h"
 
+#include "config_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +277,115 @@ static void test_mqp_config_load_file(void **state)
     remove(path);
 }
 
+static void test_mqp_config_mqtt_keys_schema(void **state)
+{
+    (void)state;
+    const mqp_config_key *k = NULL;
+    size_t n = mqp_config_mqtt_keys(&k);
+    assert_int_equal(n, 28);
+    assert_int_equal(mqp_config_mqtt_keys(NULL), n);
+    for (size_t i = 0; i < n; i++) {
+        /* Each member of mqp_mqtt_settings is the size its type writes. */
+        size_t type_size;
+        size_t member = mqp__mqtt_key_size(i, &type_size);
+        if (member && member != type_size) {
+            fail_msg("mqtt.%s: member of %zu bytes, type writes %zu", k[i].key, member, type_size);
+        }
+        assert_non_null(k[i].doc);
+        assert_true(strcmp(k[i].type, "secret") != 0 || k[i].def == NULL);
+    }
+    assert_string_equal(k[0].key, "url");
+    assert_string_equal(k[0].env, "MQTT_URL");
+    bool seen_qos = false;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(k[i].key, "data_qos") == 0) {
+            seen_qos = true;
+            assert_string_equal(k[i].type, "integer");
+            assert_string_equal(k[i].def, "0");
+            assert_int_equal(k[i].max, 2);
+        }
+    }
+    assert_true(seen_qos);
+}
+
+static void test_mqp_config_every_key_from_the_environment(void **state)
+{
+    (void)state;
+    clear_env();
+    /* Every key takes MQP_MQTT_<KEY>, with no file at all, and lands in its member. */
+    static const struct {
+        const char *var, *value;
+    } vars[] = {{"MQP_MQTT_CLIENT_ID", "cid"},
+                {"MQP_MQTT_KEEPALIVE", "17"},
+                {"MQP_MQTT_COMMAND_TOPIC", "c/t"},
+                {"MQP_MQTT_STATUS_TOPIC", "s/t"},
+                {"MQP_MQTT_RESPONSE_TOPIC", "r/t"},
+                {"MQP_MQTT_DATA_TOPIC", "d/t"},
+                {"MQP_MQTT_METRICS_TOPIC", "m/t"},
+                {"MQP_MQTT_FULL_FRAMES_TOPIC", "f/t"},
+                {"MQP_MQTT_DATA_QOS", "1"},
+                {"MQP_MQTT_CONTROL_QOS", "2"},
+                {"MQP_MQTT_PUBLISH_FULL_FRAME", "yes"},
+                {"MQP_MQTT_TLS_CA_FILE", "ca"},
+                {"MQP_MQTT_TLS_CA_PATH", "cadir"},
+                {"MQP_MQTT_TLS_CERT_FILE", "crt"},
+                {"MQP_MQTT_TLS_KEY_FILE", "key"},
+                {"MQP_MQTT_TLS_INSECURE", "on"},
+                {"MQP_MQTT_MAX_COMMAND_PAYLOAD", "4096"},
+                {"MQP_MQTT_CONTROL_USERNAME", "cu"},
+                {"MQP_MQTT_CONTROL_PASSWORD", "cp"},
+                {"MQP_MQTT_DATA_USERNAME", "du"},
+                {"MQP_MQTT_DATA_PASSWORD", "dp"},
+                {"MQP_MQTT_BROKER_HOST", "b.example"},
+                {"MQP_MQTT_BROKER_PORT", "1999"},
+                {"MQP_MQTT_USERNAME", "u s"},
+                {"MQP_MQTT_PASSWORD", "p:w@"}};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        setenv(vars[i].var, vars[i].value, 1);
+    }
+    mqp_config *cfg = parse_ok("");
+    mqp_mqtt_settings s;
+    char err[MQP_CONFIG_ERRLEN];
+    mqp_err rc = mqp_config_mqtt(cfg, &s, err, sizeof err);
+    if (rc != MQP_OK) {
+        fail_msg("%s", err);
+    }
+    assert_string_equal(s.url, "mqtt://u%20s:p%3Aw%40@b.example:1999");
+    assert_string_equal(s.client_id, "cid");
+    assert_int_equal(s.keepalive_s, 17);
+    assert_string_equal(s.command_topic, "c/t");
+    assert_string_equal(s.status_topic, "s/t");
+    assert_string_equal(s.response_topic, "r/t");
+    assert_string_equal(s.data_topic, "d/t");
+    assert_string_equal(s.metrics_topic, "m/t");
+    assert_string_equal(s.full_frames_topic, "f/t");
+    assert_int_equal(s.data_qos, 1);
+    assert_int_equal(s.control_qos, 2);
+    assert_true(s.publish_full_frame);
+    assert_string_equal(s.tls_ca_file, "ca");
+    assert_string_equal(s.tls_ca_path, "cadir");
+    assert_string_equal(s.tls_cert_file, "crt");
+    assert_string_equal(s.tls_key_file, "key");
+    assert_true(s.tls_insecure);
+    assert_int_equal(s.max_command_payload, 4096);
+    assert_string_equal(s.control_username, "cu");
+    assert_string_equal(s.control_password, "cp");
+    assert_string_equal(s.data_username, "du");
+    assert_string_equal(s.data_password, "dp");
+    assert_string_equal(mqp_config_origin(cfg, "mqtt.keepalive"), "environment MQP_MQTT_KEEPALIVE");
+    mqp_config_free(cfg);
+    /* The reference's own variable wins over the generic one. */
+    setenv("MQTT_BROKER_PORT", "2000", 1);
+    cfg = parse_ok("");
+    assert_ok(mqp_config_mqtt(cfg, &s, NULL, 0));
+    assert_string_equal(s.url, "mqtt://u%20s:p%3Aw%40@b.example:2000");
+    mqp_config_free(cfg);
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        unsetenv(vars[i].var);
+    }
+    clear_env();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +397,8 @@ int main(void)
         cmocka_unit_test(test_mqp_config_errors_name_file_line_and_key),
         cmocka_unit_test(test_mqp_config_typed_getters),
         cmocka_unit_test(test_mqp_config_load_file),
+        cmocka_unit_test(test_mqp_config_mqtt_keys_schema),
+        cmocka_unit_test(test_mqp_config_every_key_from_the_environment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,9 @@
 
 #include "mqplane/url.h"
 
+#include "alloc.h"
+#include "url_format.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,9 +223,50 @@ static void test_mqp_url_resolve_environment(void **state)
     clear_env();
 }
 
+static void test_mqp__url_format_round_trip(void **state)
+{
+    (void)state;
+    static const char *const urls[] = {
+        "mqtt://h:1883",
+        "mqtts://op:p%40ss@h:8883",
+        "mqtt://u%20s:p%3Aw%2F%25%23@[::1]:1",
+        "mqtt://user@10.0.0.7:2883",
+        "mqtts://h:8884/?client_id=cam%2F1&keepalive=30&protocol=311",
+        "mqtt://h:1883/?protocol=5",
+        "memory://bus",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        mqp_url u, back;
+        assert_ok(mqp_url_parse(urls[i], &u, NULL, 0));
+        char *text = mqp__url_format(&u);
+        assert_non_null(text);
+        assert_string_equal(text, urls[i]); /* These are already in the written form. */
+        assert_ok(mqp_url_parse(text, &back, NULL, 0));
+        assert_int_equal(back.scheme, u.scheme);
+        assert_string_equal(back.host, u.host);
+        assert_int_equal(back.port, u.port);
+        assert_true((!u.username && !back.username) || strcmp(u.username, back.username) == 0);
+        assert_true((!u.password && !back.password) || strcmp(u.password, back.password) == 0);
+        assert_true((!u.client_id && !back.client_id) || strcmp(u.client_id, back.client_id) == 0);
+        assert_int_equal(back.keepalive, u.keepalive);
+        assert_int_equal(back.protocol, u.protocol);
+        mqp__free(text);
+        mqp_url_clear(&u);
+        mqp_url_clear(&back);
+    }
+    /* A port the text left out is written. */
+    mqp_url u;
+    assert_ok(mqp_url_parse("mqtts://h", &u, NULL, 0));
+    char *text = mqp__url_format(&u);
+    assert_string_equal(text, "mqtts://h:8883");
+    mqp__free(text);
+    mqp_url_clear(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mqp__url_format_round_trip),
         cmocka_unit_test(test_mqp_url_parse_bad_arguments),
         cmocka_unit_test(test_mqp_url_parse_defaults),
         cmocka_unit_test(test_mqp_url_parse_full),
