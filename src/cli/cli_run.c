@@ -40,21 +40,22 @@ typedef struct run_opts {
     const char *sources[NODE_MAX_SOURCES];
 } run_opts;
 
+static const struct option run_options[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"broker", required_argument, NULL, 'b'},
+    {"source", required_argument, NULL, 's'},
+    {"seed", required_argument, NULL, 'S'},
+    {"crop", no_argument, NULL, 'C'},
+    {"node-id", required_argument, NULL, 'n'},
+    {"metrics-interval", required_argument, NULL, 'M'},
+    {"frames", required_argument, NULL, 'F'},
+    {"log-level", required_argument, NULL, 'l'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 static int parse_run(int argc, char **argv, run_opts *o)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"broker", required_argument, NULL, 'b'},
-        {"source", required_argument, NULL, 's'},
-        {"seed", required_argument, NULL, 'S'},
-        {"crop", no_argument, NULL, 'C'},
-        {"node-id", required_argument, NULL, 'n'},
-        {"metrics-interval", required_argument, NULL, 'M'},
-        {"frames", required_argument, NULL, 'F'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof *o);
     node_opts *n = &o->node;
     n->seed = 1;
@@ -64,7 +65,7 @@ static int parse_run(int argc, char **argv, run_opts *o)
     long long v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:b:s:n:l:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:b:s:n:l:h", run_options, NULL)) != -1) {
         switch (c) {
         case 'c':
             o->config = optarg;

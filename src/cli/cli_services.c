@@ -549,22 +549,25 @@ static int services_logs(svc *s)
     return svc_fail(EXIT_FAILED, "cannot run tail: %s", strerror(errno));
 }
 
+static int check_services(svc *s, const char *word, const char **verb);
+
 /* Reads the command line into s and the verb; CLI_GO, or the exit status of a bad argument. */
+enum { OPT_WS = 256, OPT_LOCAL, OPT_MTLS, OPT_ENGINE, OPT_DEPLOY, OPT_NOFOLLOW };
+static const struct option services_options[] = {{"profile", required_argument, NULL, 'p'},
+                                                 {"port", required_argument, NULL, 'P'},
+                                                 {"ws-port", required_argument, NULL, OPT_WS},
+                                                 {"local-port", required_argument, NULL, OPT_LOCAL},
+                                                 {"mutual-tls", no_argument, NULL, OPT_MTLS},
+                                                 {"dir", required_argument, NULL, 'd'},
+                                                 {"engine", required_argument, NULL, OPT_ENGINE},
+                                                 {"deploy", required_argument, NULL, OPT_DEPLOY},
+                                                 {"lines", required_argument, NULL, 'n'},
+                                                 {"no-follow", no_argument, NULL, OPT_NOFOLLOW},
+                                                 {"help", no_argument, NULL, 'h'},
+                                                 {NULL, 0, NULL, 0}};
+
 static int parse_services(int argc, char **argv, svc *s, const char **verb)
 {
-    enum { OPT_WS = 256, OPT_LOCAL, OPT_MTLS, OPT_ENGINE, OPT_DEPLOY, OPT_NOFOLLOW };
-    static const struct option longopts[] = {{"profile", required_argument, NULL, 'p'},
-                                             {"port", required_argument, NULL, 'P'},
-                                             {"ws-port", required_argument, NULL, OPT_WS},
-                                             {"local-port", required_argument, NULL, OPT_LOCAL},
-                                             {"mutual-tls", no_argument, NULL, OPT_MTLS},
-                                             {"dir", required_argument, NULL, 'd'},
-                                             {"engine", required_argument, NULL, OPT_ENGINE},
-                                             {"deploy", required_argument, NULL, OPT_DEPLOY},
-                                             {"lines", required_argument, NULL, 'n'},
-                                             {"no-follow", no_argument, NULL, OPT_NOFOLLOW},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
     *s = (svc){.profile = "dev",
                .engine = "auto",
                .ws_port = 9001,
@@ -573,7 +576,7 @@ static int parse_services(int argc, char **argv, svc *s, const char **verb)
                .follow = true};
     int port = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:P:d:n:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:P:d:n:h", services_options, NULL)) != -1) {
         switch (c) {
         case 'p':
             if (strcmp(optarg, "dev") != 0 && strcmp(optarg, "prod") != 0) {
@@ -633,7 +636,15 @@ static int parse_services(int argc, char **argv, svc *s, const char **verb)
                 services_usage);
         return EXIT_USAGE;
     }
-    *verb = argv[optind];
+    s->port = port ? port : svc_is_prod(s) ? MQP_DEFAULT_TLS_PORT : MQP_DEFAULT_PORT;
+    return check_services(s, argv[optind], verb);
+}
+
+/* What the options mean together: the verb, the profile's needs, the directory made absolute
+ * (it is stored and printed, so it must mean the same from anywhere). */
+static int check_services(svc *s, const char *word, const char **verb)
+{
+    *verb = word;
     static const char *const verbs[] = {"up", "down", "status", "logs"};
     bool known = false;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
@@ -643,7 +654,6 @@ static int parse_services(int argc, char **argv, svc *s, const char **verb)
         fprintf(stderr, "mqplane services: unknown action '%s' (up, down, status, logs)\n", *verb);
         return EXIT_USAGE;
     }
-    s->port = port ? port : svc_is_prod(s) ? 8883 : 1883;
     if (s->mutual_tls && !svc_is_prod(s)) {
         return svc_fail(EXIT_USAGE, "--mutual-tls needs --profile prod");
     }
@@ -653,7 +663,7 @@ static int parse_services(int argc, char **argv, svc *s, const char **verb)
     if (strlen(s->dir) > SVC_DIR_MAX) {
         return svc_fail(EXIT_USAGE, "--dir: path too long");
     }
-    if (s->dir[0] != '/') { /* Stored and printed: make it mean the same from anywhere. */
+    if (s->dir[0] != '/') {
         char cwd[PATH_MAX], rel[PATH_MAX];
         snprintf(rel, sizeof rel, "%s", s->dir);
         if (!getcwd(cwd, sizeof cwd) ||

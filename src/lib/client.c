@@ -14,6 +14,7 @@
 #include "sync.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -170,16 +171,62 @@ static void ev_message(void *ctx, const mqp__incoming *m)
 
 /* ---- creation ---- */
 
-static const char *own(mqp_client *c, size_t slot, const char *s, bool *oom)
+/* The string members of mqp_client_opts: the client keeps copies of them in c->opts. */
+static const size_t owned_strings[] = {
+    offsetof(mqp_client_opts, url),          offsetof(mqp_client_opts, client_id),
+    offsetof(mqp_client_opts, username),     offsetof(mqp_client_opts, password),
+    offsetof(mqp_client_opts, source),       offsetof(mqp_client_opts, will_topic),
+    offsetof(mqp_client_opts, will_payload), offsetof(mqp_client_opts, tls_ca_file),
+    offsetof(mqp_client_opts, tls_ca_path),  offsetof(mqp_client_opts, tls_cert_file),
+    offsetof(mqp_client_opts, tls_key_file),
+};
+
+static const char **string_member(mqp_client_opts *o, size_t i)
 {
-    if (!s) {
-        return NULL;
+    return (const char **)(void *)((char *)o + owned_strings[i]);
+}
+
+/* c->opts becomes a copy of o whose strings are the client's own. On failure the strings
+ * copied so far are owned and the others NULL, so free_client frees exactly what it owns. */
+static mqp_err copy_options(mqp_client *c, const mqp_client_opts *o)
+{
+    c->opts = *o;
+    size_t n = sizeof owned_strings / sizeof owned_strings[0];
+    for (size_t i = 0; i < n; i++) {
+        *string_member(&c->opts, i) = NULL;
     }
-    c->owned[slot] = mqp__strdup(s);
-    if (!c->owned[slot]) {
-        *oom = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = *(const char *const *)(const void *)((const char *)o + owned_strings[i]);
+        if (v && !(*string_member(&c->opts, i) = mqp__strdup(v))) {
+            return MQP_ERR_NOMEM;
+        }
     }
-    return c->owned[slot];
+    return MQP_OK;
+}
+
+static void free_options(mqp_client *c)
+{
+    for (size_t i = 0; i < sizeof owned_strings / sizeof owned_strings[0]; i++) {
+        mqp__free((void *)*string_member(&c->opts, i));
+    }
+}
+
+/* Zero members take their defaults (include/mqplane/defaults.h). */
+static void apply_defaults(mqp_client_opts *p)
+{
+    p->keepalive_s = p->keepalive_s ? p->keepalive_s : MQP_DEFAULT_KEEPALIVE_S;
+    p->reconnect_min_ms = p->reconnect_min_ms ? p->reconnect_min_ms : MQP_DEFAULT_RECONNECT_MIN_MS;
+    p->reconnect_max_ms = p->reconnect_max_ms ? p->reconnect_max_ms : MQP_DEFAULT_RECONNECT_MAX_MS;
+    if (p->reconnect_max_ms < p->reconnect_min_ms) {
+        p->reconnect_max_ms = p->reconnect_min_ms;
+    }
+    p->session_expiry_s = p->session_expiry_s ? p->session_expiry_s : MQP_DEFAULT_SESSION_EXPIRY_S;
+    p->queue_capacity = p->queue_capacity ? p->queue_capacity : MQP_DEFAULT_QUEUE_CAPACITY;
+    p->drain_timeout_ms = p->drain_timeout_ms ? p->drain_timeout_ms : MQP_DEFAULT_DRAIN_TIMEOUT_MS;
+    p->heartbeat_misses = p->heartbeat_misses ? p->heartbeat_misses : MQP_DEFAULT_HEARTBEAT_MISSES;
+    p->dedupe_ttl_ms = p->dedupe_ttl_ms ? p->dedupe_ttl_ms : MQP_DEFAULT_DEDUPE_TTL_MS;
+    p->dedupe_max = p->dedupe_max ? p->dedupe_max : MQP_DEFAULT_DEDUPE_MAX;
+    p->log_level = p->log_level ? p->log_level : MQP_LOG_INFO;
 }
 
 static mqp_err check_opts(const mqp_client_opts *o, char *err, size_t errlen)
@@ -222,44 +269,13 @@ static mqp_err topic_for(const char *tmpl, const char *client_id, char **out, ch
     return *out ? MQP_OK : MQP_ERR_NOMEM;
 }
 
-static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t errlen)
+/* The broker's URL and who we are on it: the URL resolved (options, then environment), the
+ * options' credentials over its own, its keepalive and protocol where the options left the
+ * default, and the client id (options, URL, else generated). */
+static mqp_err resolve_identity(mqp_client *c, bool keepalive_given, char *err, size_t errlen)
 {
-    mqp_err rc = check_opts(o, err, errlen);
-    if (rc != MQP_OK) {
-        return rc;
-    }
-    c->opts = *o;
-    bool oom = false;
-    c->opts.url = own(c, 0, o->url, &oom);
-    c->opts.client_id = own(c, 1, o->client_id, &oom);
-    c->opts.source = own(c, 2, o->source, &oom);
-    c->opts.tls_ca_file = own(c, 3, o->tls_ca_file, &oom);
-    c->opts.tls_ca_path = own(c, 4, o->tls_ca_path, &oom);
-    c->opts.tls_cert_file = own(c, 5, o->tls_cert_file, &oom);
-    c->opts.tls_key_file = own(c, 6, o->tls_key_file, &oom);
-    c->opts.will_topic = own(c, 7, o->will_topic, &oom);
-    c->opts.will_payload = own(c, 8, o->will_payload, &oom);
-    c->opts.username = own(c, 9, o->username, &oom);
-    c->opts.password = own(c, 10, o->password, &oom);
-    if (oom) {
-        return MQP_ERR_NOMEM;
-    }
     mqp_client_opts *p = &c->opts;
-    p->keepalive_s = p->keepalive_s ? p->keepalive_s : MQP_DEFAULT_KEEPALIVE_S;
-    p->reconnect_min_ms = p->reconnect_min_ms ? p->reconnect_min_ms : MQP_DEFAULT_RECONNECT_MIN_MS;
-    p->reconnect_max_ms = p->reconnect_max_ms ? p->reconnect_max_ms : MQP_DEFAULT_RECONNECT_MAX_MS;
-    if (p->reconnect_max_ms < p->reconnect_min_ms) {
-        p->reconnect_max_ms = p->reconnect_min_ms;
-    }
-    p->session_expiry_s = p->session_expiry_s ? p->session_expiry_s : MQP_DEFAULT_SESSION_EXPIRY_S;
-    p->queue_capacity = p->queue_capacity ? p->queue_capacity : MQP_DEFAULT_QUEUE_CAPACITY;
-    p->drain_timeout_ms = p->drain_timeout_ms ? p->drain_timeout_ms : MQP_DEFAULT_DRAIN_TIMEOUT_MS;
-    p->heartbeat_misses = p->heartbeat_misses ? p->heartbeat_misses : MQP_DEFAULT_HEARTBEAT_MISSES;
-    p->dedupe_ttl_ms = p->dedupe_ttl_ms ? p->dedupe_ttl_ms : MQP_DEFAULT_DEDUPE_TTL_MS;
-    p->dedupe_max = p->dedupe_max ? p->dedupe_max : MQP_DEFAULT_DEDUPE_MAX;
-    p->log_level = p->log_level ? p->log_level : MQP_LOG_INFO;
-
-    rc = mqp_url_resolve(p->url, &c->url, err, errlen);
+    mqp_err rc = mqp_url_resolve(p->url, &c->url, err, errlen);
     if (rc != MQP_OK) {
         return rc;
     }
@@ -273,8 +289,7 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
         }
     }
     mqp_url_redacted(&c->url, c->url_redacted, sizeof c->url_redacted);
-    /* The URL's own settings apply where the options left the default. */
-    if (!o->keepalive_s && c->url.keepalive) {
+    if (!keepalive_given && c->url.keepalive) {
         p->keepalive_s = c->url.keepalive;
     }
     if (p->protocol == MQP_PROTOCOL_AUTO) {
@@ -292,21 +307,32 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
         return MQP_ERR_NOMEM;
     }
     c->logger = (mqp__logger){p->log_cb, p->log_user, p->log_level, c->client_id};
+    return MQP_OK;
+}
+
+/* Health and heartbeat topics, the de-duplication cache and the incoming queue. */
+static mqp_err make_parts(mqp_client *c, char *err, size_t errlen)
+{
+    const mqp_client_opts *p = &c->opts;
+    mqp_err rc = MQP_OK;
     if (!p->no_health &&
-        (rc = topic_for(MQP_TEMPLATE_HEALTH, id, &c->health_topic, err, errlen)) != MQP_OK) {
+        (rc = topic_for(MQP_TEMPLATE_HEALTH, c->client_id, &c->health_topic, err, errlen))) {
         return rc;
     }
     if (p->heartbeat_ms &&
-        (rc = topic_for(MQP_TEMPLATE_KEEPALIVE, id, &c->keepalive_topic, err, errlen)) != MQP_OK) {
+        (rc = topic_for(MQP_TEMPLATE_KEEPALIVE, c->client_id, &c->keepalive_topic, err, errlen))) {
         return rc;
     }
     if (p->dedupe && !(c->dedup = mqp__dedup_new(p->dedupe_ttl_ms, p->dedupe_max))) {
         return MQP_ERR_NOMEM;
     }
-    if (mqp__queue_init(&c->queue, p->queue_capacity) != 0) {
-        return MQP_ERR_NOMEM;
-    }
-    /* The caller's will, or else the health "lost" one. */
+    return mqp__queue_init(&c->queue, p->queue_capacity) == 0 ? MQP_OK : MQP_ERR_NOMEM;
+}
+
+/* The transport, with the caller's last will or else the health "lost" one. */
+static mqp_err make_transport(mqp_client *c, char *err, size_t errlen)
+{
+    const mqp_client_opts *p = &c->opts;
     if (p->will_topic && mqp_topic_validate_name(p->will_topic) != MQP_OK) {
         return mqp__fail(err, errlen, MQP_ERR_INVALID,
                          "invalid client option: will_topic '%s' is not a valid topic name",
@@ -336,11 +362,27 @@ static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t 
     };
     mqp__transport_events ev = {c,          ev_connected,    ev_disconnected,
                                 ev_message, ev_will_refresh, ev_settled};
-    rc = c->url.scheme == MQP_SCHEME_MEMORY
-             ? mqp__transport_memory_new(&c->transport, &tc, &ev, err, errlen)
-             : mqp__transport_mosq_new(&c->transport, &tc, &ev, err, errlen);
+    mqp_err rc = c->url.scheme == MQP_SCHEME_MEMORY
+                     ? mqp__transport_memory_new(&c->transport, &tc, &ev, err, errlen)
+                     : mqp__transport_mosq_new(&c->transport, &tc, &ev, err, errlen);
     mqp__free(will);
     return rc;
+}
+
+static mqp_err setup(mqp_client *c, const mqp_client_opts *o, char *err, size_t errlen)
+{
+    mqp_err rc = check_opts(o, err, errlen);
+    if (rc == MQP_OK) {
+        rc = copy_options(c, o);
+    }
+    if (rc == MQP_OK) {
+        apply_defaults(&c->opts);
+        rc = resolve_identity(c, o->keepalive_s != 0, err, errlen);
+    }
+    if (rc == MQP_OK) {
+        rc = make_parts(c, err, errlen);
+    }
+    return rc == MQP_OK ? make_transport(c, err, errlen) : rc;
 }
 
 static void free_client(mqp_client *c)
@@ -354,9 +396,7 @@ static void free_client(mqp_client *c)
     mqp__subs_free(c);
     mqp__dedup_free(c->dedup);
     mqp_url_clear(&c->url);
-    for (size_t i = 0; i < sizeof c->owned / sizeof c->owned[0]; i++) {
-        mqp__free(c->owned[i]);
-    }
+    free_options(c);
     mqp__free(c->client_id);
     mqp__free(c->source);
     mqp__free(c->health_topic);

@@ -35,8 +35,7 @@ typedef struct mqp__counters {
 } mqp__counters;
 
 struct mqp_client {
-    mqp_client_opts opts; /* String members point at the owned copies below. */
-    char *owned[11];      /* Copies of the caller's option strings. */
+    mqp_client_opts opts; /* A copy whose string members the client owns (copy_options). */
     mqp_url url;
     char url_redacted[300];
     char *client_id;

@@ -15,7 +15,7 @@
 #include "client_hooks.h"
 #include "fail.h"
 #include "log.h"
-#include "messages.h"
+#include "controlplane_answer.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>

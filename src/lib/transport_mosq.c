@@ -344,10 +344,11 @@ static bool stopping(mosq_transport *t)
     return s;
 }
 
-/* Connects m and runs its loop until CONNACK, a failure, or (for the main connection) the end
- * of the connection. Returns MQP_OK only for a main connection that ended after being up. */
-static mqp_err run(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t expiry,
-                   char *detail, size_t len)
+/* One connection's whole life: connects m and runs its loop until CONNACK, a failure, or (for
+ * the main connection) the end of the connection. Returns MQP_OK only for a main connection
+ * that ended after being up. */
+static mqp_err run_connection(mosq_transport *t, struct mosquitto *m, attempt *a, uint32_t expiry,
+                              char *detail, size_t len)
 {
     *a = (attempt){.t = t, .main = a->main, .disconnect_reason = -1};
     t->tls_error[0] = '\0';
@@ -434,7 +435,7 @@ static mqp_err discard_stale_session(mosq_transport *t, char *detail, size_t len
     attempt a = {.t = t, .main = false};
     mqp_err rc = MQP_ERR_INVALID;
     if (configure(t, m, &a) == MOSQ_ERR_SUCCESS) {
-        rc = run(t, m, &a, 0, detail, len);
+        rc = run_connection(t, m, &a, 0, detail, len);
         if (rc == MQP_OK) {
             mosquitto_disconnect(m);
             for (int i = 0; i < 10 && mosquitto_loop(m, 50, 1) == MOSQ_ERR_SUCCESS; i++) {
@@ -529,7 +530,7 @@ static void *network_main(void *arg)
             refresh_will(t);
             mosquitto_int_option(t->mosq, MOSQ_OPT_PROTOCOL_VERSION, t->protocol);
             t->cur.main = true;
-            rc = run(t, t->mosq, &t->cur, t->session_expiry, detail, sizeof detail);
+            rc = run_connection(t, t->mosq, &t->cur, t->session_expiry, detail, sizeof detail);
             was_up = t->cur.connack_seen && t->cur.connack_rc == 0;
         }
         if (stopping(t)) {

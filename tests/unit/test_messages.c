@@ -7,7 +7,7 @@
 #include "mqplane/dataplane.h"
 
 #include "alloc.h"
-#include "messages.h"
+#include "controlplane_answer.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

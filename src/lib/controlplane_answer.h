@@ -1,6 +1,7 @@
-/* Internal message builders, exposed for the unit tests of their exact JSON. */
-#ifndef MQP_MESSAGES_H
-#define MQP_MESSAGES_H
+/* The control plane's answer to a command, built here and exposed for the unit tests of its
+ * exact JSON. */
+#ifndef MQP_CONTROLPLANE_ANSWER_H
+#define MQP_CONTROLPLANE_ANSWER_H
 
 #include "mqplane/controlplane.h"
 
