@@ -93,7 +93,8 @@ typedef struct mqp_client_opts {
     mqp_log_level log_level; /**< Most verbose level passed to log_cb; 0: MQP_LOG_INFO. */
     mqp_connected_cb on_connected;
     mqp_disconnected_cb on_disconnected;
-    void *cb_user; /**< Passed to on_connected and on_disconnected. */
+    void *cb_user;         /**< Passed to on_connected and on_disconnected. */
+    MQP_RESERVED_WORDS(8); /**< For options to come; must be zero (see common.h). */
 } mqp_client_opts;
 
 /** Counters of a client. */
@@ -117,8 +118,9 @@ typedef struct mqp_client_stats {
     size_t queue_high_water;
     size_t queue_capacity;
     bool connected;
-    int protocol_version; /**< 5 or 4 (3.1.1) once connected, else 0. */
-    uint64_t takeovers;   /**< Sessions lost to another client using the same client id. */
+    int protocol_version;  /**< 5 or 4 (3.1.1) once connected, else 0. */
+    uint64_t takeovers;    /**< Sessions lost to another client using the same client id. */
+    MQP_RESERVED_WORDS(8); /**< For counters to come; written as zero. */
 } mqp_client_stats;
 
 /**

@@ -8,6 +8,7 @@
 #define MQPLANE_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,6 +21,18 @@ extern "C" {
 #else
 #define MQP_API
 #endif
+
+/**
+ * ABI growth. Every options and statistics struct ends with `reserved` space: a member added
+ * later takes its place, so a struct's size and the offset of every member never change within
+ * a major version (the soname's number; 0 while the version is 0.x). Leave the space zero (as
+ * `{...}` initializers and memset do): a function that takes options refuses non-zero reserved
+ * space with MQP_ERR_INVALID, so a program built against a newer header that sets a new option
+ * fails loudly on an older library instead of having its option ignored. Records passed in
+ * arrays (mqp_detection and the like) have no reserved space: they change only with the major
+ * version. tests/unit/test_abi.c holds the sizes and offsets.
+ */
+#define MQP_RESERVED_WORDS(n) uint64_t reserved[n]
 
 /** Library version as a string, e.g. "0.1.0". */
 #define MQP_VERSION_STRING "0.1.0"

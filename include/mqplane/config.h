@@ -120,6 +120,7 @@ typedef struct mqp_mqtt_settings {
     const char *tls_cert_file;
     const char *tls_key_file;
     bool tls_insecure;
+    MQP_RESERVED_WORDS(4); /**< For keys to come; written as zero. */
 } mqp_mqtt_settings;
 
 /**

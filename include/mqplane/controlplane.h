@@ -122,6 +122,7 @@ typedef struct mqp_controlplane_opts {
     size_t max_payload;         /**< Largest command; 0: MQP_DEFAULT_MAX_COMMAND_PAYLOAD. */
     mqp_command_cb on_command;  /**< Required. */
     void *user;
+    MQP_RESERVED_WORDS(4); /**< For options to come; must be zero (see common.h). */
 } mqp_controlplane_opts;
 
 /** Counters of a control plane. */
@@ -131,6 +132,7 @@ typedef struct mqp_controlplane_stats {
     uint64_t failed;   /**< Commands whose handler failed. */
     uint64_t rejected; /**< Messages refused: oversized, not JSON, no or unknown command. */
     uint64_t status_published;
+    MQP_RESERVED_WORDS(4); /**< For counters to come; written as zero. */
 } mqp_controlplane_stats;
 
 /**

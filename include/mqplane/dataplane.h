@@ -105,6 +105,7 @@ typedef struct mqp_dataplane_opts {
     const char *detections_topic; /**< Default inference/data/detections. */
     const char *metrics_topic;    /**< Default inference/data/metrics. */
     int qos;                      /**< Default 0. */
+    MQP_RESERVED_WORDS(4);        /**< For options to come; must be zero (see common.h). */
 } mqp_dataplane_opts;
 
 /** Data plane statistics (the reference's get_stats, and more). */
@@ -113,7 +114,8 @@ typedef struct mqp_dataplane_stats {
     uint64_t metrics_published;
     uint64_t dropped; /**< Messages dropped (offline or failed), never retried. */
     bool connected;
-    const char *topic; /**< The detections topic; valid while the plane lives. */
+    const char *topic;     /**< The detections topic; valid while the plane lives. */
+    MQP_RESERVED_WORDS(4); /**< For counters to come; written as zero. */
 } mqp_dataplane_stats;
 
 /**

@@ -60,8 +60,8 @@ MQP_API mqp_err mqp_url_parse(const char *text, mqp_url *out, char *err, size_t 
  * @brief Resolves the broker URL the way every mqplane program does.
  *
  * Uses @p text if not NULL, else `MQTT_URL`, else builds one from `MQTT_BROKER_HOST`
- * (default MQP_DEFAULT_HOST) and `MQTT_BROKER_PORT` (default MQP_DEFAULT_PORT). In every case `MQTT_USERNAME` and
- * `MQTT_PASSWORD` fill a username and password that the URL leaves unset.
+ * (default MQP_DEFAULT_HOST) and `MQTT_BROKER_PORT` (default MQP_DEFAULT_PORT). In every case
+ * `MQTT_USERNAME` and `MQTT_PASSWORD` fill a username and password that the URL leaves unset.
  * @param[in]  text    A URL, or NULL to use the environment.
  * @param[out] out     The parsed URL; written only on success.
  * @param[out] err     Optional buffer for a message naming the bad part and where it came from.

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "fail.h"
+#include "reserved.h"
 #include "rand.h"
 #include "sync.h"
 
@@ -231,6 +232,9 @@ static void apply_defaults(mqp_client_opts *p)
 
 static mqp_err check_opts(const mqp_client_opts *o, char *err, size_t errlen)
 {
+    if (MQP__CHECK_RESERVED(o, "client options", err, errlen) != MQP_OK) {
+        return MQP_ERR_INVALID;
+    }
     const char *bad = NULL;
     if (o->keepalive_s != 0 && (o->keepalive_s < 5 || o->keepalive_s > 65535)) {
         bad = "keepalive_s must be 5..65535";

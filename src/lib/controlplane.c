@@ -15,6 +15,7 @@
 #include "client_hooks.h"
 #include "fail.h"
 #include "log.h"
+#include "reserved.h"
 #include "controlplane_answer.h"
 
 #include <cjson/cJSON.h>
@@ -391,6 +392,9 @@ mqp_err mqp_controlplane_new(mqp_controlplane **out, const mqp_controlplane_opts
                          "control plane: a command handler is "
                          "required");
     }
+    if (MQP__CHECK_RESERVED(o, "control plane options", err, errlen) != MQP_OK) {
+        return MQP_ERR_INVALID;
+    }
     mqp_controlplane *cp = mqp__calloc(1, sizeof *cp);
     if (!cp) {
         return MQP_ERR_NOMEM;
@@ -464,9 +468,11 @@ void mqp_controlplane_stats_get(mqp_controlplane *cp, mqp_controlplane_stats *s)
     if (!cp || !s) {
         return;
     }
-    *s = (mqp_controlplane_stats){atomic_load(&cp->received), atomic_load(&cp->ok),
-                                  atomic_load(&cp->failed), atomic_load(&cp->rejected),
-                                  atomic_load(&cp->status_published)};
+    *s = (mqp_controlplane_stats){.received = atomic_load(&cp->received),
+                                  .ok = atomic_load(&cp->ok),
+                                  .failed = atomic_load(&cp->failed),
+                                  .rejected = atomic_load(&cp->rejected),
+                                  .status_published = atomic_load(&cp->status_published)};
 }
 
 mqp_client *mqp_controlplane_client(mqp_controlplane *cp)

@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "fail.h"
+#include "reserved.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -32,6 +33,9 @@ mqp_err mqp_dataplane_new(mqp_dataplane **out, const mqp_dataplane_opts *o, char
     d.metrics_topic = d.metrics_topic ? d.metrics_topic : MQP_TOPIC_METRICS;
     d.client.client_id = d.client.client_id ? d.client.client_id : MQP_DEFAULT_DATA_CLIENT_ID;
     if (!out) {
+        return MQP_ERR_INVALID;
+    }
+    if (MQP__CHECK_RESERVED(&d, "data plane options", err, errlen) != MQP_OK) {
         return MQP_ERR_INVALID;
     }
     if (d.qos < 0 || d.qos > 2) {

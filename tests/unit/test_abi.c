@@ -1,0 +1,87 @@
+/* The ABI growth policy (MQP_RESERVED_WORDS in common.h), checked: within a major version no
+ * public struct changes size and no member moves; a member is added by taking it from the
+ * reserved space, which callers leave zero and which the library refuses when it is not.
+ * When this test fails on a size or an offset, the change breaks programs built against an
+ * earlier 0.x: take the room from `reserved` instead (or bump the major version). Sizes are
+ * those of x86_64 and other LP64 systems. */
+#include "check.h"
+
+#include "mqplane/mqplane.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static void test_mqp_abi_sizes_and_offsets(void **state)
+{
+    (void)state;
+    if (sizeof(void *) != 8) {
+        skip(); /* The numbers below are LP64's. */
+    }
+    assert_int_equal(sizeof(mqp_client_opts), 280);
+    assert_int_equal(offsetof(mqp_client_opts, cb_user), 208);
+    assert_int_equal(offsetof(mqp_client_opts, reserved), 216);
+    assert_int_equal(sizeof(mqp_client_stats), 224);
+    assert_int_equal(offsetof(mqp_client_stats, takeovers), 152);
+    assert_int_equal(offsetof(mqp_client_stats, reserved), 160);
+    assert_int_equal(sizeof(mqp_controlplane_opts), 360);
+    assert_int_equal(offsetof(mqp_controlplane_opts, on_command), 312);
+    assert_int_equal(offsetof(mqp_controlplane_opts, reserved), 328);
+    assert_int_equal(sizeof(mqp_controlplane_stats), 72);
+    assert_int_equal(sizeof(mqp_dataplane_opts), 336);
+    assert_int_equal(offsetof(mqp_dataplane_opts, reserved), 304);
+    assert_int_equal(sizeof(mqp_dataplane_stats), 72);
+    assert_int_equal(sizeof(mqp_mqtt_settings), 200);
+    assert_int_equal(offsetof(mqp_mqtt_settings, reserved), 168);
+    /* Records in arrays: no reserved space, fixed for the major version. */
+    assert_int_equal(sizeof(mqp_detection), 48);
+    assert_int_equal(sizeof(mqp_frame_info), 24);
+    assert_int_equal(sizeof(mqp_message), 56);
+}
+
+static mqp_err on_command(mqp_controlplane *cp, mqp_command cmd, mqp_command_reply *r, void *u)
+{
+    (void)cp;
+    (void)cmd;
+    (void)r;
+    (void)u;
+    return MQP_OK;
+}
+
+static void test_mqp_abi_reserved_space_refused(void **state)
+{
+    (void)state;
+    char err[256];
+    mqp_client_opts o = {.url = "memory://abi"};
+    o.reserved[3] = 1; /* As a program built against a newer header, setting a new option. */
+    mqp_client *c = NULL;
+    assert_rc(mqp_client_new_err(&c, &o, err, sizeof err), MQP_ERR_INVALID);
+    assert_null(c);
+    assert_non_null(strstr(err, "invalid client options: reserved word 3 is set"));
+    assert_non_null(strstr(err, "newer mqplane than this library, " MQP_VERSION_STRING));
+
+    mqp_controlplane_opts co = {.client = {.url = "memory://abi"}, .on_command = on_command};
+    co.reserved[0] = 7;
+    mqp_controlplane *cp = NULL;
+    assert_rc(mqp_controlplane_new(&cp, &co, err, sizeof err), MQP_ERR_INVALID);
+    assert_non_null(strstr(err, "invalid control plane options: reserved word 0"));
+    co.reserved[0] = 0;
+    co.client.reserved[7] = 1; /* The embedded client options are checked too. */
+    assert_rc(mqp_controlplane_new(&cp, &co, err, sizeof err), MQP_ERR_INVALID);
+    assert_null(cp);
+
+    mqp_dataplane_opts d = {.client = {.url = "memory://abi"}};
+    d.reserved[1] = 1;
+    mqp_dataplane *dp = NULL;
+    assert_rc(mqp_dataplane_new(&dp, &d, err, sizeof err), MQP_ERR_INVALID);
+    assert_non_null(strstr(err, "invalid data plane options: reserved word 1"));
+    assert_null(dp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mqp_abi_sizes_and_offsets),
+        cmocka_unit_test(test_mqp_abi_reserved_space_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
