@@ -18,7 +18,7 @@ PROFILE ?= dev
 SERVICES_ARGS ?=
 MQPLANE = $(BUILD)/src/cli/mqplane
 
-.PHONY: all deps build test demo sanitize valgrind bench install format clean \
+.PHONY: all deps build test demo sanitize valgrind bench install format format-check clean \
         services-up services-down services-status services-logs
 
 all: build
@@ -70,6 +70,10 @@ install: build
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The style, checked as CI checks it (.clang-format; Debian 12's clang-format 14).
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan
