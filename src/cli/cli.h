@@ -52,6 +52,9 @@ typedef struct cli_session {
  * the reason and returns false on a bad configuration, node id or URL. */
 bool cli_session_open(cli_session *ss, const char *cmd, const char *config, const char *node_id,
                       const char *broker, mqp_log_level level);
+/* Connects within timeout_ms; on failure prints "mqplane CMD: cannot reach the broker: WHY"
+ * (with "(still trying)" when the caller keeps the client going) and returns false. */
+bool cli_session_connect(cli_session *ss, const char *cmd, int timeout_ms, bool still_trying);
 void cli_session_close(cli_session *ss);
 
 /* Set by SIGINT and SIGTERM once cli_catch_stop_signals() ran: the long-running subcommands

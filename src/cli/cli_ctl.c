@@ -139,11 +139,7 @@ static int run_ctl(const ctl_opts *o)
     const mqp_mqtt_settings *s = &ss.s;
     int rc = EXIT_NO_BROKER;
     mqp_client_subscribe(cl, s->response_topic, 1, on_response, &w);
-    if (mqp_client_connect(cl, (int)(o->timeout_s * 1000)) != MQP_OK) {
-        char err[512];
-        mqp_client_last_error(cl, err, sizeof err);
-        fprintf(stderr, "mqplane ctl: cannot reach the broker: %s\n", err);
-    } else {
+    if (cli_session_connect(&ss, "ctl", (int)(o->timeout_s * 1000), false)) {
         send_command(cl, s->command_topic, o->cmd, &w);
         double until = mqpx_mono_s() + o->timeout_s;
         while (!atomic_load(&w.done) && mqpx_mono_s() < until) {

@@ -309,11 +309,7 @@ static int run_monitor(const monitor_opts *o)
         return EXIT_USAGE;
     }
     cli_catch_stop_signals();
-    if (mqp_client_connect(cl, 5000) != MQP_OK) {
-        char err[512];
-        mqp_client_last_error(cl, err, sizeof err);
-        fprintf(stderr, "mqplane monitor: cannot reach the broker: %s (still trying)\n", err);
-    }
+    cli_session_connect(&ss, "monitor", 5000, true);
     while (!cli_stop_requested && !(m.count && atomic_load(&m.shown) >= m.count)) {
         mqpx_sleep_ms(20);
     }

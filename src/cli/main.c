@@ -142,6 +142,18 @@ bool cli_session_open(cli_session *ss, const char *cmd, const char *config, cons
     return true;
 }
 
+bool cli_session_connect(cli_session *ss, const char *cmd, int timeout_ms, bool still_trying)
+{
+    if (mqp_client_connect(ss->client, timeout_ms) == MQP_OK) {
+        return true;
+    }
+    char err[512];
+    mqp_client_last_error(ss->client, err, sizeof err);
+    fprintf(stderr, "mqplane %s: cannot reach the broker: %s%s\n", cmd, err,
+            still_trying ? " (still trying)" : "");
+    return false;
+}
+
 void cli_session_close(cli_session *ss)
 {
     mqp_client_destroy(ss->client);
