@@ -302,7 +302,7 @@ static mqp_err resolve_identity(mqp_client *c, bool keepalive_given, char *err, 
     const char *id = p->client_id ? p->client_id : c->url.client_id;
     char generated[32];
     if (!id) {
-        snprintf(generated, sizeof generated, "mqplane-%08x", (unsigned)mqp__rand_u64());
+        snprintf(generated, sizeof generated, "mqplane-%08x", (unsigned)mqpx_rand_u64());
         id = generated;
     }
     c->client_id = mqp__strdup(id);

@@ -30,8 +30,8 @@ struct mqp_envelope {
 void mqp_uuid4_hex(char out[33])
 {
     static const char hex[] = "0123456789abcdef";
-    uint64_t hi = mqp__rand_u64();
-    uint64_t lo = mqp__rand_u64();
+    uint64_t hi = mqpx_rand_u64();
+    uint64_t lo = mqpx_rand_u64();
     hi = (hi & ~0xF000ULL) | 0x4000ULL;       /* Version 4. */
     lo = (lo & ~(3ULL << 62)) | (2ULL << 62); /* RFC 4122 variant. */
     for (int i = 0; i < 16; i++) {

@@ -8,7 +8,7 @@ void mqp__takeover_init(mqp__takeover *t, int64_t base_ms)
 {
     *t = (mqp__takeover){0};
     base_ms = base_ms > 0 ? base_ms : 1;
-    mqp__backoff_init(&t->backoff, base_ms, base_ms * MAX_FACTOR);
+    mqpx_backoff_init(&t->backoff, base_ms, base_ms * MAX_FACTOR);
     t->quiet_ms = 2 * base_ms * MAX_FACTOR;
 }
 
@@ -16,7 +16,7 @@ static void end_episode(mqp__takeover *t)
 {
     t->closes = 0;
     t->takeovers = 0;
-    mqp__backoff_reset(&t->backoff);
+    mqpx_backoff_reset(&t->backoff);
 }
 
 void mqp__takeover_attempt_failed(mqp__takeover *t)
@@ -57,7 +57,7 @@ mqp__loss mqp__takeover_lost(mqp__takeover *t, bool closed_by_broker, bool reaso
 
 int64_t mqp__takeover_delay(mqp__takeover *t)
 {
-    return mqp__backoff_next(&t->backoff);
+    return mqpx_backoff_next(&t->backoff);
 }
 
 unsigned mqp__takeover_count(const mqp__takeover *t)

@@ -27,7 +27,7 @@ typedef enum mqp__loss {
 
 typedef struct mqp__takeover {
     int64_t quiet_ms;
-    mqp__backoff backoff; /* The waits after takeovers, from base to max. */
+    mqpx_backoff backoff; /* The waits after takeovers, from base to max. */
     unsigned closes;      /* Broker closes in a row, each on a connection accepted at once. */
     unsigned takeovers;   /* Takeover verdicts in this episode. */
     bool last_closed;     /* The previous connection was closed by the broker. */

@@ -66,7 +66,7 @@ struct mosq_transport {
     char *will_payload;
     int will_qos;
     bool will_retain;
-    mqp__backoff backoff;
+    mqpx_backoff backoff;
     mqp__takeover takeover; /* Another client with our id: told apart, and waited out. */
     struct mosquitto *mosq;
     attempt cur;
@@ -124,7 +124,7 @@ static void on_connect_cb(struct mosquitto *m, void *user, int rc, int flags,
         t->protocol_known = true;
         t->ever_connected = true;
         a->up_at = mqpx_mono_ms();
-        mqp__backoff_reset(&t->backoff);
+        mqpx_backoff_reset(&t->backoff);
         mqp__takeover_connected(&t->takeover, a->session_present);
         t->ev.connected(t->ev.ctx, a->session_present, t->protocol == MQTT_PROTOCOL_V5 ? 5 : 4);
     }
@@ -490,14 +490,14 @@ static int64_t next_wait(mosq_transport *t, bool was_up, mqp_err *rc, char *deta
 {
     if (!was_up) {
         mqp__takeover_attempt_failed(&t->takeover);
-        return mqp__backoff_next(&t->backoff);
+        return mqpx_backoff_next(&t->backoff);
     }
     const attempt *a = &t->cur;
     mqp__loss loss = mqp__takeover_lost(&t->takeover, a->closed_by_broker,
                                         a->disconnect_reason == MQTT_RC_SESSION_TAKEN_OVER,
                                         mqpx_mono_ms() - a->up_at);
     if (loss == MQP__LOSS_OTHER) {
-        return mqp__backoff_next(&t->backoff);
+        return mqpx_backoff_next(&t->backoff);
     }
     int64_t wait_ms = mqp__takeover_delay(&t->takeover);
     unsigned n = mqp__takeover_count(&t->takeover);
@@ -775,7 +775,7 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
     t->protocol = cfg->protocol == MQP_PROTOCOL_V311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
     t->cur.t = t;
     t->cur.main = true;
-    mqp__backoff_init(&t->backoff, cfg->reconnect_min_ms, cfg->reconnect_max_ms);
+    mqpx_backoff_init(&t->backoff, cfg->reconnect_min_ms, cfg->reconnect_max_ms);
     mqp__takeover_init(&t->takeover, cfg->reconnect_max_ms);
     pthread_mutex_init(&t->mu, NULL);
     mqp__cond_init_monotonic(&t->cond);

@@ -52,7 +52,7 @@ static void seed(void)
     seeded_generation = atomic_load(&generation);
 }
 
-uint64_t mqp__rand_u64(void)
+uint64_t mqpx_rand_u64(void)
 {
     if (seeded_generation != atomic_load_explicit(&generation, memory_order_relaxed)) {
         seed();
@@ -68,7 +68,7 @@ uint64_t mqp__rand_u64(void)
     return result;
 }
 
-double mqp__rand_unit(void)
+double mqpx_rand_unit(void)
 {
-    return (double)(mqp__rand_u64() >> 11) * 0x1.0p-53;
+    return (double)(mqpx_rand_u64() >> 11) * 0x1.0p-53;
 }
