@@ -27,6 +27,15 @@ extern "C" {
 /** The client handle. */
 typedef struct mqp_client mqp_client;
 
+/** An MQTT 5 user property: a name and a value, both UTF-8. */
+typedef struct mqp_user_prop {
+    const char *name;
+    const char *value;
+} mqp_user_prop;
+
+/** Most user properties a received message hands over; any beyond are left out. */
+#define MQP_USER_PROPS_MAX 16
+
 /** A message handed to a handler. Everything is borrowed for the duration of the call. */
 typedef struct mqp_message {
     const char *topic;
@@ -37,6 +46,9 @@ typedef struct mqp_message {
     const char *response_topic;   /**< MQTT 5 request/response: where to answer, or NULL. */
     const void *correlation_data; /**< MQTT 5 correlation data to answer with, or NULL. */
     size_t correlation_len;
+    const char *content_type;        /**< MQTT 5 content type ("image/jpeg"), or NULL. */
+    const mqp_user_prop *user_props; /**< MQTT 5 user properties, in the order sent. */
+    size_t n_user_props;             /**< At most MQP_USER_PROPS_MAX. */
 } mqp_message;
 
 /** MQTT 5 properties of a published message (left out on MQTT 3.1.1 connections). */
@@ -44,6 +56,10 @@ typedef struct mqp_publish_props {
     const char *response_topic;   /**< Where the receiver should answer, or NULL. */
     const void *correlation_data; /**< Echoed back by the receiver, or NULL. */
     size_t correlation_len;
+    const char *content_type;        /**< The payload's MIME type ("image/jpeg"), or NULL. */
+    const mqp_user_prop *user_props; /**< Name/value pairs; copied before the call returns. */
+    size_t n_user_props;
+    MQP_RESERVED_WORDS(4); /**< For properties to come; must be zero (see common.h). */
 } mqp_publish_props;
 
 /**

@@ -28,8 +28,9 @@ extern "C" {
  * a major version (the soname's number; 0 while the version is 0.x). Leave the space zero (as
  * `{...}` initializers and memset do): a function that takes options refuses non-zero reserved
  * space with MQP_ERR_INVALID, so a program built against a newer header that sets a new option
- * fails loudly on an older library instead of having its option ignored. Records passed in
- * arrays (mqp_detection and the like) have no reserved space: they change only with the major
+ * fails loudly on an older library instead of having its option ignored. Structs the library
+ * hands out by pointer (mqp_message) may grow at their end. Records passed in arrays
+ * (mqp_detection and the like) have no reserved space: they change only with the major
  * version. tests/unit/test_abi.c holds the sizes and offsets.
  */
 #define MQP_RESERVED_WORDS(n) uint64_t reserved[n]

@@ -264,8 +264,17 @@ static void deliver(mqp_client *c, const mqp__item *it)
     if (n == 0) {
         atomic_fetch_add(&c->n.unhandled, 1);
     }
-    mqp_message msg = {it->topic,  it->payload,        it->payload_len, it->qos,
-                       it->retain, it->response_topic, it->correlation, it->correlation_len};
+    mqp_message msg = {.topic = it->topic,
+                       .payload = it->payload,
+                       .payload_len = it->payload_len,
+                       .qos = it->qos,
+                       .retain = it->retain,
+                       .response_topic = it->response_topic,
+                       .correlation_data = it->correlation,
+                       .correlation_len = it->correlation_len,
+                       .content_type = it->content_type,
+                       .user_props = it->user_props,
+                       .n_user_props = it->n_user_props};
     for (size_t i = 0; i < n; i++) {
         int rc = targets[i].handler(c, &msg, targets[i].user);
         atomic_fetch_add(&c->n.dispatched, 1);

@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "reserved.h"
 
 #include <string.h>
 
@@ -21,7 +22,7 @@ static mqp_err check_state(mqp_client *c)
 }
 
 static mqp_err send_one(mqp_client *c, const char *topic, const void *payload, size_t len, int qos,
-                        bool retain, const mqp__reply_props *props)
+                        bool retain, const mqp__pub_props *props)
 {
     mqp_err rc = c->transport->ops->publish(c->transport, topic, payload, len, qos, retain, props);
     if (rc == MQP_OK) {
@@ -54,8 +55,19 @@ static mqp_err check_publish_args(mqp_client *c, const char *topic, const void *
 mqp_err mqp_client_publish_props(mqp_client *c, const char *topic, const void *payload, size_t len,
                                  int qos, bool retain, const mqp_publish_props *props)
 {
-    if (!c || (props && props->correlation_len && !props->correlation_data)) {
+    if (!c || (props && props->correlation_len && !props->correlation_data) ||
+        (props && props->n_user_props && !props->user_props)) {
         return MQP_ERR_INVALID;
+    }
+    if (props && MQP__CHECK_RESERVED(props, "publish properties", NULL, 0) != MQP_OK) {
+        mqp__set_error(c, MQP_ERR_INVALID, "publish properties: reserved space is set");
+        return MQP_ERR_INVALID;
+    }
+    for (size_t i = 0; props && i < props->n_user_props; i++) {
+        if (!props->user_props[i].name || !props->user_props[i].value) {
+            mqp__set_error(c, MQP_ERR_INVALID, "user property %zu has no name or no value", i);
+            return MQP_ERR_INVALID;
+        }
     }
     if (props && props->response_topic && mqp_topic_validate_name(props->response_topic)) {
         mqp__set_error(c, MQP_ERR_TOPIC, "response topic '%.200s' is not a valid topic name",
@@ -66,10 +78,11 @@ mqp_err mqp_client_publish_props(mqp_client *c, const char *topic, const void *p
     if (rc != MQP_OK) {
         return rc;
     }
-    mqp__reply_props rp = {0};
+    mqp__pub_props rp = {0};
     if (props) {
-        rp = (mqp__reply_props){props->response_topic, props->correlation_data,
-                                props->correlation_len};
+        rp =
+            (mqp__pub_props){props->response_topic, props->correlation_data, props->correlation_len,
+                             props->content_type,   props->user_props,       props->n_user_props};
     }
     return send_one(c, topic, payload, len, qos, retain, props ? &rp : NULL);
 }

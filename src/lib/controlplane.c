@@ -240,7 +240,8 @@ static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char
     }
     const mqp_message *m = rq->msg;
     const char *topic = m->response_topic ? m->response_topic : cp->response_topic;
-    mqp_publish_props props = {NULL, m->correlation_data, m->correlation_len};
+    mqp_publish_props props = {.correlation_data = m->correlation_data,
+                               .correlation_len = m->correlation_len};
     mqp_err rc = mqp_client_publish_props(cp->client, topic, json, len, 1, false, &props);
     if (rc != MQP_OK) {
         mqp__log(&cp->log, MQP_LOG_WARNING, "answer to '%s' not published: %s",

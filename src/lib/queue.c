@@ -7,15 +7,32 @@
 
 #include <string.h>
 
+/* Copies n bytes to *p and moves *p past them; returns where they went. */
+static char *put_bytes(char **p, const void *src, size_t n)
+{
+    char *at = *p;
+    memcpy(at, src, n);
+    *p += n;
+    return at;
+}
+
 mqp__item *mqp__item_new_message(const mqp__incoming *m)
 {
     size_t tlen = strlen(m->topic);
+    size_t props = m->n_user_props * sizeof(mqp_user_prop);
     size_t ids = m->n_sub_ids * sizeof(uint32_t);
     size_t rlen = m->response_topic ? strlen(m->response_topic) + 1 : 0;
     size_t clen = m->correlation ? m->correlation_len : 0;
-    /* Layout: item | sub ids | topic NUL | payload NUL | response topic NUL | correlation;
-     * the ids come first for alignment. */
-    mqp__item *it = mqp__malloc(sizeof *it + ids + tlen + 1 + m->len + 1 + rlen + clen);
+    size_t ctlen = m->content_type ? strlen(m->content_type) + 1 : 0;
+    size_t strings = 0;
+    for (size_t i = 0; i < m->n_user_props; i++) {
+        strings += strlen(m->user_props[i].name) + strlen(m->user_props[i].value) + 2;
+    }
+    /* Layout: item | user property array | sub ids | topic NUL | payload NUL | response topic
+     * NUL | content type NUL | user property strings | correlation: the pointer-sized array
+     * and the ids come first for alignment. */
+    mqp__item *it = mqp__malloc(sizeof *it + props + ids + tlen + 1 + m->len + 1 + rlen + ctlen +
+                                strings + clen);
     if (!it) {
         return NULL;
     }
@@ -23,28 +40,36 @@ mqp__item *mqp__item_new_message(const mqp__incoming *m)
     it->kind = MQP_ITEM_MESSAGE;
     it->qos = m->qos;
     it->retain = m->retain;
-    it->sub_ids = (uint32_t *)(void *)(it + 1);
+    it->user_props = (mqp_user_prop *)(void *)(it + 1);
+    it->n_user_props = m->n_user_props;
+    char *p = (char *)(it + 1) + props;
+    it->sub_ids = (uint32_t *)(void *)p;
     it->n_sub_ids = m->n_sub_ids;
     if (ids) {
-        memcpy(it->sub_ids, m->sub_ids, ids);
+        put_bytes(&p, m->sub_ids, ids);
     }
-    it->topic = (char *)(it + 1) + ids;
-    memcpy(it->topic, m->topic, tlen + 1);
-    it->payload = it->topic + tlen + 1;
+    it->topic = put_bytes(&p, m->topic, tlen + 1);
+    it->payload = p;
     if (m->len) {
-        memcpy(it->payload, m->payload, m->len);
+        memcpy(p, m->payload, m->len);
     }
-    it->payload[m->len] = '\0';
+    p[m->len] = '\0';
+    p += m->len + 1;
     it->payload_len = m->len;
-    char *p = it->payload + m->len + 1;
     if (rlen) {
-        it->response_topic = p;
-        memcpy(p, m->response_topic, rlen);
-        p += rlen;
+        it->response_topic = put_bytes(&p, m->response_topic, rlen);
+    }
+    if (ctlen) {
+        it->content_type = put_bytes(&p, m->content_type, ctlen);
+    }
+    for (size_t i = 0; i < m->n_user_props; i++) {
+        const char *name = put_bytes(&p, m->user_props[i].name, strlen(m->user_props[i].name) + 1);
+        const char *value =
+            put_bytes(&p, m->user_props[i].value, strlen(m->user_props[i].value) + 1);
+        it->user_props[i] = (mqp_user_prop){name, value};
     }
     if (m->correlation) {
-        it->correlation = p;
-        memcpy(p, m->correlation, clen);
+        it->correlation = put_bytes(&p, m->correlation, clen);
         it->correlation_len = clen;
     }
     return it;

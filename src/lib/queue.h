@@ -6,6 +6,7 @@
 #ifndef MQP_QUEUE_H
 #define MQP_QUEUE_H
 
+#include "mqplane/client.h"
 #include "mqplane/common.h"
 
 #include <pthread.h>
@@ -29,6 +30,9 @@ typedef struct mqp__item {
     char *response_topic; /* Ditto, or NULL. */
     char *correlation;    /* Ditto, or NULL. */
     size_t correlation_len;
+    char *content_type;        /* Ditto, or NULL. */
+    mqp_user_prop *user_props; /* Ditto: the array, then its strings. */
+    size_t n_user_props;
 } mqp__item;
 
 struct mqp__incoming;

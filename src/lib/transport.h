@@ -25,14 +25,20 @@ typedef struct mqp__incoming {
     const char *response_topic; /* MQTT 5 request/response, or NULL. */
     const void *correlation;
     size_t correlation_len;
+    const char *content_type; /* MQTT 5, or NULL. */
+    const mqp_user_prop *user_props;
+    size_t n_user_props;
 } mqp__incoming;
 
-/* MQTT 5 properties of an outgoing reply. */
-typedef struct mqp__reply_props {
+/* MQTT 5 properties of an outgoing message. */
+typedef struct mqp__pub_props {
     const char *response_topic;
     const void *correlation;
     size_t correlation_len;
-} mqp__reply_props;
+    const char *content_type;
+    const mqp_user_prop *user_props;
+    size_t n_user_props;
+} mqp__pub_props;
 
 /* What the transport tells the client. Called on the transport's own thread (for memory://,
  * on the publishing thread); the client must not call user code from them. */
@@ -75,7 +81,7 @@ typedef struct mqp__transport_ops {
     mqp_err (*start)(mqp__transport *t);
     /* props may be NULL; on an MQTT 3.1.1 connection they are left out. */
     mqp_err (*publish)(mqp__transport *t, const char *topic, const void *payload, size_t len,
-                       int qos, bool retain, const mqp__reply_props *props);
+                       int qos, bool retain, const mqp__pub_props *props);
     /* sub_id 0 means none. Fails with MQP_ERR_NO_CONN while offline; the client re-subscribes
      * everything on each connection anyway. */
     mqp_err (*subscribe)(mqp__transport *t, const char *filter, int qos, uint32_t sub_id);

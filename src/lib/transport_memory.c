@@ -216,7 +216,7 @@ static void deliver_to(recipient *r, size_t n, mem_broker *b, const mqp__incomin
 }
 
 static mqp_err broker_publish(mem_broker *b, const char *topic, const void *payload, size_t len,
-                              int qos, bool retain, const mqp__reply_props *rp)
+                              int qos, bool retain, const mqp__pub_props *rp)
 {
     mem_msg *rec = msg_new(topic, payload, len, qos, retain);
     mem_msg *keep = retain && len ? msg_new(topic, payload, len, qos, true) : NULL;
@@ -262,16 +262,16 @@ static mqp_err broker_publish(mem_broker *b, const char *topic, const void *payl
     add_shared_recipients(b, r, &n, topic, qos);
     pthread_mutex_unlock(&b->mu);
     /* Delivered messages do not carry the retain flag, as on a real broker. */
-    mqp__incoming in = {topic,
-                        payload,
-                        len,
-                        qos,
-                        false,
-                        NULL,
-                        0,
-                        rp ? rp->response_topic : NULL,
-                        rp ? rp->correlation : NULL,
-                        rp ? rp->correlation_len : 0};
+    mqp__incoming in = {.topic = topic, .payload = payload, .len = len, .qos = qos};
+    if (rp) {
+        in.response_topic = rp->response_topic;
+        in.correlation = rp->correlation;
+        in.correlation_len = rp->correlation_len;
+        in.content_type = rp->content_type;
+        in.user_props = rp->user_props;
+        in.n_user_props =
+            rp->n_user_props < MQP_USER_PROPS_MAX ? rp->n_user_props : MQP_USER_PROPS_MAX;
+    }
     deliver_to(r, n, b, &in);
     mqp__free(r);
     return MQP_OK;
@@ -316,7 +316,7 @@ static mqp_err op_start(mqp__transport *base)
 }
 
 static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
-                          int qos, bool retain, const mqp__reply_props *rp)
+                          int qos, bool retain, const mqp__pub_props *rp)
 {
     mem_session *s = (mem_session *)base;
     pthread_mutex_lock(&s->broker->mu);
@@ -371,7 +371,8 @@ static mqp_err op_subscribe(mqp__transport *base, const char *filter, int qos, u
     s->deliveries++;
     pthread_mutex_unlock(&b->mu);
     for (mem_msg *m = copies; m; m = m->next) {
-        mqp__incoming in = {m->topic, m->payload, m->len, m->qos, true, NULL, 0, NULL, NULL, 0};
+        mqp__incoming in = {
+            .topic = m->topic, .payload = m->payload, .len = m->len, .qos = m->qos, .retain = true};
         s->ev.message(s->ev.ctx, &in);
     }
     msg_free_list(copies);

@@ -158,18 +158,44 @@ static void on_message_cb(struct mosquitto *m, void *user, const struct mosquitt
         ids[n++] = id;
         skip = true;
     }
-    char *response_topic = NULL;
+    char *response_topic = NULL, *content_type = NULL;
     void *correlation = NULL;
     uint16_t correlation_len = 0;
     mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &response_topic, false);
     mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &correlation,
                                    &correlation_len, false);
-    mqp__incoming in = {
-        msg->topic,     msg->payload, (size_t)msg->payloadlen, msg->qos, msg->retain, ids, n,
-        response_topic, correlation,  correlation_len};
+    mosquitto_property_read_string(props, MQTT_PROP_CONTENT_TYPE, &content_type, false);
+    mqp_user_prop uprops[MQP_USER_PROPS_MAX];
+    size_t nuser = 0;
+    char *name, *value;
+    skip = false;
+    for (p = props;
+         nuser < MQP_USER_PROPS_MAX &&
+         (p = mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &name, &value, skip));
+         skip = true) {
+        uprops[nuser++] = (mqp_user_prop){name, value};
+    }
+    mqp__incoming in = {.topic = msg->topic,
+                        .payload = msg->payload,
+                        .len = (size_t)msg->payloadlen,
+                        .qos = msg->qos,
+                        .retain = msg->retain,
+                        .sub_ids = ids,
+                        .n_sub_ids = n,
+                        .response_topic = response_topic,
+                        .correlation = correlation,
+                        .correlation_len = correlation_len,
+                        .content_type = content_type,
+                        .user_props = uprops,
+                        .n_user_props = nuser};
     a->t->ev.message(a->t->ev.ctx, &in);
     free(response_topic); /* Allocated by libmosquitto with malloc. */
     free(correlation);
+    free(content_type);
+    for (size_t i = 0; i < nuser; i++) {
+        free((char *)uprops[i].name);
+        free((char *)uprops[i].value);
+    }
 }
 
 static void on_publish_cb(struct mosquitto *m, void *user, int mid, int reason,
@@ -600,7 +626,7 @@ static mqp_err op_start(mqp__transport *base)
 }
 
 /* The MQTT 5 properties of a reply; none on a 3.1.1 connection, which cannot carry them. */
-static mosquitto_property *reply_props(const mosq_transport *t, const mqp__reply_props *rp)
+static mosquitto_property *publish_props(const mosq_transport *t, const mqp__pub_props *rp)
 {
     mosquitto_property *props = NULL;
     if (!rp || t->protocol != MQTT_PROTOCOL_V5) {
@@ -613,17 +639,24 @@ static mosquitto_property *reply_props(const mosq_transport *t, const mqp__reply
         mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, rp->correlation,
                                       (uint16_t)rp->correlation_len);
     }
+    if (rp->content_type) {
+        mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, rp->content_type);
+    }
+    for (size_t i = 0; i < rp->n_user_props; i++) {
+        mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, rp->user_props[i].name,
+                                           rp->user_props[i].value);
+    }
     return props;
 }
 
 static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
-                          int qos, bool retain, const mqp__reply_props *rp)
+                          int qos, bool retain, const mqp__pub_props *rp)
 {
     mosq_transport *t = (mosq_transport *)base;
     if (len > MQTT_MAX_PAYLOAD) {
         return MQP_ERR_TOO_LARGE;
     }
-    mosquitto_property *props = reply_props(t, rp);
+    mosquitto_property *props = publish_props(t, rp);
     if (qos == 0) {
         int rc0 = mosquitto_publish_v5(t->mosq, NULL, topic, (int)len, payload, 0, retain, props);
         mosquitto_property_free_all(&props);

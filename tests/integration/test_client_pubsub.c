@@ -6,6 +6,7 @@
 #include "mqplane/envelope.h"
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 static void test_mqp_client_new_bad_arguments(void **state)
@@ -320,7 +321,8 @@ static int answer(mqp_client *c, const mqp_message *m, void *user)
     if (!m->response_topic) {
         return -1;
     }
-    mqp_publish_props p = {NULL, m->correlation_data, m->correlation_len};
+    mqp_publish_props p = {.correlation_data = m->correlation_data,
+                           .correlation_len = m->correlation_len};
     e->answered++;
     return mqp_client_publish_props(e->c, m->response_topic, "pong", 4, 1, false, &p) == MQP_OK
                ? 0
@@ -361,9 +363,11 @@ static void test_mqp_client_request_response_properties(void **state)
     assert_ok(mqp_client_sync(req, 5000));
     /* Binary correlation data, with a NUL inside: it is bytes, not a string. */
     static const char corr[9] = {1, 'c', 'o', 'r', 'r', 0, 'i', 'd', 7};
-    mqp_publish_props p = {"replies/requester", corr, sizeof corr};
+    mqp_publish_props p = {.response_topic = "replies/requester",
+                           .correlation_data = corr,
+                           .correlation_len = sizeof corr};
     assert_rc(mqp_client_publish_props(req, "svc/ping", "ping", 4, 1, false,
-                                       &(mqp_publish_props){"bad/#", NULL, 0}),
+                                       &(mqp_publish_props){.response_topic = "bad/#"}),
               MQP_ERR_TOPIC);
     assert_ok(mqp_client_publish_props(req, "svc/ping", "ping", 4, 1, false, &p));
     assert_true(wait_for(r.len == 9, 3000));
@@ -428,6 +432,62 @@ static void test_mqp_client_dedupe_drops_repeated_envelopes(void **state)
     collector_free(col);
 }
 
+typedef struct props_seen {
+    atomic_int n;
+    char content_type[32];
+    char props[256]; /* "name=value;" for each, in order. */
+    size_t payload_len;
+} props_seen;
+
+static int on_props(mqp_client *c, const mqp_message *m, void *user)
+{
+    (void)c;
+    props_seen *p = user;
+    snprintf(p->content_type, sizeof p->content_type, "%s",
+             m->content_type ? m->content_type : "(none)");
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_user_props && k < sizeof p->props; i++) {
+        k += (size_t)snprintf(p->props + k, sizeof p->props - k, "%s=%s;", m->user_props[i].name,
+                              m->user_props[i].value);
+    }
+    p->payload_len = m->payload_len;
+    atomic_fetch_add(&p->n, 1);
+    return 0;
+}
+
+static void test_mqp_client_user_properties(void **state)
+{
+    fixture *f = *state;
+    const char *url = fixture_url(f);
+    mqp_client_opts o = test_opts(url, "props-sub");
+    o.no_health = true;
+    mqp_client *sub = test_client(&o);
+    static props_seen seen;
+    memset(&seen, 0, sizeof seen);
+    assert_ok(mqp_client_subscribe(sub, "frames/#", 0, on_props, &seen));
+    assert_ok(mqp_client_sync(sub, 5000));
+    o = test_opts(url, "props-pub");
+    o.no_health = true;
+    mqp_client *pub = test_client(&o);
+    /* A binary payload with its type and properties, as the node sends annotated frames. */
+    const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0x00, 0xd9};
+    mqp_user_prop up[] = {{"source_id", "0"}, {"frame_id", "42"}, {"timestamp", "2024-01-01T0"}};
+    mqp_publish_props pp = {.content_type = "image/jpeg", .user_props = up, .n_user_props = 3};
+    assert_ok(mqp_client_publish_props(pub, "frames/0", jpeg, sizeof jpeg, 0, false, &pp));
+    assert_true(wait_for(atomic_load(&seen.n) == 1, 3000));
+    assert_string_equal(seen.content_type, "image/jpeg");
+    assert_string_equal(seen.props, "source_id=0;frame_id=42;timestamp=2024-01-01T0;");
+    assert_int_equal(seen.payload_len, sizeof jpeg);
+    /* Bad arguments are refused before anything is sent. */
+    mqp_user_prop bad[] = {{"name", NULL}};
+    mqp_publish_props bp = {.user_props = bad, .n_user_props = 1};
+    assert_rc(mqp_client_publish_props(pub, "frames/0", "x", 1, 0, false, &bp), MQP_ERR_INVALID);
+    bp = (mqp_publish_props){.n_user_props = 2};
+    assert_rc(mqp_client_publish_props(pub, "frames/0", "x", 1, 0, false, &bp), MQP_ERR_INVALID);
+    mqp_client_destroy(pub);
+    mqp_client_destroy(sub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_mqp_client_retained_once_per_handler),
         cmocka_unit_test(test_mqp_client_shared_subscription),
         cmocka_unit_test(test_mqp_client_request_response_properties),
+        cmocka_unit_test(test_mqp_client_user_properties),
         cmocka_unit_test(test_mqp_client_custom_will),
         cmocka_unit_test(test_mqp_client_dedupe_drops_repeated_envelopes),
     };

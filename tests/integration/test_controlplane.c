@@ -358,7 +358,8 @@ static void test_mqp_controlplane_mqtt5_response_topic(void **state)
     corr_seen seen = {0};
     assert_ok(mqp_client_subscribe(r.op, "operator/replies", 1, on_private_reply, &seen));
     assert_ok(mqp_client_sync(r.op, 5000)); /* The broker has the (un)subscriptions. */
-    mqp_publish_props p = {"operator/replies", "abc", 3};
+    mqp_publish_props p = {
+        .response_topic = "operator/replies", .correlation_data = "abc", .correlation_len = 3};
     const char *cmd = "{\"command\":\"resume\"}";
     assert_ok(mqp_client_publish_props(r.op, "inference/control/commands", cmd, strlen(cmd), 1,
                                        false, &p));

@@ -32,10 +32,14 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     assert_int_equal(sizeof(mqp_dataplane_stats), 72);
     assert_int_equal(sizeof(mqp_mqtt_settings), 200);
     assert_int_equal(offsetof(mqp_mqtt_settings, reserved), 168);
+    assert_int_equal(sizeof(mqp_publish_props), 80);
+    assert_int_equal(offsetof(mqp_publish_props, reserved), 48);
     /* Records in arrays: no reserved space, fixed for the major version. */
     assert_int_equal(sizeof(mqp_detection), 48);
     assert_int_equal(sizeof(mqp_frame_info), 24);
-    assert_int_equal(sizeof(mqp_message), 56);
+    /* Handed out by the library by pointer: may grow at its end, never move a member. */
+    assert_int_equal(offsetof(mqp_message, correlation_len), 48);
+    assert_true(sizeof(mqp_message) >= 80);
 }
 
 static mqp_err on_command(mqp_controlplane *cp, mqp_command cmd, mqp_command_reply *r, void *u)
