@@ -55,6 +55,8 @@ typedef struct mqp_latency_report {
     double frame_decoding_latency_ms;
     double inference_latency_ms;
     double e2e_latency_ms;
+    uint64_t frames_skipped; /**< `frames_skipped` (beyond the reference): frames the source
+                                  had newer ones for before the pipeline could take them. */
 } mqp_latency_report;
 
 /** A watchdog report. */
@@ -63,6 +65,7 @@ typedef struct mqp_metrics_report {
     const mqp_latency_report *reports;
     size_t nreports;
     int sources_count;
+    MQP_RESERVED_WORDS(4); /**< For fields to come; must be zero. */
 } mqp_metrics_report;
 
 /**
@@ -101,11 +104,12 @@ typedef struct mqp_dataplane mqp_dataplane;
 
 /** Data plane options; all-zero means the reference defaults. */
 typedef struct mqp_dataplane_opts {
-    mqp_client_opts client;       /**< Connection; client_id: MQP_DEFAULT_DATA_CLIENT_ID. */
-    const char *detections_topic; /**< Default inference/data/detections. */
-    const char *metrics_topic;    /**< Default inference/data/metrics. */
-    int qos;                      /**< Default 0. */
-    MQP_RESERVED_WORDS(4);        /**< For options to come; must be zero (see common.h). */
+    mqp_client_opts client;        /**< Connection; client_id: MQP_DEFAULT_DATA_CLIENT_ID. */
+    const char *detections_topic;  /**< Default inference/data/detections. */
+    const char *metrics_topic;     /**< Default inference/data/metrics. */
+    int qos;                       /**< Default 0. */
+    const char *full_frames_topic; /**< Default inference/data/full_frames. */
+    MQP_RESERVED_WORDS(3);         /**< For options to come; must be zero (see common.h). */
 } mqp_dataplane_opts;
 
 /** Data plane statistics (the reference's get_stats, and more). */
@@ -114,8 +118,9 @@ typedef struct mqp_dataplane_stats {
     uint64_t metrics_published;
     uint64_t dropped; /**< Messages dropped (offline or failed), never retried. */
     bool connected;
-    const char *topic;     /**< The detections topic; valid while the plane lives. */
-    MQP_RESERVED_WORDS(4); /**< For counters to come; written as zero. */
+    const char *topic;         /**< The detections topic; valid while the plane lives. */
+    uint64_t frames_published; /**< Annotated frames handed to the connection. */
+    MQP_RESERVED_WORDS(3);     /**< For counters to come; written as zero. */
 } mqp_dataplane_stats;
 
 /**
@@ -136,6 +141,18 @@ MQP_API mqp_err mqp_dataplane_publish_detections(mqp_dataplane *dp, const mqp_de
 
 /** @brief Publishes one metrics message; like mqp_dataplane_publish_detections(). */
 MQP_API mqp_err mqp_dataplane_publish_metrics(mqp_dataplane *dp, const mqp_metrics_report *m);
+
+/**
+ * @brief Publishes one annotated frame on the full-frames topic: the raw image (a JPEG, as the
+ *        most-used open-source NVR sends it: no base64, no JSON), with MQTT 5 content type
+ *        `image/jpeg` and user properties `source_id`, `frame_id` and `timestamp` (ISO 8601, as
+ *        the other messages). Like mqp_dataplane_publish_detections(): offline it is dropped
+ *        and counted.
+ * @return MQP_OK; MQP_ERR_INVALID; MQP_ERR_NO_CONN; as mqp_client_publish().
+ * @note Safe from any thread.
+ */
+MQP_API mqp_err mqp_dataplane_publish_frame(mqp_dataplane *dp, const void *jpeg, size_t len,
+                                            const mqp_frame_info *frame);
 
 /** @brief Copies the statistics. Safe from any thread. */
 MQP_API void mqp_dataplane_stats_get(mqp_dataplane *dp, mqp_dataplane_stats *s);

@@ -12,17 +12,20 @@
 #include "reserved.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 struct mqp_dataplane {
     mqp_client *client;
     char *detections_topic;
     char *metrics_topic;
+    char *full_frames_topic;
     int qos;
     atomic_uint_fast64_t next_id;
     atomic_uint_fast64_t published;
     atomic_uint_fast64_t metrics;
     atomic_uint_fast64_t dropped;
+    atomic_uint_fast64_t frames;
 };
 
 mqp_err mqp_dataplane_new(mqp_dataplane **out, const mqp_dataplane_opts *o, char *err,
@@ -31,6 +34,7 @@ mqp_err mqp_dataplane_new(mqp_dataplane **out, const mqp_dataplane_opts *o, char
     mqp_dataplane_opts d = o ? *o : (mqp_dataplane_opts){0};
     d.detections_topic = d.detections_topic ? d.detections_topic : MQP_TOPIC_DETECTIONS;
     d.metrics_topic = d.metrics_topic ? d.metrics_topic : MQP_TOPIC_METRICS;
+    d.full_frames_topic = d.full_frames_topic ? d.full_frames_topic : MQP_TOPIC_FULL_FRAMES;
     d.client.client_id = d.client.client_id ? d.client.client_id : MQP_DEFAULT_DATA_CLIENT_ID;
     if (!out) {
         return MQP_ERR_INVALID;
@@ -42,14 +46,16 @@ mqp_err mqp_dataplane_new(mqp_dataplane **out, const mqp_dataplane_opts *o, char
         return mqp__fail(err, errlen, MQP_ERR_INVALID, "data plane: qos must be 0, 1 or 2");
     }
     if (mqp_topic_validate_name(d.detections_topic) != MQP_OK ||
-        mqp_topic_validate_name(d.metrics_topic) != MQP_OK) {
+        mqp_topic_validate_name(d.metrics_topic) != MQP_OK ||
+        mqp_topic_validate_name(d.full_frames_topic) != MQP_OK) {
         return mqp__fail(err, errlen, MQP_ERR_INVALID,
                          "data plane: topics must be valid topic "
                          "names (no '+', '#', not empty)");
     }
     mqp_dataplane *dp = mqp__calloc(1, sizeof *dp);
     if (!dp || !(dp->detections_topic = mqp__strdup(d.detections_topic)) ||
-        !(dp->metrics_topic = mqp__strdup(d.metrics_topic))) {
+        !(dp->metrics_topic = mqp__strdup(d.metrics_topic)) ||
+        !(dp->full_frames_topic = mqp__strdup(d.full_frames_topic))) {
         mqp_dataplane_destroy(dp);
         return MQP_ERR_NOMEM;
     }
@@ -120,6 +126,27 @@ mqp_err mqp_dataplane_publish_metrics(mqp_dataplane *dp, const mqp_metrics_repor
     return send_formatted(dp, rc, dp->metrics_topic, json, len, &dp->metrics);
 }
 
+mqp_err mqp_dataplane_publish_frame(mqp_dataplane *dp, const void *jpeg, size_t len,
+                                    const mqp_frame_info *frame)
+{
+    if (!dp || !jpeg || !len || !frame) {
+        return MQP_ERR_INVALID;
+    }
+    if (drop_if_offline(dp)) {
+        return MQP_ERR_NO_CONN;
+    }
+    char source[24], id[24], stamp[40];
+    snprintf(source, sizeof source, "%d", frame->source_id);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)frame->frame_id);
+    mqp_iso8601(frame->timestamp, stamp, sizeof stamp);
+    mqp_user_prop props[] = {{"source_id", source}, {"frame_id", id}, {"timestamp", stamp}};
+    mqp_publish_props pp = {.content_type = "image/jpeg", .user_props = props, .n_user_props = 3};
+    mqp_err rc =
+        mqp_client_publish_props(dp->client, dp->full_frames_topic, jpeg, len, dp->qos, false, &pp);
+    atomic_fetch_add(rc == MQP_OK ? &dp->frames : &dp->dropped, 1);
+    return rc;
+}
+
 void mqp_dataplane_stats_get(mqp_dataplane *dp, mqp_dataplane_stats *s)
 {
     if (!dp || !s) {
@@ -131,6 +158,7 @@ void mqp_dataplane_stats_get(mqp_dataplane *dp, mqp_dataplane_stats *s)
         .dropped = atomic_load(&dp->dropped),
         .connected = mqp_client_is_connected(dp->client),
         .topic = dp->detections_topic,
+        .frames_published = atomic_load(&dp->frames),
     };
 }
 
@@ -147,5 +175,6 @@ void mqp_dataplane_destroy(mqp_dataplane *dp)
     mqp_client_destroy(dp->client);
     mqp__free(dp->detections_topic);
     mqp__free(dp->metrics_topic);
+    mqp__free(dp->full_frames_topic);
     mqp__free(dp);
 }

@@ -134,7 +134,7 @@ mqp_err mqp_metrics_json(double now, const mqp_metrics_report *m, char **out, si
         put_double(&b, r->inference_latency_ms);
         mqp__buf_puts(&b, ",\"e2e_latency_ms\":");
         put_double(&b, r->e2e_latency_ms);
-        mqp__buf_putc(&b, '}');
+        mqp__buf_printf(&b, ",\"frames_skipped\":%llu}", (unsigned long long)r->frames_skipped);
     }
     mqp__buf_printf(&b, "],\"sources_count\":%d}", m->sources_count);
     char *json = mqp__buf_take(&b, len);

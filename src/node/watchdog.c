@@ -75,6 +75,9 @@ void watchdog_report(watchdog *w, double now, mqp_metrics_report *m, mqp_latency
 {
     pthread_mutex_lock(&w->mu);
     memcpy(reports, w->lat, (size_t)w->nsources * sizeof *reports);
-    *m = (mqp_metrics_report){fps_locked(w, now), reports, (size_t)w->nsources, w->nsources};
+    *m = (mqp_metrics_report){.throughput_fps = fps_locked(w, now),
+                              .reports = reports,
+                              .nreports = (size_t)w->nsources,
+                              .sources_count = w->nsources};
     pthread_mutex_unlock(&w->mu);
 }

@@ -2,7 +2,8 @@
  * public struct changes size and no member moves; a member is added by taking it from the
  * reserved space, which callers leave zero and which the library refuses when it is not.
  * When this test fails on a size or an offset, the change breaks programs built against an
- * earlier 0.x: take the room from `reserved` instead (or bump the major version). Sizes are
+ * earlier 0.x: take the room from `reserved` instead (or bump the major version). A member
+ * that takes reserved space is pinned where the space began, and the size stays. Sizes are
  * those of x86_64 and other LP64 systems. */
 #include "check.h"
 
@@ -28,8 +29,11 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     assert_int_equal(offsetof(mqp_controlplane_opts, reserved), 328);
     assert_int_equal(sizeof(mqp_controlplane_stats), 72);
     assert_int_equal(sizeof(mqp_dataplane_opts), 336);
-    assert_int_equal(offsetof(mqp_dataplane_opts, reserved), 304);
+    assert_int_equal(offsetof(mqp_dataplane_opts, full_frames_topic), 304); /* Was reserved. */
     assert_int_equal(sizeof(mqp_dataplane_stats), 72);
+    assert_int_equal(offsetof(mqp_dataplane_stats, frames_published), 40); /* Was reserved. */
+    assert_int_equal(sizeof(mqp_metrics_report), 64);
+    assert_int_equal(offsetof(mqp_metrics_report, reserved), 32);
     assert_int_equal(sizeof(mqp_mqtt_settings), 200);
     assert_int_equal(offsetof(mqp_mqtt_settings, reserved), 168);
     assert_int_equal(sizeof(mqp_publish_props), 80);
@@ -37,6 +41,7 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     /* Records in arrays: no reserved space, fixed for the major version. */
     assert_int_equal(sizeof(mqp_detection), 48);
     assert_int_equal(sizeof(mqp_frame_info), 24);
+    assert_int_equal(sizeof(mqp_latency_report), 40);
     /* Handed out by the library by pointer: may grow at its end, never move a member. */
     assert_int_equal(offsetof(mqp_message, correlation_len), 48);
     assert_true(sizeof(mqp_message) >= 80);

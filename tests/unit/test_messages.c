@@ -104,16 +104,27 @@ static void test_mqp_detections_json_types(void **state)
 static void test_mqp_metrics_json_exact(void **state)
 {
     (void)state;
-    mqp_latency_report rep[2] = {{0, 10.5, 45.2, 60.8}, {1, 0.0, 3.0, 1e300 * 1e300}};
-    mqp_metrics_report m = {25.3, rep, 2, 2};
+    mqp_latency_report rep[2] = {{.source_id = 0,
+                                  .frame_decoding_latency_ms = 10.5,
+                                  .inference_latency_ms = 45.2,
+                                  .e2e_latency_ms = 60.8},
+                                 {.source_id = 1,
+                                  .frame_decoding_latency_ms = 0.0,
+                                  .inference_latency_ms = 3.0,
+                                  .e2e_latency_ms = 1e300 * 1e300,
+                                  .frames_skipped = 17}};
+    mqp_metrics_report m = {
+        .throughput_fps = 25.3, .reports = rep, .nreports = 2, .sources_count = 2};
     char *json;
     assert_ok(mqp_metrics_json(1704106800.0, &m, &json, NULL));
     assert_string_equal(json, "{\"timestamp\":\"2024-01-01T11:00:00.000000\","
                               "\"throughput_fps\":25.3,\"latency_reports\":["
                               "{\"source_id\":0,\"frame_decoding_latency_ms\":10.5,"
-                              "\"inference_latency_ms\":45.2,\"e2e_latency_ms\":60.8},"
+                              "\"inference_latency_ms\":45.2,\"e2e_latency_ms\":60.8,"
+                              "\"frames_skipped\":0},"
                               "{\"source_id\":1,\"frame_decoding_latency_ms\":0.0,"
-                              "\"inference_latency_ms\":3.0,\"e2e_latency_ms\":null}],"
+                              "\"inference_latency_ms\":3.0,\"e2e_latency_ms\":null,"
+                              "\"frames_skipped\":17}],"
                               "\"sources_count\":2}");
     cJSON *r = cJSON_Parse(json);
     assert_non_null(r);
