@@ -20,13 +20,15 @@ typedef struct detector detector;
 
 typedef struct detector_ops {
     const char *name;
-    /* Finds objects in view. Writes at most cap detections and their number to *n. */
+    /* Finds objects in view (of the detector's format). Writes at most cap detections and
+     * their number to *n. */
     mqp_err (*detect)(detector *d, image_view view, detection *out, size_t cap, size_t *n);
     void (*destroy)(detector *d);
 } detector_ops;
 
 struct detector {
     const detector_ops *ops;
+    pixfmt format; /* What detect() takes: the source converts each frame into it, once. */
 };
 
 static inline mqp_err detector_detect(detector *d, image_view v, detection *out, size_t cap,

@@ -47,11 +47,22 @@ box box_expand_clamped(box b, int margin, int frame_w, int frame_h)
     return box_intersection(e, (box){0, 0, frame_w, frame_h});
 }
 
+int pixfmt_bytes(pixfmt f)
+{
+    return f == PIXFMT_GRAY8 ? 1 : 3;
+}
+
+const char *pixfmt_name(pixfmt f)
+{
+    static const char *const names[] = {"gray8", "rgb24", "bgr24"};
+    return (unsigned)f < 3 ? names[f] : "unknown";
+}
+
 image_view image_view_crop(image_view v, box r)
 {
     box c = box_intersection(r, (box){0, 0, v.width, v.height});
     image_view out = v;
-    out.data = v.data + (long)c.y * v.stride + c.x;
+    out.data = v.data + (long)c.y * v.stride + (long)c.x * pixfmt_bytes(v.format);
     out.width = c.w;
     out.height = c.h;
     out.origin_x = v.origin_x + c.x;

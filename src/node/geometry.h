@@ -13,9 +13,21 @@ typedef struct box {
     int h;
 } box;
 
-/* A view into an 8-bit grayscale image. The origin says where the view's (0, 0) lies in the
- * full frame, so a stage that keeps per-pixel state (a background model) can use a crop, and
- * a stage that does not (a neural detector) can ignore it. */
+/* Pixel formats a stage may ask for; packed, 8 bits per channel. */
+typedef enum pixfmt {
+    PIXFMT_GRAY8 = 0, /* One byte a pixel (the motion detector's). */
+    PIXFMT_RGB24,     /* Three, red first (JPEG encoders, most models). */
+    PIXFMT_BGR24      /* Three, blue first (OpenCV's order). */
+} pixfmt;
+
+/* Bytes a pixel of f takes. */
+int pixfmt_bytes(pixfmt f);
+/* "gray8", "rgb24", "bgr24". */
+const char *pixfmt_name(pixfmt f);
+
+/* A view into an image. The origin says where the view's (0, 0) lies in the full frame, so a
+ * stage that keeps per-pixel state (a background model) can use a crop, and a stage that does
+ * not (a neural detector) can ignore it. The format says what a pixel is; zero is gray. */
 typedef struct image_view {
     const uint8_t *data; /* The view's top-left pixel. */
     int width;
@@ -23,6 +35,7 @@ typedef struct image_view {
     int stride; /* Bytes between rows of the full frame. */
     int origin_x;
     int origin_y;
+    pixfmt format;
 } image_view;
 
 int box_area(box b);

@@ -149,6 +149,9 @@ static mqp_err motion_detect(detector *d, image_view v, detection *out, size_t c
 {
     motion *m = (motion *)d;
     *n = 0;
+    if (v.format != PIXFMT_GRAY8) {
+        return MQP_ERR_UNSUPPORTED; /* The source converts to the detector's format. */
+    }
     if (v.width <= 0 || v.height <= 0 || v.origin_x < 0 || v.origin_y < 0 ||
         v.origin_x + v.width > m->width || v.origin_y + v.height > m->height) {
         return MQP_ERR_INVALID;
@@ -246,6 +249,7 @@ mqp_err motion_new(detector **out, int width, int height, const motion_opts *opt
         return MQP_ERR_NOMEM;
     }
     m->base.ops = &motion_ops;
+    m->base.format = PIXFMT_GRAY8;
     m->o = o;
     m->width = width;
     m->height = height;

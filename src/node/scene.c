@@ -174,5 +174,5 @@ image_view scene_render(scene *s, uint64_t n)
             }
         }
     }
-    return (image_view){s->frame, w, h, w, 0, 0};
+    return (image_view){s->frame, w, h, w, 0, 0, PIXFMT_GRAY8};
 }

@@ -125,8 +125,10 @@ static void test_motion_detect_rejects_view_outside_frame(void **state)
     uint8_t px[100 * 100] = {0};
     detection out[4];
     size_t n;
-    image_view v = {px, 100, 100, 100, 0, 0};
+    image_view v = {.data = px, .width = 100, .height = 100, .stride = 100};
     assert_rc(detector_detect(d, v, out, 4, &n), MQP_ERR_INVALID);
+    v.format = PIXFMT_RGB24; /* The motion detector takes gray only: the source converts. */
+    assert_rc(detector_detect(d, v, out, 4, &n), MQP_ERR_UNSUPPORTED);
     detector_destroy(d);
 }
 

@@ -68,13 +68,23 @@ static void test_image_view_crop_origin(void **state)
     (void)state;
     static uint8_t px[100 * 50];
     px[20 * 100 + 30] = 9;
-    image_view v = {px, 100, 50, 100, 0, 0};
+    image_view v = {.data = px, .width = 100, .height = 50, .stride = 100};
     image_view c = image_view_crop(v, (box){30, 20, 500, 10});
     assert_int_equal(c.origin_x, 30);
     assert_int_equal(c.origin_y, 20);
     assert_int_equal(c.width, 70); /* Clamped to the frame. */
     assert_int_equal(c.height, 10);
     assert_int_equal(c.data[0], 9);
+    /* Three bytes a pixel: the crop moves by pixels, not bytes. */
+    static uint8_t rgb[100 * 50 * 3];
+    rgb[(20 * 100 + 30) * 3 + 2] = 7; /* Blue of pixel (30, 20). */
+    image_view cv = {
+        .data = rgb, .width = 100, .height = 50, .stride = 300, .format = PIXFMT_RGB24};
+    image_view cc = image_view_crop(cv, (box){30, 20, 5, 5});
+    assert_int_equal(cc.data[2], 7);
+    assert_int_equal(cc.format, PIXFMT_RGB24);
+    assert_int_equal(pixfmt_bytes(PIXFMT_BGR24), 3);
+    assert_string_equal(pixfmt_name(PIXFMT_GRAY8), "gray8");
 }
 
 int main(void)
