@@ -120,7 +120,8 @@ typedef struct mqp_mqtt_settings {
     const char *tls_cert_file;
     const char *tls_key_file;
     bool tls_insecure;
-    MQP_RESERVED_WORDS(4); /**< For keys to come; written as zero. */
+    double full_frame_rate; /**< Annotated frames per second per source; default 1. */
+    MQP_RESERVED_WORDS(3);  /**< For keys to come; written as zero. */
 } mqp_mqtt_settings;
 
 /**
@@ -133,12 +134,14 @@ MQP_API mqp_err mqp_config_mqtt(mqp_config *cfg, mqp_mqtt_settings *out, char *e
 /** One key of the `mqtt:` section, as mqplane knows it. */
 typedef struct mqp_config_key {
     const char *key;  /**< "data_qos" (the path is mqtt.data_qos). */
-    const char *type; /**< "string", "secret", "url", "topic", "integer" or "boolean". */
+    const char *type; /**< "string", "secret", "url", "topic", "integer", "number" or
+                           "boolean". */
     const char *def;  /**< The default as text; NULL for none, and for every secret. */
     const char *env;  /**< The reference's own variable for it ("MQTT_URL"), or NULL. Every key
                            also takes MQP_MQTT_<KEY> ("MQP_MQTT_DATA_QOS"). */
     const char *doc;  /**< What it is, in one line. */
-    long min, max;    /**< The range of an integer; 0, 0 for the others. */
+    long min, max;    /**< The range of an integer (of a number, rounded toward zero); 0, 0
+                           for the others. */
 } mqp_config_key;
 
 /**

@@ -60,7 +60,8 @@ typedef enum mqp_status {
     X(STATUS, "status", CURRENT, 1)                                                                \
     X(METRICS, "metrics", NONE, 0)                                                                 \
     X(TOGGLE_CROP, "toggle_crop", NONE, 0)                                                         \
-    X(STABILIZATION_STATS, "stabilization_stats", NONE, 1)
+    X(STABILIZATION_STATS, "stabilization_stats", NONE, 1)                                         \
+    X(SNAPSHOT, "snapshot", NONE, 0)
 
 /** The commands of the reference. */
 typedef enum mqp_command {

@@ -11,28 +11,34 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static const char monitor_usage[] =
-    "usage: mqplane monitor [options] status|detections|metrics|health|all\n"
+    "usage: mqplane monitor [options] status|detections|metrics|health|full_frames|all\n"
     "\n"
     "Prints what a node publishes, one line per message: human-readable and aligned, or the\n"
     "raw JSON with --json. Runs until Ctrl-C, or until --count messages were shown.\n"
+    "full_frames (annotated JPEG frames; not part of all) prints a line per frame, and with\n"
+    "--out DIR saves each as DIR/source<ID>-frame<N>.jpg.\n"
     "\n"
     "  -b, --broker URL      broker (default MQTT_URL, else mqtt://localhost:1883)\n"
     "      --node-id ID      the node's namespace, as given to mqplane run --node-id\n"
     "  -c, --config FILE     take the broker and topics from a configuration file\n"
     "  -n, --count N         stop after N messages (exit 0)\n"
     "  -j, --json            print each message's JSON as it arrived\n"
+    "  -o, --out DIR         full_frames: save the frames in DIR (made if needed)\n"
     "  -l, --log-level L     error (default), warning, notice, info, debug\n"
     "  -h, --help            this text\n";
 
 typedef struct monitor {
     bool json;
-    long long count; /* 0: no limit */
+    long long count;     /* 0: no limit */
+    const char *out_dir; /* full_frames: where to save them, or NULL. */
     atomic_llong shown;
     double arrivals[32]; /* Recent detection arrival times, for the message rate. */
     size_t narrivals;
@@ -93,7 +99,14 @@ static void describe_detections(monitor *m, const cJSON *j, char *line, size_t l
 }
 
 /* What a monitor can watch: each feed is one subscription with its own way of telling. */
-typedef enum feed { FEED_STATUS, FEED_DETECTIONS, FEED_METRICS, FEED_HEALTH, FEED_RESPONSES } feed;
+typedef enum feed {
+    FEED_STATUS,
+    FEED_DETECTIONS,
+    FEED_METRICS,
+    FEED_HEALTH,
+    FEED_RESPONSES,
+    FEED_FRAMES
+} feed;
 
 static void describe_status(const mqp_message *msg, const cJSON *j, char *line, size_t len)
 {
@@ -151,7 +164,43 @@ static void describe(watch *w, const mqp_message *msg, const cJSON *j, char *lin
     case FEED_RESPONSES:
         describe_response(msg, j, line, len);
         break;
+    case FEED_FRAMES:
+        break; /* Not JSON: see on_frame. */
     }
+}
+
+/* The value of a user property, or "?". */
+static const char *user_prop(const mqp_message *msg, const char *name)
+{
+    for (size_t i = 0; i < msg->n_user_props; i++) {
+        if (strcmp(msg->user_props[i].name, name) == 0) {
+            return msg->user_props[i].value;
+        }
+    }
+    return "?";
+}
+
+/* An annotated frame: a line, and with --out a file named by its source and frame. */
+static void on_frame(monitor *m, const mqp_message *msg, char *line, size_t len)
+{
+    const char *source = user_prop(msg, "source_id");
+    const char *frame = user_prop(msg, "frame_id");
+    int n = snprintf(line, len, "frame       source %s #%s  %s  %.1f KB", source, frame,
+                     msg->content_type ? msg->content_type : "?", (double)msg->payload_len / 1024);
+    if (!m->out_dir || n < 0 || (size_t)n >= len) {
+        return;
+    }
+    char path[4096];
+    bool named = strspn(source, "0123456789") == strlen(source) &&
+                 strspn(frame, "0123456789") == strlen(frame);
+    snprintf(path, sizeof path, "%s/source%s-frame%s.jpg", m->out_dir, named ? source : "x",
+             named ? frame : "x");
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(msg->payload, 1, msg->payload_len, f) == msg->payload_len;
+    if (f && fclose(f) != 0) {
+        ok = false;
+    }
+    snprintf(line + n, len - (size_t)n, "  %s %s", ok ? "saved" : "NOT SAVED", path);
 }
 
 static int on_message(mqp_client *c, const mqp_message *msg, void *user)
@@ -163,6 +212,16 @@ static int on_message(mqp_client *c, const mqp_message *msg, void *user)
         return 0;
     }
     pthread_mutex_lock(&m->out);
+    if (w->f == FEED_FRAMES) {
+        char stamp[32], line[4200];
+        clock_prefix(stamp, sizeof stamp);
+        on_frame(m, msg, line, sizeof line);
+        printf("%s %s\n", stamp, line);
+        fflush(stdout);
+        pthread_mutex_unlock(&m->out);
+        atomic_fetch_add(&m->shown, 1);
+        return 0;
+    }
     if (m->json) {
         printf("%.*s\n", (int)msg->payload_len, (const char *)msg->payload);
     } else {
@@ -194,6 +253,7 @@ static const struct {
     {"detections", FEED(FEED_DETECTIONS)},
     {"metrics", FEED(FEED_METRICS)},
     {"health", FEED(FEED_HEALTH)},
+    {"full_frames", FEED(FEED_FRAMES)},
     {"all", FEED(FEED_STATUS) | FEED(FEED_DETECTIONS) | FEED(FEED_METRICS) | FEED(FEED_HEALTH) |
                 FEED(FEED_RESPONSES)},
 };
@@ -203,21 +263,27 @@ typedef struct monitor_opts {
     mqp_log_level level;
     long long count;
     bool json;
+    const char *out;
     unsigned feeds;
 } monitor_opts;
 
 static int parse_monitor(int argc, char **argv, monitor_opts *o)
 {
     static const struct option longopts[] = {
-        {"broker", required_argument, NULL, 'b'},  {"config", required_argument, NULL, 'c'},
-        {"node-id", required_argument, NULL, 'N'}, {"count", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, 'j'},          {"log-level", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"broker", required_argument, NULL, 'b'},
+        {"config", required_argument, NULL, 'c'},
+        {"node-id", required_argument, NULL, 'N'},
+        {"count", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"out", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *o = (monitor_opts){.level = MQP_LOG_ERR};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:c:n:jl:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:c:n:jo:l:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
             o->broker = optarg;
@@ -235,6 +301,9 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
             break;
         case 'j':
             o->json = true;
+            break;
+        case 'o':
+            o->out = optarg;
             break;
         case 'l':
             o->level = cli_log_level(optarg);
@@ -278,12 +347,11 @@ static bool subscribe_feeds(mqp_client *cl, const mqp_mqtt_settings *s, unsigned
     const struct {
         const char *topic;
         int qos;
-    } topics[] = {[FEED_STATUS] = {s->status_topic, 1},
-                  [FEED_DETECTIONS] = {s->data_topic, 0},
-                  [FEED_METRICS] = {s->metrics_topic, 0},
-                  [FEED_HEALTH] = {health, 1},
-                  [FEED_RESPONSES] = {s->response_topic, 1}};
-    for (feed f = FEED_STATUS; f <= FEED_RESPONSES; f++) {
+    } topics[] = {
+        [FEED_STATUS] = {s->status_topic, 1},      [FEED_DETECTIONS] = {s->data_topic, 0},
+        [FEED_METRICS] = {s->metrics_topic, 0},    [FEED_HEALTH] = {health, 1},
+        [FEED_RESPONSES] = {s->response_topic, 1}, [FEED_FRAMES] = {s->full_frames_topic, 0}};
+    for (feed f = FEED_STATUS; f <= FEED_FRAMES; f++) {
         if (feeds & FEED(f)) {
             watches[f] = (watch){m, f};
             mqp_client_subscribe(cl, topics[f].topic, topics[f].qos, on_message, &watches[f]);
@@ -295,9 +363,14 @@ static bool subscribe_feeds(mqp_client *cl, const mqp_mqtt_settings *s, unsigned
 static int run_monitor(const monitor_opts *o)
 {
     static monitor m;
-    static watch watches[FEED_RESPONSES + 1];
+    static watch watches[FEED_FRAMES + 1];
     pthread_mutex_init(&m.out, NULL);
     m.json = o->json;
+    m.out_dir = o->out;
+    if (o->out && mkdir(o->out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "mqplane monitor: --out %s: %s\n", o->out, strerror(errno));
+        return EXIT_USAGE;
+    }
     m.count = o->count;
     static cli_session ss;
     if (!cli_session_open(&ss, "monitor", o->config, o->node_id, o->broker, o->level)) {

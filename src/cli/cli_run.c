@@ -22,8 +22,17 @@ static const char run_usage[] =
     "  -c, --config FILE          YAML configuration (mqtt: section; see docs/CLIENT.md)\n"
     "  -b, --broker URL           broker, e.g. mqtt://user:pass@host:1883; overrides MQTT_URL\n"
     "                             and the configuration (default mqtt://localhost:1883)\n"
-    "  -s, --source SPEC          synthetic (default) or synthetic:WIDTHxHEIGHT@FPS; repeat\n"
-    "                             for several sources, one pipeline each (source_id 0, 1, ...)\n"
+    "  -s, --source SPEC          what to watch; repeat for several sources, one pipeline each\n"
+    "                             (source_id 0, 1, ...), else pipeline.sources of the config:\n"
+    "                               synthetic[:WIDTHxHEIGHT@FPS]   the built-in scene (default)\n"
+    "                               file:PATH[?loop=1&realtime=0]  a video file, at its own rate\n"
+    "                               rtsp://[user:pass@]host[:port]/path[?transport=udp|tcp]\n"
+    "                               rtsps://...                    (a go2rtc stream works)\n"
+    "                               v4l2:/dev/videoN               a camera on this machine\n"
+    "      --stall-timeout S      a live source silent this long is lost and reopened (default 5)\n"
+    "      --full-frames[=RATE]   publish annotated frames (JPEG) on inference/data/full_frames,\n"
+    "                             RATE per second per source (default 1; the config's\n"
+    "                             mqtt.publish_full_frame and mqtt.full_frame_rate do the same)\n"
     "      --seed N               seed of the synthetic scene (default 1)\n"
     "  -n, --node-id ID           namespace the topics (inference/ID/control/commands, ...)\n"
     "                             and client ids, so many nodes can share one broker\n"
@@ -38,6 +47,7 @@ typedef struct run_opts {
     node_opts node;
     const char *config, *node_id;
     const char *sources[NODE_MAX_SOURCES];
+    bool full_frames_given; /* --full-frames, which wins over the configuration. */
 } run_opts;
 
 static const struct option run_options[] = {
@@ -49,6 +59,8 @@ static const struct option run_options[] = {
     {"node-id", required_argument, NULL, 'n'},
     {"metrics-interval", required_argument, NULL, 'M'},
     {"frames", required_argument, NULL, 'F'},
+    {"stall-timeout", required_argument, NULL, 'T'},
+    {"full-frames", optional_argument, NULL, 'J'},
     {"log-level", required_argument, NULL, 'l'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -104,6 +116,19 @@ static int parse_run(int argc, char **argv, run_opts *o)
             }
             n->max_frames = (uint64_t)v;
             break;
+        case 'T':
+            if (!cli_number_arg("run", "--stall-timeout", optarg, 0.1, 3600, &n->stall_timeout_s)) {
+                return EXIT_USAGE;
+            }
+            break;
+        case 'J':
+            n->full_frames_fps = 1;
+            o->full_frames_given = true;
+            if (optarg &&
+                !cli_number_arg("run", "--full-frames", optarg, 0.01, 60, &n->full_frames_fps)) {
+                return EXIT_USAGE;
+            }
+            break;
         case 'l':
             n->log_level = cli_log_level(optarg);
             break;
@@ -121,6 +146,32 @@ static int parse_run(int argc, char **argv, run_opts *o)
     return CLI_GO;
 }
 
+/* Without --source: the configuration's pipeline.sources list, else the reference's
+ * pipeline.rtsp_url (seed 03: a go2rtc stream), else the synthetic scene. */
+static bool sources_from_config(run_opts *o, const mqp_config *cfg)
+{
+    node_opts *n = &o->node;
+    for (int i = 0;; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "pipeline.sources.%d", i);
+        const char *spec = mqp_config_get(cfg, path);
+        if (!spec) {
+            break;
+        }
+        if (n->nsources == NODE_MAX_SOURCES) {
+            fprintf(stderr, "mqplane run: %s: a node runs at most %d sources\n",
+                    mqp_config_origin(cfg, path), NODE_MAX_SOURCES);
+            return false;
+        }
+        o->sources[n->nsources++] = spec;
+    }
+    const char *rtsp = mqp_config_get(cfg, "pipeline.rtsp_url");
+    if (n->nsources == 0 && rtsp) {
+        o->sources[n->nsources++] = rtsp;
+    }
+    return true;
+}
+
 static int run_run(run_opts *o)
 {
     char err[MQP_CONFIG_ERRLEN];
@@ -131,6 +182,13 @@ static int run_run(run_opts *o)
         fprintf(stderr, "mqplane run: %s\n", err);
         mqp_config_free(cfg);
         return EXIT_USAGE;
+    }
+    if ((o->node.nsources == 0 && !sources_from_config(o, cfg))) {
+        mqp_config_free(cfg);
+        return EXIT_USAGE;
+    }
+    if (!o->full_frames_given && mqtt.publish_full_frame) {
+        o->node.full_frames_fps = mqtt.full_frame_rate;
     }
     static cli_namespace ns;
     if (!cli_apply_node_id(o->node_id, &mqtt, &ns, "run")) {

@@ -21,7 +21,8 @@
 
 /* X(key, TYPE, min, max, default, member, reference variable, "what it is")
  * TYPE     STRING, SECRET (a string never shown), URL (shown without its password), TOPIC (a
- *          topic name, checked), INT, SIZE, BOOL; min..max bound INT and SIZE.
+ *          topic name, checked), INT, SIZE, BOOL, NUMBER (a double); min..max bound INT, SIZE
+ *          and NUMBER.
  * default  S("text") or S(NULL) for strings, N(number) for the others.
  * member   FIELD(name) of mqp_mqtt_settings, or NOFIELD for keys that only make the URL. */
 #define MQTT_KEYS(X)                                                                               \
@@ -54,6 +55,8 @@
     X(control_qos, INT, 0, 2, N(1), FIELD(control_qos), NULL, "QoS of commands and status")        \
     X(publish_full_frame, BOOL, 0, 0, N(0), FIELD(publish_full_frame), NULL,                       \
       "publish annotated frames")                                                                  \
+    X(full_frame_rate, NUMBER, 0.01, 60, N(1), FIELD(full_frame_rate), NULL,                       \
+      "annotated frames per second per source, when published")                                    \
     X(topic_version, STRING, 0, 0, S(NULL), NOFIELD, "MQTT_TOPIC_VERSION",                         \
       "versioned topic layout (seed 04); empty: the legacy layout")                                \
     X(base_prefix, STRING, 0, 0, S(NULL), NOFIELD, "MQTT_BASE_PREFIX",                             \
@@ -78,14 +81,24 @@
     X(data_password, SECRET, 0, 0, S(NULL), FIELD(data_password), NULL,                            \
       "the data connection's own password")
 
-typedef enum key_type { T_STRING, T_SECRET, T_URL, T_TOPIC, T_INT, T_SIZE, T_BOOL } key_type;
+typedef enum key_type {
+    T_STRING,
+    T_SECRET,
+    T_URL,
+    T_TOPIC,
+    T_INT,
+    T_SIZE,
+    T_BOOL,
+    T_NUMBER
+} key_type;
 
 typedef struct key_row {
     mqp_config_key info; /* What the public list shows. */
     key_type type;
     const char *def_s;
-    long def_n;
+    double def_n;
     const char *def_text;
+    double lo, hi; /* The range of an INT, SIZE or NUMBER. */
     size_t offset; /* In mqp_mqtt_settings; SIZE_MAX for none. */
     size_t size;   /* Of that member, checked against the type by the tests. */
 } key_row;
@@ -99,13 +112,15 @@ typedef struct key_row {
     .offset = offsetof(mqp_mqtt_settings, m), .size = sizeof(((mqp_mqtt_settings *)0)->m)
 #define NOFIELD .offset = SIZE_MAX, .size = 0
 
-static const char *const type_names[] = {"string",  "secret",  "url",    "topic",
-                                         "integer", "integer", "boolean"};
+static const char *const type_names[] = {"string",  "secret",  "url",     "topic",
+                                         "integer", "integer", "boolean", "number"};
 
 static const key_row keys[] = {
 #define KEY_ROW(k_, t_, lo_, hi_, def_, member_, env_, doc_)                                       \
-    {.info = {.key = #k_, .env = env_, .doc = doc_, .min = lo_, .max = hi_},                       \
+    {.info = {.key = #k_, .env = env_, .doc = doc_, .min = (long)(lo_), .max = (long)(hi_)},       \
      .type = T_##t_,                                                                               \
+     .lo = lo_,                                                                                    \
+     .hi = hi_,                                                                                    \
      def_,                                                                                         \
      member_},
     MQTT_KEYS(KEY_ROW)
@@ -148,7 +163,8 @@ size_t mqp__mqtt_key_size(size_t i, size_t *type_size)
                                    [T_TOPIC] = sizeof(const char *),
                                    [T_INT] = sizeof(int),
                                    [T_SIZE] = sizeof(size_t),
-                                   [T_BOOL] = sizeof(bool)};
+                                   [T_BOOL] = sizeof(bool),
+                                   [T_NUMBER] = sizeof(double)};
     *type_size = sizes[keys[i].type];
     return keys[i].size;
 }
@@ -192,7 +208,7 @@ static mqp_err read_key(mqp_config *cfg, const key_row *k, mqp_mqtt_settings *s,
     path_of(k, path, sizeof path);
     void *member = k->offset == SIZE_MAX ? NULL : (char *)s + k->offset;
     const char *v = mqp_config_get(cfg, path);
-    long n = k->def_n;
+    long n = (long)k->def_n;
     mqp_err rc = MQP_OK;
     switch (k->type) {
     case T_TOPIC:
@@ -212,8 +228,17 @@ static mqp_err read_key(mqp_config *cfg, const key_row *k, mqp_mqtt_settings *s,
         return MQP_OK;
     case T_INT:
     case T_SIZE:
-        rc = mqp_config_get_int(cfg, path, k->info.min, k->info.max, k->def_n, &n, err, errlen);
+        rc = mqp_config_get_int(cfg, path, (long)k->lo, (long)k->hi, (long)k->def_n, &n, err,
+                                errlen);
         break;
+    case T_NUMBER: {
+        double d;
+        rc = mqp_config_get_double(cfg, path, k->lo, k->hi, k->def_n, &d, err, errlen);
+        if (rc == MQP_OK && member) {
+            *(double *)member = d;
+        }
+        return rc;
+    }
     case T_BOOL: {
         bool b;
         rc = mqp_config_get_bool(cfg, path, k->def_n != 0, &b, err, errlen);

@@ -1,7 +1,8 @@
 /* The inference node: for each source, a pipeline thread runs source -> region of interest ->
- * detector -> tracker -> data plane; a watchdog measures them; the control plane's commands
- * arrive on its own thread and touch only flags and snapshots, so no pipeline ever waits for
- * the network or for another pipeline. */
+ * detector -> tracker -> data plane (and, at their rate, annotated frames to a thread that
+ * encodes and publishes them); a watchdog measures them; the control plane's commands arrive
+ * on its own thread and touch only flags and snapshots, so no pipeline ever waits for the
+ * network, for the encoder or for another pipeline. */
 #ifndef NODE_NODE_H
 #define NODE_NODE_H
 
@@ -22,6 +23,9 @@ typedef struct node_opts {
     double metrics_interval_s;     /* 0: metrics only on the metrics command. */
     bool crop;                     /* The adaptive region of interest, at start. */
     uint64_t max_frames;           /* Per source; 0: run until stopped. */
+    double full_frames_fps;        /* Annotated frames per second per source; 0: none (but a
+                                      snapshot command still publishes one). */
+    double stall_timeout_s;        /* A live source silent this long is lost; 0: 5. */
     volatile sig_atomic_t *stop_signal; /* Set by a signal handler to stop in order. */
     mqp_log_cb log_cb;
     void *log_user;

@@ -1,39 +1,85 @@
+/* The synthetic source, and the choice of a source by its spec. */
 #define _POSIX_C_SOURCE 200809L
 #include "source.h"
 
 #include "scene.h"
+
 #include "clock.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+const char *source_state_name(source_state st)
+{
+    static const char *const names[] = {"opening", "running", "lost", "ended"};
+    return (unsigned)st < 4 ? names[st] : "unknown";
+}
 
 typedef struct synthetic {
     source base;
     scene *sc;
+    double fps;
     uint64_t n;
-    double start; /* Monotonic time of frame 0: frames are paced from it, without drift. */
+    double start;    /* Monotonic time of frame 0: frames are paced from it, without drift. */
+    image_view last; /* The frame last read, for colour(). */
+    atomic_uint_fast64_t frames;
 } synthetic;
 
-static mqp_err synthetic_read(source *s, source_frame *out)
+static mqp_err synthetic_read(source *s, source_frame *out, int timeout_ms)
 {
     synthetic *y = (synthetic *)s;
     /* A camera delivers at its own rate: wait for this frame's moment. */
-    double due = y->start + (double)y->n / s->fps;
-    double now = mqpx_mono_s();
-    if (due > now) {
-        double wait = due - now;
-        struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
+    double wait = y->start + (double)y->n / y->fps - mqpx_mono_s();
+    if (wait * 1e3 > timeout_ms) {
+        mqpx_sleep_ms(timeout_ms);
+        return MQP_ERR_TIMEOUT;
+    }
+    if (wait > 0) {
+        mqpx_sleep_ms((int)(wait * 1e3));
     }
     double t0 = mqpx_mono_s();
     image_view v = scene_render(y->sc, y->n);
     double t1 = mqpx_mono_s();
     *out = (source_frame){v, ++y->n, mqpx_wall_s(), t0, (t1 - t0) * 1e3};
+    y->last = v;
+    atomic_fetch_add(&y->frames, 1);
     return MQP_OK;
+}
+
+/* The scene is gray: each pixel becomes three equal bytes. */
+static mqp_err synthetic_colour(source *s, uint8_t **buf, size_t *cap, int *width, int *height)
+{
+    synthetic *y = (synthetic *)s;
+    image_view v = y->last;
+    size_t need = (size_t)v.width * (size_t)v.height * 3;
+    if (!v.data) {
+        return MQP_ERR_STATE;
+    }
+    if (*cap < need) {
+        uint8_t *b = realloc(*buf, need);
+        if (!b) {
+            return MQP_ERR_NOMEM;
+        }
+        *buf = b;
+        *cap = need;
+    }
+    for (int r = 0; r < v.height; r++) {
+        const uint8_t *in = v.data + (long)r * v.stride;
+        uint8_t *o = *buf + (size_t)r * (size_t)v.width * 3;
+        for (int c = 0; c < v.width; c++) {
+            o[3 * c] = o[3 * c + 1] = o[3 * c + 2] = in[c];
+        }
+    }
+    *width = v.width;
+    *height = v.height;
+    return MQP_OK;
+}
+
+static void synthetic_stats(source *s, source_stats *out)
+{
+    synthetic *y = (synthetic *)s;
+    *out = (source_stats){.state = SOURCE_RUNNING, .frames = atomic_load(&y->frames)};
 }
 
 static void synthetic_destroy(source *s)
@@ -44,12 +90,18 @@ static void synthetic_destroy(source *s)
     free(y);
 }
 
-static const source_ops synthetic_ops = {synthetic_read, synthetic_destroy};
+static const source_ops synthetic_ops = {synthetic_read, synthetic_colour, synthetic_stats,
+                                         synthetic_destroy};
 
-static mqp_err open_synthetic(source **out, const char *args, uint64_t seed, char *err,
+static mqp_err open_synthetic(source **out, const char *args, const source_opts *so, char *err,
                               size_t errlen)
 {
-    scene_opts o = {.seed = seed};
+    scene_opts o = {.seed = so->seed};
+    if (so->format != PIXFMT_GRAY8) {
+        snprintf(err, errlen, "source 'synthetic': the scene is gray; the detector wants %s",
+                 pixfmt_name(so->format));
+        return MQP_ERR_UNSUPPORTED;
+    }
     if (args) {
         int w, h, consumed = 0;
         double fps;
@@ -74,11 +126,11 @@ static mqp_err open_synthetic(source **out, const char *args, uint64_t seed, cha
         return rc;
     }
     y->base.ops = &synthetic_ops;
-    y->base.width = scene_width(y->sc);
-    y->base.height = scene_height(y->sc);
-    y->base.fps = scene_fps(y->sc);
+    y->base.id = so->id;
+    y->fps = scene_fps(y->sc);
     char desc[64];
-    snprintf(desc, sizeof desc, "synthetic %dx%d@%g", y->base.width, y->base.height, y->base.fps);
+    snprintf(desc, sizeof desc, "synthetic %dx%d@%g", scene_width(y->sc), scene_height(y->sc),
+             y->fps);
     y->base.description = strdup(desc);
     y->start = mqpx_mono_s();
     if (!y->base.description) {
@@ -89,18 +141,35 @@ static mqp_err open_synthetic(source **out, const char *args, uint64_t seed, cha
     return MQP_OK;
 }
 
-mqp_err source_open(source **out, const char *spec, uint64_t seed, char *err, size_t errlen)
+static bool is_video_spec(const char *spec)
 {
-    if (!spec || !out) {
+    static const char *const prefixes[] = {"file:", "rtsp://", "rtsps://", "v4l2:"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        if (strncmp(spec, prefixes[i], strlen(prefixes[i])) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+mqp_err source_open(source **out, const char *spec, const source_opts *o, char *err, size_t errlen)
+{
+    if (!spec || !out || !o) {
         return MQP_ERR_INVALID;
     }
     if (strcmp(spec, "synthetic") == 0) {
-        return open_synthetic(out, NULL, seed, err, errlen);
+        return open_synthetic(out, NULL, o, err, errlen);
     }
     if (strncmp(spec, "synthetic:", 10) == 0) {
-        return open_synthetic(out, spec + 10, seed, err, errlen);
+        return open_synthetic(out, spec + 10, o, err, errlen);
     }
-    snprintf(err, errlen, "source '%s': unknown kind (this build has: synthetic)", spec);
+    if (is_video_spec(spec)) {
+        return source_av_open(out, spec, o, err, errlen);
+    }
+    snprintf(err, errlen,
+             "source '%s': unknown kind (known: synthetic, file:PATH, rtsp://, rtsps://, "
+             "v4l2:/dev/videoN)",
+             spec);
     return MQP_ERR_UNSUPPORTED;
 }
 

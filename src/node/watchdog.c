@@ -27,33 +27,23 @@ static double ema(double old, double v, uint64_t n)
     return n == 0 ? v : old + EMA * (v - old);
 }
 
-void watchdog_frame(watchdog *w, int source_id, double now, double decode_ms, double infer_ms,
-                    double e2e_ms)
+static void ring_add(watchdog_ring *r, double t)
 {
-    pthread_mutex_lock(&w->mu);
-    w->done[w->head] = now;
-    w->head = (w->head + 1) % WATCHDOG_WINDOW;
-    if (w->ndone < WATCHDOG_WINDOW) {
-        w->ndone++;
+    r->done[r->head] = t;
+    r->head = (r->head + 1) % WATCHDOG_WINDOW;
+    if (r->ndone < WATCHDOG_WINDOW) {
+        r->ndone++;
     }
-    if (source_id >= 0 && source_id < w->nsources) {
-        mqp_latency_report *l = &w->lat[source_id];
-        l->frame_decoding_latency_ms = ema(l->frame_decoding_latency_ms, decode_ms, w->frames);
-        l->inference_latency_ms = ema(l->inference_latency_ms, infer_ms, w->frames);
-        l->e2e_latency_ms = ema(l->e2e_latency_ms, e2e_ms, w->frames);
-    }
-    w->frames++;
-    pthread_mutex_unlock(&w->mu);
 }
 
-static double fps_locked(const watchdog *w, double now)
+static double ring_fps(const watchdog_ring *r, double now, double window_s)
 {
     /* Walk back from the newest completion while it lies inside the window. */
     size_t n = 0;
     double oldest = now;
-    for (size_t i = 0; i < w->ndone; i++) {
-        double t = w->done[(w->head + WATCHDOG_WINDOW - 1 - i) % WATCHDOG_WINDOW];
-        if (now - t > w->window_s) {
+    for (size_t i = 0; i < r->ndone; i++) {
+        double t = r->done[(r->head + WATCHDOG_WINDOW - 1 - i) % WATCHDOG_WINDOW];
+        if (now - t > window_s) {
             break;
         }
         oldest = t;
@@ -63,10 +53,37 @@ static double fps_locked(const watchdog *w, double now)
     return n >= 2 && span > 0 ? (double)(n - 1) / span : 0.0;
 }
 
+void watchdog_frame(watchdog *w, int source_id, double now, double decode_ms, double infer_ms,
+                    double e2e_ms)
+{
+    pthread_mutex_lock(&w->mu);
+    ring_add(&w->all, now);
+    if (source_id >= 0 && source_id < w->nsources) {
+        mqp_latency_report *l = &w->lat[source_id];
+        uint64_t n = w->frames[source_id]++;
+        l->frame_decoding_latency_ms = ema(l->frame_decoding_latency_ms, decode_ms, n);
+        l->inference_latency_ms = ema(l->inference_latency_ms, infer_ms, n);
+        l->e2e_latency_ms = ema(l->e2e_latency_ms, e2e_ms, n);
+        ring_add(&w->per[source_id], now);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
 double watchdog_fps(watchdog *w, double now)
 {
     pthread_mutex_lock(&w->mu);
-    double fps = fps_locked(w, now);
+    double fps = ring_fps(&w->all, now, w->window_s);
+    pthread_mutex_unlock(&w->mu);
+    return fps;
+}
+
+double watchdog_source_fps(watchdog *w, int source_id, double now)
+{
+    if (source_id < 0 || source_id >= w->nsources) {
+        return 0;
+    }
+    pthread_mutex_lock(&w->mu);
+    double fps = ring_fps(&w->per[source_id], now, w->window_s);
     pthread_mutex_unlock(&w->mu);
     return fps;
 }
@@ -75,7 +92,7 @@ void watchdog_report(watchdog *w, double now, mqp_metrics_report *m, mqp_latency
 {
     pthread_mutex_lock(&w->mu);
     memcpy(reports, w->lat, (size_t)w->nsources * sizeof *reports);
-    *m = (mqp_metrics_report){.throughput_fps = fps_locked(w, now),
+    *m = (mqp_metrics_report){.throughput_fps = ring_fps(&w->all, now, w->window_s),
                               .reports = reports,
                               .nreports = (size_t)w->nsources,
                               .sources_count = w->nsources};

@@ -1,5 +1,6 @@
-/* The pipeline watchdog: throughput over a sliding window and per-stage latency per source.
- * Fed by the pipeline thread, read by the control plane's thread: it locks. */
+/* The pipeline watchdog: throughput over a sliding window, for the node and per source, and
+ * per-stage latency per source. Fed by the pipeline threads, read by the control plane's
+ * thread: it locks. */
 #ifndef NODE_WATCHDOG_H
 #define NODE_WATCHDOG_H
 
@@ -9,17 +10,23 @@
 #include <stdint.h>
 
 #define WATCHDOG_MAX_SOURCES 8
-#define WATCHDOG_WINDOW      256 /* Frame completion times kept for the throughput. */
+#define WATCHDOG_WINDOW      256 /* Frame completion times kept for a throughput. */
+
+/* Completion times of the last WATCHDOG_WINDOW frames. */
+typedef struct watchdog_ring {
+    double done[WATCHDOG_WINDOW];
+    size_t ndone;
+    size_t head;
+} watchdog_ring;
 
 typedef struct watchdog {
     pthread_mutex_t mu;
     double window_s; /* Throughput is measured over at most this many seconds. */
-    double done[WATCHDOG_WINDOW];
-    size_t ndone;
-    size_t head;
+    watchdog_ring all;
     int nsources;
+    watchdog_ring per[WATCHDOG_MAX_SOURCES];
+    uint64_t frames[WATCHDOG_MAX_SOURCES];
     mqp_latency_report lat[WATCHDOG_MAX_SOURCES]; /* Exponential moving averages. */
-    uint64_t frames;
 } watchdog;
 
 void watchdog_init(watchdog *w, int nsources, double window_s);
@@ -29,6 +36,8 @@ void watchdog_frame(watchdog *w, int source_id, double now, double decode_ms, do
                     double e2e_ms);
 /* Frames per second over the window ending at now; 0 with fewer than two frames in it. */
 double watchdog_fps(watchdog *w, double now);
+/* The same for one source. */
+double watchdog_source_fps(watchdog *w, int source_id, double now);
 /* A report for the metrics message; reports must hold WATCHDOG_MAX_SOURCES entries. */
 void watchdog_report(watchdog *w, double now, mqp_metrics_report *m, mqp_latency_report *reports);
 

@@ -35,7 +35,7 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     assert_int_equal(sizeof(mqp_metrics_report), 64);
     assert_int_equal(offsetof(mqp_metrics_report, reserved), 32);
     assert_int_equal(sizeof(mqp_mqtt_settings), 200);
-    assert_int_equal(offsetof(mqp_mqtt_settings, reserved), 168);
+    assert_int_equal(offsetof(mqp_mqtt_settings, full_frame_rate), 168); /* Was reserved. */
     assert_int_equal(sizeof(mqp_publish_props), 80);
     assert_int_equal(offsetof(mqp_publish_props, reserved), 48);
     /* Records in arrays: no reserved space, fixed for the major version. */

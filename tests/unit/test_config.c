@@ -282,7 +282,7 @@ static void test_mqp_config_mqtt_keys_schema(void **state)
     (void)state;
     const mqp_config_key *k = NULL;
     size_t n = mqp_config_mqtt_keys(&k);
-    assert_int_equal(n, 28);
+    assert_int_equal(n, 29);
     assert_int_equal(mqp_config_mqtt_keys(NULL), n);
     for (size_t i = 0; i < n; i++) {
         /* Each member of mqp_mqtt_settings is the size its type writes. */
