@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define START_WAIT_MS 3000 /* Longest the pipelines wait for the data connection at start. */
+
 void node_log(node *n, mqp_log_level level, const char *fmt, ...)
 {
     if (!n->o.log_cb || level > (n->o.log_level ? n->o.log_level : MQP_LOG_INFO)) {
@@ -186,6 +188,13 @@ mqp_err node_new(node **out, const node_opts *o, char *err, size_t errlen)
 
 mqp_err node_run(node *n)
 {
+    /* The detections of the first frames would be dropped while the data connection comes up
+     * (a file read at realtime=0 would lose its start): as the reference connects before it
+     * runs, give it a moment, never long. Once running, the pipelines never wait for it. */
+    if (mqp_client_connect(mqp_dataplane_client(n->data), START_WAIT_MS) != MQP_OK) {
+        node_log(n, MQP_LOG_NOTICE,
+                 "the data plane is not connected yet: detections are dropped until it is");
+    }
     atomic_store(&n->live, n->npipes);
     for (int i = 0; i < n->npipes; i++) {
         pipeline *p = &n->pipes[i];

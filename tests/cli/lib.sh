@@ -71,13 +71,14 @@ CONF
 }
 
 # Starts mosquitto_sub in the background with ARGS (one or more -t FILTER), its output going to
-# FILE, and returns once the broker holds every one of its subscriptions: nothing published
+# FILE (appended to, so a test may empty it as it goes), and returns once the broker holds
+# every one of its subscriptions: nothing published
 # afterwards can be missed. broker_start's broker logs each subscription.
 sub_start() {
   local out=$1 id="watch-$$-${#PIDS[@]}" filters=0 a
   shift
   for a in "$@"; do [ "$a" = -t ] && filters=$((filters + 1)); done
-  mosquitto_sub -h 127.0.0.1 -p "$PORT" -i "$id" "$@" > "$out" 2>/dev/null &
+  mosquitto_sub -h 127.0.0.1 -p "$PORT" -i "$id" "$@" >> "$out" 2>/dev/null &
   PIDS+=($!)
   wait_lines "$TMP/mosquitto.log" "^[0-9]*: $id [0-2] " "$filters"
 }
