@@ -33,7 +33,9 @@
 #define DEFAULT_STALL_S  5.0
 #define RECONNECT_MIN_MS 500
 #define RECONNECT_MAX_MS 10000
-#define PACE_SLICE_MS    50 /* Longest sleep while pacing a file, so a stop is seen soon. */
+#define PACE_SLICE_MS    50      /* Longest sleep while pacing a file, so a stop is seen soon. */
+#define OPEN_GRACE_S     2.0     /* Opening may take this much more than the stall timeout. */
+#define LIVE_PROBE_US    1000000 /* How long a live stream is analysed at opening. */
 
 typedef enum kind { KIND_FILE, KIND_RTSP, KIND_V4L2 } kind;
 
@@ -77,6 +79,8 @@ typedef struct av_source {
     AVPacket *pkt;
     AVFrame *frame;
     atomic_int_fast64_t waiting_since_ms; /* When the current read or open began; 0: none. */
+    atomic_int_fast64_t wait_limit_ms;    /* How long it may take. */
+    atomic_bool interrupted;              /* The callback cut a wait short. */
     uint64_t next_id;
     bool paced;
     double pace_start;
@@ -117,7 +121,19 @@ static int interrupt_cb(void *opaque)
         return 1;
     }
     int64_t since = atomic_load(&a->waiting_since_ms);
-    return since && (double)(mqpx_mono_ms() - since) > a->stall_s * 1e3;
+    if (since && mqpx_mono_ms() - since > atomic_load(&a->wait_limit_ms)) {
+        atomic_store(&a->interrupted, true);
+        return 1;
+    }
+    return 0;
+}
+
+/* The next I/O may take up to limit_s before the interrupt callback cuts it. */
+static void begin_wait(av_source *a, double limit_s)
+{
+    atomic_store(&a->interrupted, false);
+    atomic_store(&a->wait_limit_ms, (int64_t)(limit_s * 1e3));
+    atomic_store(&a->waiting_since_ms, mqpx_mono_ms());
 }
 
 static void set_state(av_source *a, source_state st, const char *reason)
@@ -159,13 +175,20 @@ static mqp_err open_input(av_source *a, char *why, size_t len)
         return MQP_ERR_NOMEM;
     }
     a->fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, a};
-    atomic_store(&a->waiting_since_ms, mqpx_mono_ms());
+    if (a->kind != KIND_FILE) {
+        /* A camera is analysed briefly: FFmpeg's default (5 s) only delays the first frame. */
+        a->fmt->max_analyze_duration = LIVE_PROBE_US;
+    }
+    begin_wait(a, a->stall_s + OPEN_GRACE_S);
     int r = avformat_open_input(&a->fmt, a->url, ifmt, &opts);
     av_dict_free(&opts);
     if (r >= 0) {
         r = avformat_find_stream_info(a->fmt, NULL);
     }
     atomic_store(&a->waiting_since_ms, 0);
+    if (r >= 0 && atomic_load(&a->interrupted)) {
+        r = AVERROR_EXIT; /* Cut short: what it found cannot be trusted, nor the input read on. */
+    }
     if (r < 0) {
         snprintf(why, len, "%s",
                  r == AVERROR_EXIT && !atomic_load(&a->stop) ? "no answer within the stall timeout"
@@ -320,9 +343,12 @@ static mqp_err decode_loop(av_source *a, char *why, size_t len)
         if (atomic_load(&a->stop)) {
             return MQP_ERR_SHUTDOWN;
         }
-        atomic_store(&a->waiting_since_ms, mqpx_mono_ms());
+        begin_wait(a, a->stall_s);
         int r = av_read_frame(a->fmt, a->pkt);
         atomic_store(&a->waiting_since_ms, 0);
+        if (r == AVERROR_EOF && atomic_load(&a->interrupted)) {
+            r = AVERROR_EXIT; /* Some demuxers (RTSP) say end of stream when cut short. */
+        }
         if (r == AVERROR_EOF && a->kind == KIND_FILE) {
             mqp_err rc = decode_packet(a, NULL, why, len); /* The frames still in the decoder. */
             if (rc != MQP_OK || !a->loop) {
