@@ -10,7 +10,9 @@ CMAKE_FLAGS ?= -DMQP_WERROR=ON
 # Debian 12 packages: build, run, test.
 PACKAGES = build-essential cmake pkg-config libmosquitto-dev libssl-dev libcjson-dev libyaml-dev \
            libcmocka-dev mosquitto mosquitto-clients python3 python3-yaml python3-paho-mqtt valgrind \
-           openssl
+           openssl libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev \
+           libturbojpeg0-dev ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
+           gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
 
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 

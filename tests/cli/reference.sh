@@ -6,7 +6,7 @@ here=$(dirname "$0")
 . "$here/lib.sh"
 M=$1
 # Debian's paho is installed for Debian's python; the first python3 on PATH may be another.
-/usr/bin/python3 -c 'import paho.mqtt' 2>/dev/null || { echo "python3-paho-mqtt is missing: skipped"; exit 77; }
+/usr/bin/python3 -c 'import paho.mqtt' 2>/dev/null || skip "python3-paho-mqtt is missing"
 broker_start
 
 for ns in "" cam1; do

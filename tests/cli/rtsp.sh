@@ -9,12 +9,12 @@ here=$(dirname "$0")
 M=$1
 PY=/usr/bin/python3
 $PY -c 'import gi; gi.require_version("GstRtspServer", "1.0")' 2>/dev/null \
-  || { echo "gst-rtsp-server (gir1.2-gst-rtsp-server-1.0) is missing: skipped"; exit 77; }
+  || skip "gst-rtsp-server (gir1.2-gst-rtsp-server-1.0) is missing"
 set +e
 $M run --source rtsp://127.0.0.1:1/x --frames 1 -b mqtt://127.0.0.1:1 2> "$TMP/err" &
 p=$!; sleep 0.3; kill $p 2>/dev/null; wait $p 2>/dev/null
 set -e
-if grep -q "built without video support" "$TMP/err"; then echo "no FFmpeg in this build: skipped"; exit 77; fi
+if grep -q "built without video support" "$TMP/err"; then skip "no FFmpeg in this build"; fi
 
 CAM=$(free_port)
 camera_start() { # [--mute]: the camera server on $CAM, its pid in $CAMPID

@@ -8,7 +8,7 @@ here=$(dirname "$0")
 . "$here/lib.sh"
 M=$1
 PY=/usr/bin/python3
-command -v ffmpeg > /dev/null || { echo "ffmpeg is missing: skipped"; exit 77; }
+command -v ffmpeg > /dev/null || skip "ffmpeg is missing"
 
 # A white 80x80 square on black, 640x480 at 25 fps for 10 s, its top-left corner at
 # x = mod(120 t, 560), y = mod(70 t, 400): frame n (from 1) shows it at t = (n - 1) / 25.
@@ -19,7 +19,7 @@ ffmpeg -loglevel error -f lavfi -i color=c=black:s=640x480:r=25:d=10 \
 set +e
 $M run --source "file:$TMP/square.mp4" --frames 1 -b mqtt://127.0.0.1:1 2> "$TMP/err"; rc=$?
 set -e
-if grep -q "built without video support" "$TMP/err"; then echo "no FFmpeg in this build: skipped"; exit 77; fi
+if grep -q "built without video support" "$TMP/err"; then skip "no FFmpeg in this build"; fi
 
 echo "== bad --source values: a message each, exit 64"
 printf 'not a video\n' > "$TMP/text.mp4"
