@@ -27,3 +27,8 @@ echo
 
 echo
 "$(dirname "$0")/broker_persistence.sh"
+
+if [ -x "$build/src/cli/mqplane" ] && command -v ffmpeg > /dev/null; then
+  echo
+  "$(dirname "$0")/video.sh" "$build"
+fi

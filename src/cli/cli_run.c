@@ -125,7 +125,7 @@ static int parse_run(int argc, char **argv, run_opts *o)
             n->full_frames_fps = 1;
             o->full_frames_given = true;
             if (optarg &&
-                !cli_number_arg("run", "--full-frames", optarg, 0.01, 60, &n->full_frames_fps)) {
+                !cli_number_arg("run", "--full-frames", optarg, 0.01, 1000, &n->full_frames_fps)) {
                 return EXIT_USAGE;
             }
             break;

@@ -55,7 +55,7 @@
     X(control_qos, INT, 0, 2, N(1), FIELD(control_qos), NULL, "QoS of commands and status")        \
     X(publish_full_frame, BOOL, 0, 0, N(0), FIELD(publish_full_frame), NULL,                       \
       "publish annotated frames")                                                                  \
-    X(full_frame_rate, NUMBER, 0.01, 60, N(1), FIELD(full_frame_rate), NULL,                       \
+    X(full_frame_rate, NUMBER, 0.01, 1000, N(1), FIELD(full_frame_rate), NULL,                     \
       "annotated frames per second per source, when published")                                    \
     X(topic_version, STRING, 0, 0, S(NULL), NOFIELD, "MQTT_TOPIC_VERSION",                         \
       "versioned topic layout (seed 04); empty: the legacy layout")                                \
