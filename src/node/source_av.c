@@ -292,7 +292,7 @@ static mqp_err deliver(av_source *a, AVFrame *f, double started)
     }
     double now = mqpx_mono_s();
     p->id = ++a->next_id;
-    p->mono = now;
+    p->mono = started; /* Its data arrived: the end-to-end latency counts from here. */
     p->wall = mqpx_wall_s();
     p->decode_ms = (now - started) * 1e3;
     pthread_mutex_lock(&a->mu);
