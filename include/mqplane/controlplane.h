@@ -4,12 +4,13 @@
  *        QoS 1 retained with a last will, command handling isolated, bad input answered.
  *
  * Wire contract:
- * - in, `inference/control/commands`: `{"command": "pause"}` — pause, resume, stop, status,
- *   metrics, toggle_crop, stabilization_stats, in any letter case; optional `"request_id"`
- *   (any JSON string or number) or MQTT 5 response topic and correlation data;
+ * - in, `inference/control/commands`: `{"command": "pause"}` — one of MQP_CMD_LIST below (the
+ *   reference's seven, and snapshot), in any letter case; optional `"request_id"` (any JSON
+ *   string or number) or MQTT 5 response topic and correlation data;
  * - out, `inference/control/status`, retained: `{"status": "connected"|"running"|"paused"|
  *   "stopped"|"disconnected", "timestamp": ISO 8601, "client_id": "inference_control"}`;
- *   "disconnected" is the connection's last will;
+ *   "disconnected" is the connection's last will; pause, resume, stop and status publish it
+ *   each time they are carried out (MQP_CMD_LIST says which status);
  * - out, `inference/control/responses` (or the request's response topic):
  *   `{"request_id", "command", "ok", "status", "error"?, "result"?}` — for every command that
  *   carries a request id or response topic, for `status` and `stabilization_stats` always,
