@@ -12,6 +12,7 @@
  * with jittered backoff, forever; the node hears of it through the source's events. */
 #define _GNU_SOURCE
 #include "source.h"
+#include "source_spec.h"
 
 #include "backoff.h"
 #include "clock.h"
@@ -27,8 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define DEFAULT_STALL_S  5.0
 #define RECONNECT_MIN_MS 500
@@ -36,8 +35,6 @@
 #define PACE_SLICE_MS    50      /* Longest sleep while pacing a file, so a stop is seen soon. */
 #define OPEN_GRACE_S     2.0     /* Opening may take this much more than the stall timeout. */
 #define LIVE_PROBE_US    1000000 /* How long a live stream is analysed at opening. */
-
-typedef enum kind { KIND_FILE, KIND_RTSP, KIND_V4L2 } kind;
 
 /* One of the three buffers: a converted frame and the decoded frame it came from. */
 typedef struct picture {
@@ -51,10 +48,7 @@ typedef struct picture {
 
 typedef struct av_source {
     source base;
-    kind kind;
-    char *url; /* What FFmpeg opens, credentials included. */
-    bool loop, realtime;
-    char transport[16]; /* RTSP: "tcp" or "udp". */
+    av_spec spec;
     pixfmt format;
     double stall_s;
     source_events ev;
@@ -163,9 +157,9 @@ static mqp_err open_input(av_source *a, char *why, size_t len)
     char e[128];
     AVDictionary *opts = NULL;
     const AVInputFormat *ifmt = NULL;
-    if (a->kind == KIND_RTSP) {
-        av_dict_set(&opts, "rtsp_transport", a->transport, 0);
-    } else if (a->kind == KIND_V4L2) {
+    if (a->spec.kind == KIND_RTSP) {
+        av_dict_set(&opts, "rtsp_transport", a->spec.transport, 0);
+    } else if (a->spec.kind == KIND_V4L2) {
         ifmt = av_find_input_format("video4linux2");
     }
     a->fmt = avformat_alloc_context();
@@ -175,12 +169,12 @@ static mqp_err open_input(av_source *a, char *why, size_t len)
         return MQP_ERR_NOMEM;
     }
     a->fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, a};
-    if (a->kind != KIND_FILE) {
+    if (a->spec.kind != KIND_FILE) {
         /* A camera is analysed briefly: FFmpeg's default (5 s) only delays the first frame. */
         a->fmt->max_analyze_duration = LIVE_PROBE_US;
     }
     begin_wait(a, a->stall_s + OPEN_GRACE_S);
-    int r = avformat_open_input(&a->fmt, a->url, ifmt, &opts);
+    int r = avformat_open_input(&a->fmt, a->spec.url, ifmt, &opts);
     av_dict_free(&opts);
     if (r >= 0) {
         r = avformat_find_stream_info(a->fmt, NULL);
@@ -215,7 +209,7 @@ static mqp_err open_input(av_source *a, char *why, size_t len)
     /* Live: slice threads only, which add no delay. A file: frame threads too, for speed. */
     a->dec->thread_count = 0;
     a->dec->thread_type =
-        a->kind == KIND_FILE ? FF_THREAD_FRAME | FF_THREAD_SLICE : FF_THREAD_SLICE;
+        a->spec.kind == KIND_FILE ? FF_THREAD_FRAME | FF_THREAD_SLICE : FF_THREAD_SLICE;
     if ((r = avcodec_open2(a->dec, codec, NULL)) < 0) {
         snprintf(why, len, "cannot open the %s decoder: %s", codec->name,
                  av_reason(r, e, sizeof e));
@@ -251,7 +245,8 @@ static bool ensure_picture(picture *p, int w, int h, int bpp)
 /* Sleeps until the frame's moment when a file plays at its own rate; false when stopped. */
 static bool pace(av_source *a, const AVFrame *f)
 {
-    if (a->kind != KIND_FILE || !a->realtime || f->best_effort_timestamp == AV_NOPTS_VALUE) {
+    if (a->spec.kind != KIND_FILE || !a->spec.realtime ||
+        f->best_effort_timestamp == AV_NOPTS_VALUE) {
         return !atomic_load(&a->stop);
     }
     double pts = (double)f->best_effort_timestamp * av_q2d(a->fmt->streams[a->stream]->time_base);
@@ -296,7 +291,7 @@ static mqp_err deliver(av_source *a, AVFrame *f, double started)
     p->wall = mqpx_wall_s();
     p->decode_ms = (now - started) * 1e3;
     pthread_mutex_lock(&a->mu);
-    bool batch = a->kind == KIND_FILE && !a->realtime;
+    bool batch = a->spec.kind == KIND_FILE && !a->spec.realtime;
     while (batch && a->ready_full && !atomic_load(&a->stop)) {
         pthread_cond_wait(&a->cond, &a->mu);
     }
@@ -349,9 +344,9 @@ static mqp_err decode_loop(av_source *a, char *why, size_t len)
         if (r == AVERROR_EOF && atomic_load(&a->interrupted)) {
             r = AVERROR_EXIT; /* Some demuxers (RTSP) say end of stream when cut short. */
         }
-        if (r == AVERROR_EOF && a->kind == KIND_FILE) {
+        if (r == AVERROR_EOF && a->spec.kind == KIND_FILE) {
             mqp_err rc = decode_packet(a, NULL, why, len); /* The frames still in the decoder. */
-            if (rc != MQP_OK || !a->loop) {
+            if (rc != MQP_OK || !a->spec.loop) {
                 return rc == MQP_OK ? MQP_ERR_NOT_FOUND : rc;
             }
             avcodec_flush_buffers(a->dec);
@@ -428,7 +423,7 @@ static void *decode_main(void *arg)
         if (rc == MQP_ERR_SHUTDOWN || atomic_load(&a->stop)) {
             break;
         }
-        if (rc == MQP_ERR_NOT_FOUND || a->kind == KIND_FILE) {
+        if (rc == MQP_ERR_NOT_FOUND || a->spec.kind == KIND_FILE) {
             /* A file ends, for good: the end of the data or an error reading it. */
             set_state(a, SOURCE_ENDED, rc == MQP_ERR_NOT_FOUND ? "" : why);
             break;
@@ -549,135 +544,12 @@ static void av_destroy(source *s)
     sws_freeContext(a->rgb_sws);
     pthread_cond_destroy(&a->cond);
     pthread_mutex_destroy(&a->mu);
-    free(a->url);
+    av_spec_clear(&a->spec);
     free(a->base.description);
     free(a);
 }
 
 static const source_ops av_ops = {av_read, av_colour, av_stats, av_destroy};
-
-/* ---- specs ---- */
-
-/* Takes the value of query parameter key out of url (in place); NULL when absent. The rest of
- * the query is left for the URL's own use (a camera's path may have one). */
-static char *take_param(char *url, const char *key, char *val, size_t len)
-{
-    char *q = strchr(url, '?');
-    size_t klen = strlen(key);
-    for (char *p = q; p && *p;) {
-        char *item = p + 1;
-        char *end = item + strcspn(item, "&");
-        if (strncmp(item, key, klen) == 0 && item[klen] == '=') {
-            snprintf(val, len, "%.*s", (int)(end - item - (long)klen - 1), item + klen + 1);
-            /* Remove "?key=v" or "&key=v", keeping the separator of what follows. */
-            if (*end == '&' && p == q) {
-                memmove(item, end + 1, strlen(end + 1) + 1);
-            } else {
-                memmove(p, end, strlen(end) + 1);
-            }
-            return val;
-        }
-        p = *end ? end : NULL;
-    }
-    return NULL;
-}
-
-static mqp_err bool_param(char *url, const char *spec, const char *key, bool def, bool *out,
-                          char *err, size_t errlen)
-{
-    char v[16];
-    *out = def;
-    if (!take_param(url, key, v, sizeof v)) {
-        return MQP_OK;
-    }
-    if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
-        snprintf(err, errlen, "source '%s': %s=%s: expected 0 or 1", spec, key, v);
-        return MQP_ERR_INVALID;
-    }
-    *out = v[0] == '1';
-    return MQP_OK;
-}
-
-/* The URL for messages: rtsp://user:***@host/path. */
-static char *redacted(const char *url)
-{
-    const char *scheme_end = strstr(url, "://");
-    const char *host = scheme_end ? scheme_end + 3 : url;
-    const char *end = host + strcspn(host, "/?");
-    const char *at = NULL;
-    for (const char *p = host; p < end; p++) {
-        at = *p == '@' ? p : at;
-    }
-    const char *colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
-    char *out = malloc(strlen(url) + 8);
-    if (out && colon) {
-        sprintf(out, "%.*s:***%s", (int)(colon - url), url, at);
-    } else if (out) {
-        strcpy(out, url);
-    }
-    return out;
-}
-
-/* Parses the spec into a: kind, URL, options; checks what can be checked before opening. */
-static mqp_err parse_spec(av_source *a, const char *spec, char *err, size_t errlen)
-{
-    if (strncmp(spec, "file:", 5) == 0) {
-        a->kind = KIND_FILE;
-        a->url = strdup(spec + 5);
-    } else if (strncmp(spec, "v4l2:", 5) == 0) {
-        a->kind = KIND_V4L2;
-        a->url = strdup(spec + 5);
-    } else {
-        a->kind = KIND_RTSP;
-        a->url = strdup(spec);
-    }
-    if (!a->url) {
-        return MQP_ERR_NOMEM;
-    }
-    if (a->kind == KIND_FILE) {
-        mqp_err rc = bool_param(a->url, spec, "loop", false, &a->loop, err, errlen);
-        if (rc == MQP_OK) {
-            rc = bool_param(a->url, spec, "realtime", true, &a->realtime, err, errlen);
-        }
-        if (rc == MQP_OK && access(a->url, R_OK) != 0) {
-            snprintf(err, errlen, "source '%s': cannot read %s: %s", spec, a->url, strerror(errno));
-            rc = MQP_ERR_INVALID;
-        }
-        return rc;
-    }
-    if (a->kind == KIND_V4L2) {
-        struct stat st;
-        if (stat(a->url, &st) != 0 || !S_ISCHR(st.st_mode)) {
-            snprintf(err, errlen, "source '%s': %s is not a video device (%s)", spec, a->url,
-                     stat(a->url, &st) != 0 ? strerror(errno) : "not a character device");
-            return MQP_ERR_INVALID;
-        }
-        return MQP_OK;
-    }
-    char transport[16];
-    snprintf(a->transport, sizeof a->transport, "tcp");
-    if (take_param(a->url, "transport", transport, sizeof transport)) {
-        if (strcmp(transport, "tcp") != 0 && strcmp(transport, "udp") != 0) {
-            snprintf(err, errlen, "source '%s': transport=%s: expected tcp or udp", spec,
-                     transport);
-            return MQP_ERR_INVALID;
-        }
-        snprintf(a->transport, sizeof a->transport, "%s", transport);
-    }
-    const char *host = a->url + strcspn(a->url, ":") + 3;
-    size_t hlen = strcspn(host, "/?");
-    const char *at = memchr(host, '@', hlen);
-    if (at) {
-        hlen -= (size_t)(at + 1 - host);
-        host = at + 1;
-    }
-    if (hlen == 0 || host[0] == ':') {
-        snprintf(err, errlen,
-                 "source '%s': no host in the URL (rtsp://[user:pass@]host[:port]/path)", spec);
-        return MQP_ERR_INVALID;
-    }
-    return MQP_OK;
-}
 
 mqp_err source_av_open(source **out, const char *spec, const source_opts *o, char *err,
                        size_t errlen)
@@ -697,15 +569,15 @@ mqp_err source_av_open(source **out, const char *spec, const source_opts *o, cha
     a->held = 2;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cond, NULL);
-    mqp_err rc = parse_spec(a, spec, err, errlen);
+    mqp_err rc = av_spec_parse(&a->spec, spec, err, errlen);
     if (rc == MQP_OK) {
         a->pkt = av_packet_alloc();
         a->frame = av_frame_alloc();
-        a->base.description = redacted(a->kind == KIND_FILE ? spec : a->url);
+        a->base.description = av_spec_description(&a->spec, spec);
         rc = a->pkt && a->frame && a->base.description ? MQP_OK : MQP_ERR_NOMEM;
     }
     char why[200];
-    if (rc == MQP_OK && a->kind == KIND_FILE && open_input(a, why, sizeof why) != MQP_OK) {
+    if (rc == MQP_OK && a->spec.kind == KIND_FILE && open_input(a, why, sizeof why) != MQP_OK) {
         /* A file is there or not: one that FFmpeg cannot read is a bad spec, not a loss. */
         snprintf(err, errlen, "source '%s': not a video FFmpeg can read: %s", spec, why);
         rc = MQP_ERR_INVALID;
