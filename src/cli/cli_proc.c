@@ -133,7 +133,12 @@ pid_t cli_spawn(char *const argv[], int out_fd, const char *err_path, bool detac
         if (detach) {
             setsid();
         } else {
-            signal(SIGINT, SIG_IGN);
+            /* A process group of its own: a Ctrl-C at the terminal reaches only the parent,
+             * which stops its children in its order. Ignoring SIGINT would not do: mosquitto
+             * and mqplane install handlers of their own. From there it may still write to the
+             * terminal, even where the terminal stops background writers. */
+            setpgid(0, 0);
+            signal(SIGTTOU, SIG_IGN);
         }
         execvp(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));

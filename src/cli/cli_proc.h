@@ -18,8 +18,8 @@ bool cli_port_owner(int port, char *buf, size_t size);
 /* Starts argv[0] from the PATH with stdin from /dev/null, stdout to out_fd (inherited when -1)
  * and stderr to err_path (truncated). A detached child gets a session of its own, so it
  * outlives this process and the terminal's Ctrl-C, and never inherits stdout (out_fd -1 sends
- * it to err_path too); an attached one ignores SIGINT, because the parent decides the order of
- * shutdown. -1 when fork fails. */
+ * it to err_path too); an attached one gets a process group of its own, so that a Ctrl-C
+ * reaches only the parent, which decides the order of shutdown. -1 when fork fails. */
 pid_t cli_spawn(char *const argv[], int out_fd, const char *err_path, bool detach);
 
 /* The first line of /proc/PID/NAME ("comm", "stat"), without its newline; false if unreadable. */
