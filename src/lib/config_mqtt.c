@@ -240,7 +240,7 @@ static mqp_err read_key(mqp_config *cfg, const key_row *k, mqp_mqtt_settings *s,
         return rc;
     }
     case T_BOOL: {
-        bool b;
+        bool b = false; /* Written only on success. */
         rc = mqp_config_get_bool(cfg, path, k->def_n != 0, &b, err, errlen);
         n = b;
         break;
