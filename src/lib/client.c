@@ -427,7 +427,7 @@ mqp_err mqp_client_new_err(mqp_client **out, const mqp_client_opts *opts, char *
         return MQP_ERR_NOMEM;
     }
     pthread_mutex_init(&c->mu, NULL);
-    mqp__cond_init_monotonic(&c->changed);
+    mqpx_cond_init_monotonic(&c->changed);
     c->next_sub_id = MQP_HEARTBEAT_SUB_ID + 1;
     mqp_err rc = setup(c, opts ? opts : &defaults, err, errlen);
     if (rc != MQP_OK) {

@@ -95,13 +95,13 @@ int mqp__queue_init(mqp__queue *q, size_t capacity)
     q->capacity = capacity;
     int rc = pthread_mutex_init(&q->mu, NULL);
     if (rc == 0) {
-        rc = mqp__cond_init_monotonic(&q->not_empty);
+        rc = mqpx_cond_init_monotonic(&q->not_empty);
     }
     if (rc == 0) {
-        rc = mqp__cond_init_monotonic(&q->not_full);
+        rc = mqpx_cond_init_monotonic(&q->not_full);
     }
     if (rc == 0) {
-        rc = mqp__cond_init_monotonic(&q->idle);
+        rc = mqpx_cond_init_monotonic(&q->idle);
     }
     return rc;
 }

@@ -811,9 +811,9 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
     mqpx_backoff_init(&t->backoff, cfg->reconnect_min_ms, cfg->reconnect_max_ms);
     mqp__takeover_init(&t->takeover, cfg->reconnect_max_ms);
     pthread_mutex_init(&t->mu, NULL);
-    mqp__cond_init_monotonic(&t->cond);
+    mqpx_cond_init_monotonic(&t->cond);
     pthread_mutex_init(&t->pub_mu, NULL);
-    mqp__cond_init_monotonic(&t->pub_cond);
+    mqpx_cond_init_monotonic(&t->pub_cond);
     t->host = mqp__strdup(cfg->url->host);
     t->client_id = mqp__strdup(cfg->client_id);
     t->where = mqp__strdup(cfg->url_redacted);

@@ -10,7 +10,7 @@
 
 #include <stdlib.h>
 
-#define READ_TIMEOUT_MS 200 /* How often a pipeline waiting for frames looks at its flags. */
+#define READ_TIMEOUT_MS 50 /* How often a pipeline waiting for frames looks at its flags. */
 
 /* The detector and the region of interest for frames of w x h: made for the first frame, and
  * made again if a camera comes back with another size. */
@@ -99,6 +99,9 @@ static mqp_err process_frame(pipeline *p)
     mqp_err rc = source_read(p->src, &f, READ_TIMEOUT_MS);
     if (rc != MQP_OK) {
         return rc;
+    }
+    if (atomic_load(&n->paused)) {
+        return MQP_ERR_TIMEOUT; /* Paused while it waited: the frame is not processed. */
     }
     if ((rc = ensure_stages(p, f.view.width, f.view.height)) != MQP_OK) {
         return rc;

@@ -16,6 +16,7 @@
 
 #include "backoff.h"
 #include "clock.h"
+#include "sync.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavdevice/avdevice.h>
@@ -383,14 +384,7 @@ static mqp_err decode_loop(av_source *a, char *why, size_t len)
 /* Waits ms or until stopped; true when stopped. */
 static bool wait_or_stop(av_source *a, int64_t ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += (time_t)(ms / 1000);
-    deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = mqpx_deadline_in(ms);
     pthread_mutex_lock(&a->mu);
     while (!atomic_load(&a->stop) && pthread_cond_timedwait(&a->cond, &a->mu, &deadline) == 0) {
     }
@@ -447,14 +441,7 @@ static void *decode_main(void *arg)
 static mqp_err av_read(source *s, source_frame *out, int timeout_ms)
 {
     av_source *a = (av_source *)s;
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = mqpx_deadline_in(timeout_ms);
     pthread_mutex_lock(&a->mu);
     int w = 0;
     while (!a->ready_full && a->state != SOURCE_ENDED && w == 0) {
@@ -568,7 +555,7 @@ mqp_err source_av_open(source **out, const char *spec, const source_opts *o, cha
     a->ready = 1;
     a->held = 2;
     pthread_mutex_init(&a->mu, NULL);
-    pthread_cond_init(&a->cond, NULL);
+    mqpx_cond_init_monotonic(&a->cond); /* Waits measure time, not the wall clock. */
     mqp_err rc = av_spec_parse(&a->spec, spec, err, errlen);
     if (rc == MQP_OK) {
         a->pkt = av_packet_alloc();

@@ -3,7 +3,7 @@
 
 #include <time.h>
 
-int mqp__cond_init_monotonic(pthread_cond_t *cond)
+int mqpx_cond_init_monotonic(pthread_cond_t *cond)
 {
     pthread_condattr_t attr;
     int rc = pthread_condattr_init(&attr);
