@@ -6,8 +6,10 @@
  * Wire contract (unchanged from the reference):
  * - `inference/data/detections`: `{"timestamp", "message_id", "detection_count",
  *   "detections": [{"class", "confidence", "bbox": {"x","y","width","height"}, "class_id",
- *   "track_id"?}], "frame": {"frame_id", "source_id", "timestamp"}, "roi_metrics"?: {
- *   "roi_enabled", "roi_box": {…}, "crop_offset_x", "crop_offset_y"}}`
+ *   "track_id"?, "detector"?}], "frame": {"frame_id", "source_id", "timestamp"},
+ *   "roi_metrics"?: {"roi_enabled", "roi_box": {…}, "crop_offset_x", "crop_offset_y"}}`
+ *   (`detector`, which detector made the box, is mqplane's addition; readers of the reference
+ *   schema ignore it).
  * - `inference/data/metrics`: `{"timestamp", "throughput_fps", "latency_reports": [{
  *   "source_id", "frame_decoding_latency_ms", "inference_latency_ms", "e2e_latency_ms"}],
  *   "sources_count"}`
@@ -94,6 +96,26 @@ MQP_API mqp_err mqp_detections_json(uint64_t message_id, double now, const mqp_d
                                     size_t n, const mqp_frame_info *frame, const mqp_roi_info *roi,
                                     char **out, size_t *len);
 
+/** A detections message, everything in it: what mqp_detections_batch_json() and
+ *  mqp_dataplane_publish_batch() take, so that fields to come need no new function. */
+typedef struct mqp_detections_batch {
+    const mqp_detection *detections; /**< May be NULL when count is 0. */
+    size_t count;
+    const mqp_frame_info *frame; /**< Required. */
+    const mqp_roi_info *roi;     /**< NULL while the crop is off. */
+    const char *detector;        /**< Written as `detector` on each detection; NULL: left out. */
+    MQP_RESERVED_WORDS(4);       /**< For fields to come; must be zero (see common.h). */
+} mqp_detections_batch;
+
+/**
+ * @brief The detections message of a batch as JSON; as mqp_detections_json(), which is this
+ *        with the detector left out.
+ * @return MQP_OK; MQP_ERR_INVALID (no frame, detections NULL with a count, reserved space
+ *         set); MQP_ERR_NOMEM.
+ */
+MQP_API mqp_err mqp_detections_batch_json(uint64_t message_id, double now,
+                                          const mqp_detections_batch *b, char **out, size_t *len);
+
 /**
  * @brief The metrics message as JSON. Same conventions as mqp_detections_json().
  */
@@ -138,6 +160,10 @@ MQP_API mqp_err mqp_dataplane_new(mqp_dataplane **out, const mqp_dataplane_opts 
 MQP_API mqp_err mqp_dataplane_publish_detections(mqp_dataplane *dp, const mqp_detection *dets,
                                                  size_t n, const mqp_frame_info *frame,
                                                  const mqp_roi_info *roi);
+
+/** @brief Publishes one detections message from a batch; like
+ *         mqp_dataplane_publish_detections(), which is this with the detector left out. */
+MQP_API mqp_err mqp_dataplane_publish_batch(mqp_dataplane *dp, const mqp_detections_batch *b);
 
 /** @brief Publishes one metrics message; like mqp_dataplane_publish_detections(). */
 MQP_API mqp_err mqp_dataplane_publish_metrics(mqp_dataplane *dp, const mqp_metrics_report *m);

@@ -99,6 +99,12 @@ static mqp_err send_formatted(mqp_dataplane *dp, mqp_err formatted, const char *
 mqp_err mqp_dataplane_publish_detections(mqp_dataplane *dp, const mqp_detection *dets, size_t n,
                                          const mqp_frame_info *frame, const mqp_roi_info *roi)
 {
+    mqp_detections_batch b = {.detections = dets, .count = n, .frame = frame, .roi = roi};
+    return mqp_dataplane_publish_batch(dp, &b);
+}
+
+mqp_err mqp_dataplane_publish_batch(mqp_dataplane *dp, const mqp_detections_batch *b)
+{
     if (!dp) {
         return MQP_ERR_INVALID;
     }
@@ -108,7 +114,7 @@ mqp_err mqp_dataplane_publish_detections(mqp_dataplane *dp, const mqp_detection 
     char *json = NULL;
     size_t len = 0;
     uint64_t id = atomic_fetch_add(&dp->next_id, 1);
-    mqp_err rc = mqp_detections_json(id, mqpx_wall_s(), dets, n, frame, roi, &json, &len);
+    mqp_err rc = mqp_detections_batch_json(id, mqpx_wall_s(), b, &json, &len);
     return send_formatted(dp, rc, dp->detections_topic, json, len, &dp->published);
 }
 

@@ -4,6 +4,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "reserved.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -65,9 +66,21 @@ mqp_err mqp_detections_json(uint64_t message_id, double now, const mqp_detection
                             const mqp_frame_info *frame, const mqp_roi_info *roi, char **out,
                             size_t *len)
 {
-    if ((!dets && n) || !frame || !out) {
+    mqp_detections_batch b = {.detections = dets, .count = n, .frame = frame, .roi = roi};
+    return mqp_detections_batch_json(message_id, now, &b, out, len);
+}
+
+mqp_err mqp_detections_batch_json(uint64_t message_id, double now,
+                                  const mqp_detections_batch *batch, char **out, size_t *len)
+{
+    if (!batch || (!batch->detections && batch->count) || !batch->frame || !out ||
+        MQP__CHECK_RESERVED(batch, "detections batch", NULL, 0) != MQP_OK) {
         return MQP_ERR_INVALID;
     }
+    const mqp_detection *dets = batch->detections;
+    size_t n = batch->count;
+    const mqp_frame_info *frame = batch->frame;
+    const mqp_roi_info *roi = batch->roi;
     mqp__buf b;
     mqp__buf_init(&b);
     mqp__buf_reserve(&b, 192 + n * 140);
@@ -91,6 +104,10 @@ mqp_err mqp_detections_json(uint64_t message_id, double now, const mqp_detection
         }
         if (d->track_id >= 0) {
             mqp__buf_printf(&b, ",\"track_id\":%lld", (long long)d->track_id);
+        }
+        if (batch->detector) {
+            mqp__buf_puts(&b, ",\"detector\":");
+            mqp__buf_json_string(&b, batch->detector, strlen(batch->detector));
         }
         mqp__buf_putc(&b, '}');
     }

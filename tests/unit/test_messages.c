@@ -68,6 +68,30 @@ static void test_mqp_detections_json_exact(void **state)
     assert_rc(mqp_detections_json(1, 0, NULL, 0, NULL, NULL, &json, NULL), MQP_ERR_INVALID);
 }
 
+/* The batch form writes the same message, and the detector on each detection when it is set. */
+static void test_mqp_detections_batch_json_detector(void **state)
+{
+    (void)state;
+    mqp_detection d[2] = {
+        {"person", 0.95, 100, 200, 50, 100, 0, -1},
+        {"car", 0.5, 1, 2, 3, 4, 2, 7},
+    };
+    mqp_frame_info f = {456, 0, 1704106800.0};
+    char *plain, *batch;
+    assert_ok(mqp_detections_json(3, 1704106800.5, d, 2, &f, NULL, &plain, NULL));
+    mqp_detections_batch b = {.detections = d, .count = 2, .frame = &f};
+    assert_ok(mqp_detections_batch_json(3, 1704106800.5, &b, &batch, NULL));
+    assert_string_equal(plain, batch);
+    mqp_free(batch);
+    b.detector = "h\"og";
+    assert_ok(mqp_detections_batch_json(3, 1704106800.5, &b, &batch, NULL));
+    assert_non_null(strstr(batch, "\"class_id\":0,\"detector\":\"h\\\"og\"},"));
+    assert_non_null(strstr(batch, "\"track_id\":7,\"detector\":\"h\\\"og\"}]"));
+    mqp_free(batch);
+    mqp_free(plain);
+    assert_rc(mqp_detections_batch_json(3, 0, NULL, &batch, NULL), MQP_ERR_INVALID);
+}
+
 static void test_mqp_detections_json_types(void **state)
 {
     (void)state;
@@ -184,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_mqp_iso8601_format),
         cmocka_unit_test(test_mqp_detections_json_exact),
         cmocka_unit_test(test_mqp_detections_json_types),
+        cmocka_unit_test(test_mqp_detections_batch_json_detector),
         cmocka_unit_test(test_mqp_metrics_json_exact),
         cmocka_unit_test(test_mqp_status_json_exact),
         cmocka_unit_test(test_mqp__response_json_exact),
