@@ -12,7 +12,9 @@
  *   schema ignore it).
  * - `inference/data/metrics`: `{"timestamp", "throughput_fps", "latency_reports": [{
  *   "source_id", "frame_decoding_latency_ms", "inference_latency_ms", "e2e_latency_ms"}],
- *   "sources_count"}`
+ *   "sources_count"}`; mqplane adds `frames_skipped` to each latency report, and, when the
+ *   report carries them, `detector`, `detector_runs`, `detector_failures` and
+ *   `detector_skipped`.
  * Timestamps are ISO 8601 local time with microseconds and no offset, as Python's
  * `datetime.now().isoformat()` writes them: `2024-01-15T10:30:00.123456`.
  */
@@ -61,13 +63,25 @@ typedef struct mqp_latency_report {
                                   had newer ones for before the pipeline could take them. */
 } mqp_latency_report;
 
+/** One source's detector, written into its latency report (beyond the reference). */
+typedef struct mqp_detector_report {
+    const char *detector; /**< `detector`: its name. */
+    uint64_t runs;        /**< `detector_runs`: frames it ran on. */
+    uint64_t failures;    /**< `detector_failures`: runs that failed; their frames went on
+                               without detections. */
+    uint64_t skipped;     /**< `detector_skipped`: frames it was not run on (a rate cap, motion
+                               gating). */
+} mqp_detector_report;
+
 /** A watchdog report. */
 typedef struct mqp_metrics_report {
     double throughput_fps;
     const mqp_latency_report *reports;
     size_t nreports;
     int sources_count;
-    MQP_RESERVED_WORDS(4); /**< For fields to come; must be zero. */
+    const mqp_detector_report *detectors; /**< nreports of them, one per report; NULL: left
+                                               out. Was reserved. */
+    MQP_RESERVED_WORDS(3);                /**< For fields to come; must be zero. */
 } mqp_metrics_report;
 
 /**

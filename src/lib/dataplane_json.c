@@ -132,7 +132,8 @@ mqp_err mqp_detections_batch_json(uint64_t message_id, double now,
 
 mqp_err mqp_metrics_json(double now, const mqp_metrics_report *m, char **out, size_t *len)
 {
-    if (!m || (!m->reports && m->nreports) || !out) {
+    if (!m || (!m->reports && m->nreports) || !out ||
+        MQP__CHECK_RESERVED(m, "metrics report", NULL, 0) != MQP_OK) {
         return MQP_ERR_INVALID;
     }
     mqp__buf b;
@@ -151,7 +152,19 @@ mqp_err mqp_metrics_json(double now, const mqp_metrics_report *m, char **out, si
         put_double(&b, r->inference_latency_ms);
         mqp__buf_puts(&b, ",\"e2e_latency_ms\":");
         put_double(&b, r->e2e_latency_ms);
-        mqp__buf_printf(&b, ",\"frames_skipped\":%llu}", (unsigned long long)r->frames_skipped);
+        mqp__buf_printf(&b, ",\"frames_skipped\":%llu", (unsigned long long)r->frames_skipped);
+        if (m->detectors) {
+            const mqp_detector_report *d = &m->detectors[i];
+            const char *name = d->detector ? d->detector : "unknown";
+            mqp__buf_puts(&b, ",\"detector\":");
+            mqp__buf_json_string(&b, name, strlen(name));
+            mqp__buf_printf(&b,
+                            ",\"detector_runs\":%llu,\"detector_failures\":%llu,"
+                            "\"detector_skipped\":%llu",
+                            (unsigned long long)d->runs, (unsigned long long)d->failures,
+                            (unsigned long long)d->skipped);
+        }
+        mqp__buf_putc(&b, '}');
     }
     mqp__buf_printf(&b, "],\"sources_count\":%d}", m->sources_count);
     char *json = mqp__buf_take(&b, len);

@@ -154,6 +154,16 @@ static void test_mqp_metrics_json_exact(void **state)
     assert_non_null(r);
     cJSON_Delete(r);
     mqp_free(json);
+
+    mqp_detector_report dr[2] = {{"hog", 100, 2, 50}, {NULL, 0, 0, 0}};
+    m.detectors = dr;
+    assert_ok(mqp_metrics_json(1704106800.0, &m, &json, NULL));
+    assert_non_null(strstr(json, "\"frames_skipped\":0,\"detector\":\"hog\",\"detector_runs\":100,"
+                                 "\"detector_failures\":2,\"detector_skipped\":50},"));
+    assert_non_null(strstr(json, "\"frames_skipped\":17,\"detector\":\"unknown\","));
+    mqp_free(json);
+    m.reserved[0] = 1; /* A field this library does not know. */
+    assert_rc(mqp_metrics_json(0, &m, &json, NULL), MQP_ERR_INVALID);
     assert_rc(mqp_metrics_json(0, NULL, &json, NULL), MQP_ERR_INVALID);
 }
 
