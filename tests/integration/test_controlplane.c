@@ -56,6 +56,13 @@ static void rig_up(rig *r, fixture *f)
     assert_ok(mqp_controlplane_new(&r->cp, &o, err, sizeof err));
     assert_ok(mqp_controlplane_start(r->cp, 5000));
     assert_string_equal(mqp_client_id(mqp_controlplane_client(r->cp)), "inference_control");
+    /* The tests share a broker, whose retained status is the previous test's until this plane's
+     * "connected" (published on its network thread once connected) has reached it: wait for
+     * that, so the operator's first status message is this plane's, and no later one is the
+     * live copy of it. A count off by one under load was exactly that. */
+    mqp_controlplane_stats st;
+    assert_true(wait_for((mqp_controlplane_stats_get(r->cp, &st), st.status_published >= 1), 5000));
+    assert_ok(mqp_client_sync(mqp_controlplane_client(r->cp), 5000));
     mqp_client_opts oo = test_opts(url, "operator");
     oo.no_health = true;
     r->op = test_client(&oo);
