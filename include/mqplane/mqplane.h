@@ -16,5 +16,6 @@
 #include "mqplane/config.h"
 #include "mqplane/dataplane.h"
 #include "mqplane/controlplane.h"
+#include "mqplane/detector.h"
 
 #endif

@@ -15,8 +15,8 @@
 static const char run_usage[] =
     "usage: mqplane run [options]\n"
     "\n"
-    "Runs an inference node: frames from the source go through the motion detector and the\n"
-    "tracker, detections go out on the data plane (QoS 0), commands come in on the control\n"
+    "Runs an inference node: frames from the source go through the detector and the tracker,\n"
+    "detections go out on the data plane (QoS 0), commands come in on the control\n"
     "plane (QoS 1). Stops in order on SIGINT, SIGTERM or the stop command.\n"
     "\n"
     "  -c, --config FILE          YAML configuration (mqtt: section; see docs/CLIENT.md)\n"
@@ -30,6 +30,10 @@ static const char run_usage[] =
     "                               rtsps://...                    (a go2rtc stream works)\n"
     "                               v4l2:/dev/videoN               a camera on this machine\n"
     "      --stall-timeout S      a live source silent this long is lost and reopened (default 5)\n"
+    "  -d, --detector SPEC        what finds the objects (else pipeline.detector of the config):\n"
+    "                               motion                         changed pixels (default)\n"
+    "                               plugin:PATH.so[?key=value&...] a detector plugin (see\n"
+    "                                                              docs/DETECTORS.md)\n"
     "      --full-frames[=RATE]   publish annotated frames (JPEG) on inference/data/full_frames,\n"
     "                             RATE per second per source (default 1; the config's\n"
     "                             mqtt.publish_full_frame and mqtt.full_frame_rate do the same)\n"
@@ -54,6 +58,7 @@ static const struct option run_options[] = {
     {"config", required_argument, NULL, 'c'},
     {"broker", required_argument, NULL, 'b'},
     {"source", required_argument, NULL, 's'},
+    {"detector", required_argument, NULL, 'd'},
     {"seed", required_argument, NULL, 'S'},
     {"crop", no_argument, NULL, 'C'},
     {"node-id", required_argument, NULL, 'n'},
@@ -77,7 +82,7 @@ static int parse_run(int argc, char **argv, run_opts *o)
     long long v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:b:s:n:l:h", run_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:b:s:d:n:l:h", run_options, NULL)) != -1) {
         switch (c) {
         case 'c':
             o->config = optarg;
@@ -91,6 +96,9 @@ static int parse_run(int argc, char **argv, run_opts *o)
                                        NODE_MAX_SOURCES);
             }
             o->sources[n->nsources++] = optarg;
+            break;
+        case 'd':
+            n->detector = optarg;
             break;
         case 'S':
             if (!cli_int_arg("run", "--seed", optarg, 0, LLONG_MAX, &v)) {
@@ -186,6 +194,9 @@ static int run_run(run_opts *o)
     if ((o->node.nsources == 0 && !sources_from_config(o, cfg))) {
         mqp_config_free(cfg);
         return EXIT_USAGE;
+    }
+    if (!o->node.detector) {
+        o->node.detector = mqp_config_get(cfg, "pipeline.detector");
     }
     if (!o->full_frames_given && mqtt.publish_full_frame) {
         o->node.full_frames_fps = mqtt.full_frame_rate;

@@ -220,7 +220,7 @@ static void motion_destroy(detector *d)
     free(m);
 }
 
-static const detector_ops motion_ops = {"motion", motion_detect, motion_destroy};
+static const detector_ops motion_ops = {"motion", motion_detect, motion_destroy, NULL};
 
 mqp_err motion_new(detector **out, int width, int height, const motion_opts *opts, char *err,
                    size_t errlen)
@@ -250,6 +250,7 @@ mqp_err motion_new(detector **out, int width, int height, const motion_opts *opt
     }
     m->base.ops = &motion_ops;
     m->base.format = PIXFMT_GRAY8;
+    m->base.name = "motion";
     m->o = o;
     m->width = width;
     m->height = height;

@@ -3,6 +3,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "node_internal.h"
 
+#include "detector_plugin.h"
+
 #include "clock.h"
 
 #include <stdarg.h>
@@ -60,14 +62,15 @@ static void on_source_restored(void *user, int id, const char *desc)
 
 /* ---- creation ---- */
 
-static mqp_err open_pipeline(node *n, pipeline *p, int id, const char *spec, char *err,
-                             size_t errlen)
+static mqp_err open_pipeline(node *n, pipeline *p, int id, const char *spec, pixfmt format,
+                             char *err, size_t errlen)
 {
     p->n = n;
     p->id = id;
+    p->det_stats.detector = n->detector_name;
     source_opts so = {.id = id,
                       .seed = n->o.seed + (uint64_t)id,
-                      .format = PIXFMT_GRAY8, /* The motion detector's. */
+                      .format = format, /* The detector's. */
                       .stall_timeout_s = n->o.stall_timeout_s,
                       .events = {on_source_lost, on_source_restored, n}};
     mqp_err rc = source_open(&p->src, spec, &so, err, errlen);
@@ -142,6 +145,21 @@ static mqp_err open_frames(node *n, const node_opts *o, char *err, size_t errlen
     return rc;
 }
 
+/* The detector is made for each source when its first frame gives the size; one made now, for
+ * a nominal size, checks the spec (a plugin that will not load stops the node before it
+ * starts) and says which pixel format the sources are to convert into. */
+static mqp_err probe_detector(node *n, pixfmt *format, char *err, size_t errlen)
+{
+    detector *d = NULL;
+    mqp_err rc = detector_open(&d, n->o.detector, 640, 480, err, errlen);
+    if (rc == MQP_OK) {
+        *format = d->format;
+        snprintf(n->detector_name, sizeof n->detector_name, "%s", d->name);
+        detector_destroy(d);
+    }
+    return rc;
+}
+
 mqp_err node_new(node **out, const node_opts *o, char *err, size_t errlen)
 {
     if (o->nsources > NODE_MAX_SOURCES) {
@@ -156,11 +174,12 @@ mqp_err node_new(node **out, const node_opts *o, char *err, size_t errlen)
     n->o = *o;
     pthread_mutex_init(&n->mu, NULL);
     atomic_store(&n->crop, o->crop);
-    mqp_err rc = MQP_OK;
+    pixfmt format = PIXFMT_GRAY8;
+    mqp_err rc = probe_detector(n, &format, err, errlen);
     int count = o->nsources > 0 ? o->nsources : 1;
     for (int i = 0; i < count && rc == MQP_OK; i++) {
-        rc = open_pipeline(n, &n->pipes[i], i, o->nsources > 0 ? o->sources[i] : "synthetic", err,
-                           errlen);
+        rc = open_pipeline(n, &n->pipes[i], i, o->nsources > 0 ? o->sources[i] : "synthetic",
+                           format, err, errlen);
         n->npipes = i + 1;
     }
     if (rc == MQP_OK) {

@@ -17,6 +17,7 @@ typedef struct node_opts {
     const char *const *sources;    /* Source specs, one pipeline each; none: "synthetic". */
     int nsources;                  /* At most NODE_MAX_SOURCES. */
     uint64_t seed;                 /* Source i of a synthetic kind uses seed + i. */
+    const char *detector;          /* Detector spec (see detector_plugin.h); NULL: "motion". */
     const mqp_mqtt_settings *mqtt; /* Topics, QoS and TLS from the configuration; may be NULL. */
     const char *control_id;        /* NULL: "inference_control". */
     const char *data_id;           /* NULL: "inference_data". */

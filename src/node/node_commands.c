@@ -52,6 +52,9 @@ static void source_status(node *n, mqpx_jw *w, double now)
     for (int i = 0; i < n->npipes; i++) {
         source_stats st;
         source_stats_get(n->pipes[i].src, &st);
+        pthread_mutex_lock(&n->mu);
+        mqp_detector_report det = n->pipes[i].det_stats;
+        pthread_mutex_unlock(&n->mu);
         mqpx_jw_object(w);
         mqpx_jw_key(w, "source_id");
         mqpx_jw_int(w, i);
@@ -71,6 +74,14 @@ static void source_status(node *n, mqpx_jw *w, double now)
             mqpx_jw_key(w, "last_error");
             mqpx_jw_string(w, st.reason);
         }
+        mqpx_jw_key(w, "detector");
+        mqpx_jw_string(w, n->detector_name);
+        mqpx_jw_key(w, "detector_runs");
+        mqpx_jw_uint(w, det.runs);
+        mqpx_jw_key(w, "detector_failures");
+        mqpx_jw_uint(w, det.failures);
+        mqpx_jw_key(w, "detector_skipped");
+        mqpx_jw_uint(w, det.skipped);
         mqpx_jw_end(w);
     }
     mqpx_jw_end(w);
@@ -154,12 +165,17 @@ mqp_err node_publish_metrics(node *n)
 {
     mqp_metrics_report m;
     mqp_latency_report reps[WATCHDOG_MAX_SOURCES];
+    mqp_detector_report dets[WATCHDOG_MAX_SOURCES] = {{0}};
     watchdog_report(&n->wd, mqpx_mono_s(), &m, reps);
     for (size_t i = 0; i < m.nreports && i < (size_t)n->npipes; i++) {
         source_stats st;
         source_stats_get(n->pipes[i].src, &st);
         reps[i].frames_skipped = st.skipped;
+        pthread_mutex_lock(&n->mu);
+        dets[i] = n->pipes[i].det_stats; /* Report i is source i's. */
+        pthread_mutex_unlock(&n->mu);
     }
+    m.detectors = dets;
     return mqp_dataplane_publish_metrics(n->data, &m);
 }
 

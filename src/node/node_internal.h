@@ -27,7 +27,7 @@ typedef struct pipeline {
     struct node *n;
     int id;
     source *src;
-    detector *det;
+    detector *detector;
     tracker *trk;
     roi region;
     int width, height; /* Of the frames the stages were made for; 0: none yet. */
@@ -41,13 +41,17 @@ typedef struct pipeline {
     uint8_t *rgb;          /* The colour frame handed to the frame publisher. */
     size_t rgb_cap;
     mqp_err result;
+    double next_failure_log; /* Monotonic time a detector failure may be logged again. */
+    uint64_t failures_quiet; /* Failures since the last one logged. */
     /* Snapshot for the control plane, guarded by node.mu. */
     tracker_stats tstats;
     uint64_t frames;
+    mqp_detector_report det_stats; /* Its name is the node's detector_name. */
 } pipeline;
 
 typedef struct node {
     node_opts o;
+    char detector_name[64]; /* What the spec makes: "motion", a plugin's name. */
     pipeline pipes[NODE_MAX_SOURCES];
     int npipes;
     watchdog wd;

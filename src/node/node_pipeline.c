@@ -4,35 +4,37 @@
 #define _POSIX_C_SOURCE 200809L
 #include "node_internal.h"
 
-#include "motion.h"
+#include "detector_plugin.h"
 
 #include "clock.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
-#define READ_TIMEOUT_MS 50 /* How often a pipeline waiting for frames looks at its flags. */
+#define READ_TIMEOUT_MS     50   /* How often a pipeline waiting for frames looks at its flags. */
+#define FAILURE_LOG_EVERY_S 10.0 /* A detector failing on every frame is logged this often. */
 
 /* The detector and the region of interest for frames of w x h: made for the first frame, and
  * made again if a camera comes back with another size. */
 static mqp_err ensure_stages(pipeline *p, int w, int h)
 {
-    if (p->det && p->width == w && p->height == h) {
+    if (p->detector && p->width == w && p->height == h) {
         return MQP_OK;
     }
     char err[256];
     detector *d = NULL;
-    mqp_err rc = motion_new(&d, w, h, NULL, err, sizeof err);
+    mqp_err rc = detector_open(&d, p->n->o.detector, w, h, err, sizeof err);
     if (rc != MQP_OK) {
         node_log(p->n, MQP_LOG_ERR, "source %d: cannot make a detector for %dx%d: %s", p->id, w, h,
                  err);
         return rc;
     }
-    if (p->det) {
+    if (p->detector) {
         node_log(p->n, MQP_LOG_NOTICE, "source %d: frames are now %dx%d (were %dx%d)", p->id, w, h,
                  p->width, p->height);
     }
-    detector_destroy(p->det);
-    p->det = d;
+    detector_destroy(p->detector);
+    p->detector = d;
     p->width = w;
     p->height = h;
     roi_init(&p->region, w, h, NULL);
@@ -58,7 +60,37 @@ static void publish_detections(pipeline *p, const source_frame *f, box region, b
     mqp_frame_info fi = {f->frame_id, p->id, f->capture_wall};
     mqp_roi_info ri = {region.x, region.y, region.w, region.h, region.x, region.y};
     /* Never waits: offline, the data plane drops and counts. */
-    mqp_dataplane_publish_detections(p->n->data, d, p->ntracks, &fi, crop ? &ri : NULL);
+    mqp_detections_batch b = {.detections = d,
+                              .count = p->ntracks,
+                              .frame = &fi,
+                              .roi = crop ? &ri : NULL,
+                              .detector = p->n->detector_name};
+    mqp_dataplane_publish_batch(p->n->data, &b);
+}
+
+/* A detector that fails on a frame costs that frame its detections, nothing more: it is
+ * counted, and logged at once the first time and then at most every FAILURE_LOG_EVERY_S with
+ * how many went unlogged, so a detector failing on every frame does not flood the log. */
+static void detector_failed(pipeline *p, uint64_t frame_id, mqp_err rc, double now)
+{
+    pthread_mutex_lock(&p->n->mu);
+    p->det_stats.failures++;
+    pthread_mutex_unlock(&p->n->mu);
+    if (now < p->next_failure_log) {
+        p->failures_quiet++;
+        return;
+    }
+    const char *why = detector_last_error(p->detector);
+    char more[64] = "";
+    if (p->failures_quiet) {
+        snprintf(more, sizeof more, " (and %llu more since the last report)",
+                 (unsigned long long)p->failures_quiet);
+    }
+    node_log(p->n, MQP_LOG_ERR, "source %d: detector %s failed on frame %llu: %s%s", p->id,
+             p->n->detector_name, (unsigned long long)frame_id, why[0] ? why : mqp_strerror(rc),
+             more);
+    p->failures_quiet = 0;
+    p->next_failure_log = now + FAILURE_LOG_EVERY_S;
 }
 
 /* An annotated frame when one is due (the rate) or asked for (snapshot). Converting to colour
@@ -114,10 +146,10 @@ static mqp_err process_frame(pipeline *p)
     box region = roi_next(&p->region, p->tracks, p->ntracks);
     detection dets[NODE_MAX_TRACKS];
     size_t ndets = 0;
-    rc = detector_detect(p->det, image_view_crop(f.view, region), dets, NODE_MAX_TRACKS, &ndets);
+    rc = detector_detect(p->detector, image_view_crop(f.view, region), dets, NODE_MAX_TRACKS,
+                         &ndets);
     if (rc != MQP_OK) {
-        node_log(n, MQP_LOG_ERR, "source %d: detector failed on frame %llu: %s", p->id,
-                 (unsigned long long)f.frame_id, mqp_strerror(rc));
+        detector_failed(p, f.frame_id, rc, t0);
         ndets = 0;
     }
     roi_map_back(region, dets, ndets);
@@ -130,6 +162,7 @@ static mqp_err process_frame(pipeline *p)
     pthread_mutex_lock(&n->mu);
     tracker_stats_get(p->trk, &p->tstats);
     p->frames++;
+    p->det_stats.runs++;
     pthread_mutex_unlock(&n->mu);
     return MQP_OK;
 }
@@ -180,7 +213,7 @@ void *node_pipeline_main(void *arg)
 void node_pipeline_free(pipeline *p)
 {
     tracker_free(p->trk);
-    detector_destroy(p->det);
+    detector_destroy(p->detector);
     source_close(p->src);
     free(p->rgb);
 }

@@ -22,9 +22,23 @@ typedef struct synthetic {
     double fps;
     uint64_t n;
     double start;    /* Monotonic time of frame 0: frames are paced from it, without drift. */
-    image_view last; /* The frame last read, for colour(). */
+    image_view last; /* The frame last read, gray, for colour(). */
+    pixfmt format;   /* What read() gives: the scene is gray; colour is three equal bytes. */
+    uint8_t *conv;   /* The frame in that format, when it is colour. */
     atomic_uint_fast64_t frames;
 } synthetic;
+
+/* Each gray pixel becomes three equal bytes: RGB and BGR alike. */
+static void gray_to_colour(image_view v, uint8_t *out)
+{
+    for (int r = 0; r < v.height; r++) {
+        const uint8_t *in = v.data + (long)r * v.stride;
+        uint8_t *o = out + (size_t)r * (size_t)v.width * 3;
+        for (int c = 0; c < v.width; c++) {
+            o[3 * c] = o[3 * c + 1] = o[3 * c + 2] = in[c];
+        }
+    }
+}
 
 static mqp_err synthetic_read(source *s, source_frame *out, int timeout_ms)
 {
@@ -40,9 +54,13 @@ static mqp_err synthetic_read(source *s, source_frame *out, int timeout_ms)
     }
     double t0 = mqpx_mono_s();
     image_view v = scene_render(y->sc, y->n);
+    y->last = v;
+    if (y->format != PIXFMT_GRAY8) {
+        gray_to_colour(v, y->conv);
+        v = (image_view){y->conv, v.width, v.height, v.width * 3, 0, 0, y->format};
+    }
     double t1 = mqpx_mono_s();
     *out = (source_frame){v, ++y->n, mqpx_wall_s(), t0, (t1 - t0) * 1e3};
-    y->last = v;
     atomic_fetch_add(&y->frames, 1);
     return MQP_OK;
 }
@@ -64,13 +82,7 @@ static mqp_err synthetic_colour(source *s, uint8_t **buf, size_t *cap, int *widt
         *buf = b;
         *cap = need;
     }
-    for (int r = 0; r < v.height; r++) {
-        const uint8_t *in = v.data + (long)r * v.stride;
-        uint8_t *o = *buf + (size_t)r * (size_t)v.width * 3;
-        for (int c = 0; c < v.width; c++) {
-            o[3 * c] = o[3 * c + 1] = o[3 * c + 2] = in[c];
-        }
-    }
+    gray_to_colour(v, *buf);
     *width = v.width;
     *height = v.height;
     return MQP_OK;
@@ -86,6 +98,7 @@ static void synthetic_destroy(source *s)
 {
     synthetic *y = (synthetic *)s;
     scene_free(y->sc);
+    free(y->conv);
     free(s->description);
     free(y);
 }
@@ -97,11 +110,6 @@ static mqp_err open_synthetic(source **out, const char *args, const source_opts 
                               size_t errlen)
 {
     scene_opts o = {.seed = so->seed};
-    if (so->format != PIXFMT_GRAY8) {
-        snprintf(err, errlen, "source 'synthetic': the scene is gray; the detector wants %s",
-                 pixfmt_name(so->format));
-        return MQP_ERR_UNSUPPORTED;
-    }
     if (args) {
         int w, h, consumed = 0;
         double fps;
@@ -128,6 +136,12 @@ static mqp_err open_synthetic(source **out, const char *args, const source_opts 
     y->base.ops = &synthetic_ops;
     y->base.id = so->id;
     y->fps = scene_fps(y->sc);
+    y->format = so->format;
+    if (so->format != PIXFMT_GRAY8 &&
+        !(y->conv = malloc((size_t)scene_width(y->sc) * (size_t)scene_height(y->sc) * 3))) {
+        synthetic_destroy(&y->base);
+        return MQP_ERR_NOMEM;
+    }
     char desc[64];
     snprintf(desc, sizeof desc, "synthetic %dx%d@%g", scene_width(y->sc), scene_height(y->sc),
              y->fps);

@@ -23,6 +23,19 @@ CMAKE
 cmake -S "$tmp/consumer" -B "$tmp/consumer/b" -DCMAKE_PREFIX_PATH="$tmp/prefix" > /dev/null
 cmake --build "$tmp/consumer/b" > /dev/null
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/consumer/b/ev" memory://install-cmake > /dev/null
+# The minimal detector plugin of docs/DETECTORS.md builds against the installed header alone
+# and runs in the installed node (no broker needed: it stops after its frames); the header is
+# C++-clean too, for plugins around C++ libraries.
+awk '/^```c$/ {on = 1; next} /^```$/ {if (on) exit} on' "$src/docs/DETECTORS.md" > "$tmp/middle.c"
+grep -q mqp_detector_plugin_get "$tmp/middle.c" || { echo "no plugin in docs/DETECTORS.md"; exit 1; }
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror -shared -fPIC $(pkg-config --cflags mqplane) "$tmp/middle.c" \
+  -o "$tmp/middle.so"
+echo '#include "mqplane/detector.h"' | c++ -x c++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only \
+  $(pkg-config --cflags mqplane) -
+"$tmp/prefix/bin/mqplane" run --broker mqtt://127.0.0.1:1 --detector "plugin:$tmp/middle.so" \
+  --frames 3 --log-level error 2> "$tmp/middle.log" \
+  || { echo "the docs' plugin did not run: $(cat "$tmp/middle.log")"; exit 1; }
 leaked=$(nm -D --defined-only "$tmp/prefix/lib/libmqplane.so" | awk '{print $3}' \
   | grep -v '^mqp_[a-z]' | grep -v '^_' || true)
 if [ -n "$leaked" ]; then
@@ -39,4 +52,4 @@ head -1 "$tmp/svc/mosquitto.conf" | grep -q "from $tmp/prefix/bin/../share/mqpla
 [ -x "$tmp/prefix/share/mqplane/deploy/scripts/make-ca.sh" ] || { echo "scripts not executable"; exit 1; }
 [ ! -e "$tmp/prefix/share/mqplane/deploy/secrets" ] || { echo "secrets were installed"; exit 1; }
 "$tmp/prefix/bin/mqplane" services down --dir "$tmp/svc" > /dev/null
-echo "install, pkg-config, CMake package and the deploy folder: OK"
+echo "install, pkg-config, CMake package, the docs' detector plugin and the deploy folder: OK"

@@ -19,8 +19,6 @@ static void test_source_open_bad_arguments(void **state)
     assert_rc(source_open(&s, "webcam:0", &o, err, sizeof err), MQP_ERR_UNSUPPORTED);
     assert_non_null(strstr(err, "source 'webcam:0': unknown kind"));
     assert_rc(source_open(&s, "synthetic:640x480", &o, err, sizeof err), MQP_ERR_INVALID);
-    o.format = PIXFMT_RGB24; /* The scene is gray. */
-    assert_rc(source_open(&s, "synthetic", &o, err, sizeof err), MQP_ERR_UNSUPPORTED);
     assert_null(s);
     source_close(NULL);
 }
@@ -57,6 +55,35 @@ static void test_source_synthetic_frames_and_colour(void **state)
     assert_string_equal(source_state_name(SOURCE_LOST), "lost");
     free(rgb);
     source_close(s);
+}
+
+/* A detector that takes colour gets the gray scene as three equal bytes a pixel. */
+static void test_source_synthetic_in_colour(void **state)
+{
+    (void)state;
+    const pixfmt formats[] = {PIXFMT_RGB24, PIXFMT_BGR24};
+    for (size_t k = 0; k < 2; k++) {
+        source *gray = NULL, *s = NULL;
+        char err[256];
+        assert_ok(
+            source_open(&gray, "synthetic:64x48@200", &(source_opts){.seed = 2}, err, sizeof err));
+        assert_ok(source_open(&s, "synthetic:64x48@200",
+                              &(source_opts){.seed = 2, .format = formats[k]}, err, sizeof err));
+        source_frame g, f;
+        assert_ok(source_read(gray, &g, 1000));
+        assert_ok(source_read(s, &f, 1000));
+        assert_int_equal(f.view.format, formats[k]);
+        assert_int_equal(f.view.stride, 64 * 3);
+        for (int y = 0; y < 48; y++) {
+            for (int x = 0; x < 64; x++) {
+                const uint8_t *p = f.view.data + y * f.view.stride + 3 * x;
+                uint8_t v = g.view.data[y * g.view.stride + x];
+                assert_true(p[0] == v && p[1] == v && p[2] == v);
+            }
+        }
+        source_close(gray);
+        source_close(s);
+    }
 }
 
 #ifdef MQP_HAVE_FFMPEG
@@ -102,6 +129,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_open_bad_arguments),
         cmocka_unit_test(test_source_synthetic_frames_and_colour),
+        cmocka_unit_test(test_source_synthetic_in_colour),
 #ifdef MQP_HAVE_FFMPEG
         cmocka_unit_test(test_source_av_spec),
 #endif

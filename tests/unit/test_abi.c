@@ -33,15 +33,26 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     assert_int_equal(sizeof(mqp_dataplane_stats), 72);
     assert_int_equal(offsetof(mqp_dataplane_stats, frames_published), 40); /* Was reserved. */
     assert_int_equal(sizeof(mqp_metrics_report), 64);
-    assert_int_equal(offsetof(mqp_metrics_report, reserved), 32);
+    assert_int_equal(offsetof(mqp_metrics_report, detectors), 32); /* Was reserved. */
     assert_int_equal(sizeof(mqp_mqtt_settings), 200);
     assert_int_equal(offsetof(mqp_mqtt_settings, full_frame_rate), 168); /* Was reserved. */
     assert_int_equal(sizeof(mqp_publish_props), 80);
     assert_int_equal(offsetof(mqp_publish_props, reserved), 48);
+    assert_int_equal(sizeof(mqp_detections_batch), 72);
+    assert_int_equal(offsetof(mqp_detections_batch, reserved), 40);
+    /* The detector plugin ABI (MQP_DETECTOR_ABI_MAJOR), for plugins built elsewhere. */
+    assert_int_equal(sizeof(mqp_detector_plugin), 112);
+    assert_int_equal(offsetof(mqp_detector_plugin, destroy), 40);
+    assert_int_equal(offsetof(mqp_detector_plugin, reserved), 48);
+    assert_int_equal(sizeof(mqp_detector_info), 64);
+    assert_int_equal(offsetof(mqp_detector_info, reserved), 16);
+    assert_int_equal(sizeof(mqp_image), 32);
+    assert_int_equal(sizeof(mqp_box), 32);
     /* Records in arrays: no reserved space, fixed for the major version. */
     assert_int_equal(sizeof(mqp_detection), 48);
     assert_int_equal(sizeof(mqp_frame_info), 24);
     assert_int_equal(sizeof(mqp_latency_report), 40);
+    assert_int_equal(sizeof(mqp_detector_report), 32);
     /* Handed out by the library by pointer: may grow at its end, never move a member. */
     assert_int_equal(offsetof(mqp_message, correlation_len), 48);
     assert_true(sizeof(mqp_message) >= 80);
@@ -84,6 +95,14 @@ static void test_mqp_abi_reserved_space_refused(void **state)
     assert_rc(mqp_dataplane_new(&dp, &d, err, sizeof err), MQP_ERR_INVALID);
     assert_non_null(strstr(err, "invalid data plane options: reserved word 1"));
     assert_null(dp);
+
+    mqp_frame_info fi = {0};
+    mqp_detections_batch b = {.frame = &fi};
+    char *json = NULL;
+    assert_ok(mqp_detections_batch_json(1, 0, &b, &json, NULL));
+    mqp_free(json);
+    b.reserved[2] = 1;
+    assert_rc(mqp_detections_batch_json(1, 0, &b, &json, NULL), MQP_ERR_INVALID);
 }
 
 int main(void)
