@@ -12,7 +12,8 @@ PACKAGES = build-essential cmake pkg-config libmosquitto-dev libssl-dev libcjson
            libcmocka-dev mosquitto mosquitto-clients python3 python3-yaml python3-paho-mqtt valgrind \
            openssl libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev \
            libturbojpeg0-dev ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
-           gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+           gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
+           libopencv-dev python3-onnx python3-numpy darknet
 
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -71,11 +72,11 @@ install: build
 	cmake --install $(BUILD)
 
 format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
+	clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp' '*.hpp')
 
 # The style, checked as CI checks it (.clang-format; Debian 12's clang-format 14).
 format-check:
-	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' '*.cpp' '*.hpp')
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan

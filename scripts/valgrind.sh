@@ -3,6 +3,12 @@
 set -euo pipefail
 build=${1:-build}
 status=0
+# test_opencv finds the plugins as the node does, and reads what tests/models/make_all.sh made
+# (CTest's fixture makes them; a valgrind run on its own makes them here).
+export MQPLANE_DETECTOR_DIR="$build/src/detectors"
+if [ -x "$build/tests/node/test_opencv" ] && [ ! -e "$build/tests/node/models/person.bgr" ]; then
+  "$(dirname "$0")/../tests/models/make_all.sh" "$build/tests/node/models" > /dev/null
+fi
 for t in "$build"/tests/unit/test_* "$build"/tests/integration/test_* "$build"/tests/node/test_*; do
   [ -x "$t" ] || continue
   case "$t" in

@@ -182,7 +182,7 @@ static bool sources_from_config(run_opts *o, const mqp_config *cfg)
 
 static int run_run(run_opts *o)
 {
-    char err[MQP_CONFIG_ERRLEN];
+    char err[1024]; /* A detector's reason may be long: a model's, with how to export it. */
     mqp_config *cfg = NULL;
     mqp_mqtt_settings mqtt;
     if (mqp_config_load(&cfg, o->config, err, sizeof err) != MQP_OK ||

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_OPTIONS     16
 #define MAX_CLASS_NAMES 256
@@ -97,15 +98,16 @@ static const char *plugin_error(detector *base)
 static const detector_ops plugin_ops = {"plugin", plugin_detect, plugin_destroy, plugin_error};
 
 /* Splits "k=v&k2=v2" (in place) into options; false with a message on a malformed one. */
-static bool split_options(char *query, mqp_detector_option *opts, size_t *n, const char *spec,
-                          char *err, size_t errlen)
+static bool split_options(char *query, mqp_detector_option *opts, size_t *n, size_t cap,
+                          const char *spec, char *err, size_t errlen)
 {
     *n = 0;
-    for (char *item = strtok(query, "&"); item; item = strtok(NULL, "&")) {
+    char *save = NULL; /* Pipelines open their detectors at once: strtok_r, not strtok. */
+    for (char *item = strtok_r(query, "&", &save); item; item = strtok_r(NULL, "&", &save)) {
         char *eq = strchr(item, '=');
-        if (!eq || eq == item || *n == MAX_OPTIONS) {
+        if (!eq || eq == item || *n == cap) {
             snprintf(err, errlen, "detector '%s': %s '%s'", spec,
-                     *n == MAX_OPTIONS ? "too many options at" : "expected key=value, got", item);
+                     *n == cap ? "too many options at" : "expected key=value, got", item);
             return false;
         }
         *eq = '\0';
@@ -114,11 +116,18 @@ static bool split_options(char *query, mqp_detector_option *opts, size_t *n, con
     return true;
 }
 
-/* Every key must be one the plugin knows. */
+/* Every key must be one the plugin knows, and given once: which of two would win is no
+ * question a spec should leave open. */
 static bool check_keys(const mqp_detector_plugin *p, const mqp_detector_option *opts, size_t n,
                        const char *spec, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(opts[i].key, opts[j].key) == 0) {
+                snprintf(err, errlen, "detector '%s': option '%s' given twice", spec, opts[i].key);
+                return false;
+            }
+        }
         bool known = false;
         for (const char *const *k = p->option_keys; k && *k && !known; k++) {
             known = strcmp(*k, opts[i].key) == 0;
@@ -155,7 +164,9 @@ static mqp_err load(plugin_detector *d, const char *path, const char *spec, char
         snprintf(local, sizeof local, "./%s", path);
         path = local;
     }
-    d->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    /* Never unloaded (RTLD_NODELETE): a plugin's library may keep threads (OpenCV's pool) that
+     * must not outlive its code; the probe at start and a camera's new frame size reopen it. */
+    d->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!d->dl) {
         snprintf(err, errlen, "detector '%s': cannot load it: %s", spec, dlerror());
         return MQP_ERR_INVALID;
@@ -182,34 +193,37 @@ static mqp_err load(plugin_detector *d, const char *path, const char *spec, char
     return MQP_OK;
 }
 
-static mqp_err open_plugin(detector **out, const char *spec, const char *path_and_query, int w,
-                           int h, char *err, size_t errlen)
+/* Opens the plugin at path with the options of query ("k=v&k2=v2", or NULL), after first
+ * (an option the spec carries in its own form, as onnx:MODEL does model=MODEL), if any. */
+static mqp_err open_plugin(detector **out, const char *spec, const char *path, const char *query,
+                           const mqp_detector_option *first, int w, int h, char *err, size_t errlen)
 {
     char buf[1024];
-    if (snprintf(buf, sizeof buf, "%s", path_and_query) >= (int)sizeof buf) {
+    if (snprintf(buf, sizeof buf, "%s", query ? query : "") >= (int)sizeof buf) {
         snprintf(err, errlen, "detector '%s': too long", spec);
         return MQP_ERR_INVALID;
     }
-    char *query = strchr(buf, '?');
-    if (query) {
-        *query++ = '\0';
-    }
     mqp_detector_option opts[MAX_OPTIONS];
-    size_t nopts = 0;
-    if (query && !split_options(query, opts, &nopts, spec, err, errlen)) {
+    size_t nopts = first ? 1 : 0;
+    if (first) {
+        opts[0] = *first;
+    }
+    size_t more = 0;
+    if (query && !split_options(buf, opts + nopts, &more, MAX_OPTIONS - nopts, spec, err, errlen)) {
         return MQP_ERR_INVALID;
     }
+    nopts += more;
     plugin_detector *d = calloc(1, sizeof *d);
     if (!d) {
         return MQP_ERR_NOMEM;
     }
     d->base.ops = &plugin_ops;
-    mqp_err rc = load(d, buf, spec, err, errlen);
+    mqp_err rc = load(d, path, spec, err, errlen);
     if (rc == MQP_OK && !check_keys(d->p, opts, nopts, spec, err, errlen)) {
         rc = MQP_ERR_INVALID;
     }
     mqp_detector_info info = {0};
-    char why[256] = "";
+    char why[1024] = "";
     if (rc == MQP_OK) {
         int r = d->p->create(opts, nopts, w, h, &d->self, &info, why, sizeof why);
         if (r != MQP_DETECTOR_OK) {
@@ -233,6 +247,108 @@ static mqp_err open_plugin(detector **out, const char *spec, const char *path_an
     return MQP_OK;
 }
 
+/* "plugin:PATH[?query]": the path and the query, split in buf. */
+static mqp_err open_path_spec(detector **out, const char *spec, int w, int h, char *err,
+                              size_t errlen)
+{
+    char path[1024];
+    if (snprintf(path, sizeof path, "%s", spec + 7) >= (int)sizeof path) {
+        snprintf(err, errlen, "detector '%s': too long", spec);
+        return MQP_ERR_INVALID;
+    }
+    char *query = strchr(path, '?');
+    if (query) {
+        *query++ = '\0';
+    }
+    return open_plugin(out, spec, path, query, NULL, w, h, err, errlen);
+}
+
+/* The detectors built with mqplane as plugins (OpenCV has no C API: each is a C++ file behind
+ * the ABI), found by name. With an arg_key, the spec is NAME:ARG, ARG being that option. */
+static const struct {
+    const char *name;
+    const char *arg_key;
+    const char *usage;
+} builtins[] = {
+    {"hog", NULL, "hog[?key=value&...]"},
+    {"onnx", "model", "onnx:MODEL.onnx[?key=value&...]"},
+};
+
+/* Where a built-in plugin lies: $MQPLANE_DETECTOR_DIR, else beside the executable as the build
+ * tree has it (src/cli/mqplane, src/detectors/NAME.so), else as installed (bin/mqplane,
+ * <libdir>/mqplane/detectors/NAME.so), else the configured install location. */
+static bool find_builtin(const char *name, char *path, size_t len, char *tried, size_t tlen)
+{
+    char exe[1024], dirs[4][1100];
+    int ndirs = 0;
+    const char *env = getenv("MQPLANE_DETECTOR_DIR");
+    if (env && *env) {
+        snprintf(dirs[ndirs++], sizeof dirs[0], "%s", env);
+    }
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        snprintf(dirs[ndirs++], sizeof dirs[0], "%s/../detectors", exe);
+        snprintf(dirs[ndirs++], sizeof dirs[0], "%s/../%s", exe, MQP_DETECTOR_INSTALL_DIR);
+    }
+    snprintf(dirs[ndirs++], sizeof dirs[0], "%s", MQP_DETECTOR_INSTALL_FULL_DIR);
+    size_t used = 0;
+    tried[0] = '\0';
+    for (int i = 0; i < ndirs; i++) {
+        int w = snprintf(path, len, "%s/%s.so", dirs[i], name);
+        if (w > 0 && (size_t)w < len && access(path, R_OK) == 0) {
+            return true;
+        }
+        if (used < tlen) {
+            used += (size_t)snprintf(tried + used, tlen - used, "%s%s", i ? ", " : "", dirs[i]);
+        }
+    }
+    return false;
+}
+
+static mqp_err open_builtin(detector **out, const char *spec, size_t i, int w, int h, char *err,
+                            size_t errlen)
+{
+    size_t nlen = strlen(builtins[i].name);
+    const char *rest = spec + nlen; /* "", "?query" or ":ARG[?query]". */
+    bool has_arg = *rest == ':';
+    if (has_arg != (builtins[i].arg_key != NULL) || (has_arg && (!rest[1] || rest[1] == '?'))) {
+        snprintf(err, errlen, "detector '%s': expected %s", spec, builtins[i].usage);
+        return MQP_ERR_INVALID;
+    }
+#ifndef MQP_HAVE_OPENCV
+    (void)out;
+    (void)w;
+    (void)h;
+    snprintf(err, errlen,
+             "detector '%s': not built: this mqplane was built without OpenCV (install "
+             "libopencv-dev and build again; docs/DETECTORS.md)",
+             spec);
+    return MQP_ERR_UNSUPPORTED;
+#else
+    char path[1200], tried[1024];
+    if (!find_builtin(builtins[i].name, path, sizeof path, tried, sizeof tried)) {
+        snprintf(err, errlen,
+                 "detector '%s': its plugin %s.so is in none of %s (set MQPLANE_DETECTOR_DIR "
+                 "to the folder that holds it)",
+                 spec, builtins[i].name, tried);
+        return MQP_ERR_UNSUPPORTED;
+    }
+    char buf[1024];
+    if (snprintf(buf, sizeof buf, "%s", has_arg ? rest + 1 : rest) >= (int)sizeof buf) {
+        snprintf(err, errlen, "detector '%s': too long", spec);
+        return MQP_ERR_INVALID;
+    }
+    char *query = strchr(buf, '?');
+    if (query) {
+        *query++ = '\0';
+    }
+    mqp_detector_option arg = {builtins[i].arg_key, buf};
+    return open_plugin(out, spec, path, query, has_arg ? &arg : NULL, w, h, err, errlen);
+#endif
+}
+
 mqp_err detector_open(detector **out, const char *spec, int width, int height, char *err,
                       size_t errlen)
 {
@@ -240,9 +356,18 @@ mqp_err detector_open(detector **out, const char *spec, int width, int height, c
         return motion_new(out, width, height, NULL, err, errlen);
     }
     if (strncmp(spec, "plugin:", 7) == 0) {
-        return open_plugin(out, spec, spec + 7, width, height, err, errlen);
+        return open_path_spec(out, spec, width, height, err, errlen);
     }
-    snprintf(err, errlen, "detector '%s': unknown (known: motion, plugin:PATH.so[?key=value&...])",
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+        size_t n = strlen(builtins[i].name);
+        if (strncmp(spec, builtins[i].name, n) == 0 &&
+            (spec[n] == '\0' || spec[n] == '?' || spec[n] == ':')) {
+            return open_builtin(out, spec, i, width, height, err, errlen);
+        }
+    }
+    snprintf(err, errlen,
+             "detector '%s': unknown (known: motion, hog[?...], onnx:MODEL.onnx[?...], "
+             "plugin:PATH.so[?key=value&...])",
              spec);
     return MQP_ERR_INVALID;
 }

@@ -23,7 +23,7 @@ refused "built for detector ABI 99.0; this mqplane has ABI 1.0" --detector "plug
 refused "unknown option 'size' (blob knows: bright dark cell" --detector "plugin:$BLOB?size=640"
 refused "cell must be a whole number in 2..64, not 'big'" --detector "plugin:$BLOB?cell=big"
 refused "expected key=value, got 'cell'" --detector "plugin:$BLOB?cell"
-refused "detector 'hog2': unknown (known: motion" --detector hog2
+refused "detector 'hog2': unknown (known: motion, hog" --detector hog2
 refused "cannot load it: ./absent.so" --detector plugin:absent.so
 # The configuration's pipeline.detector is a spec like any other.
 printf 'pipeline:\n  detector: "plugin:%s?dark=300"\n' "$ABI99" > "$TMP/bad.yaml"

@@ -44,7 +44,8 @@ static void test_detector_motion_by_name(void **state)
     d = opened(NULL); /* The default. */
     assert_string_equal(d->name, "motion");
     detector_destroy(d);
-    refused("yolo", "detector 'yolo': unknown (known: motion, plugin:PATH.so");
+    refused("yolo", "detector 'yolo': unknown (known: motion, hog[?...], onnx:MODEL.onnx[?...], "
+                    "plugin:PATH.so");
 }
 
 /* Objects count as apart when their boxes, grown by 8 pixels, do not touch. */
@@ -152,6 +153,7 @@ static void test_detector_plugin_refusals(void **state)
     refused("plugin:" BLOB_PLUGIN "?format=yuv", "format must be gray8, rgb24 or bgr24");
     refused("plugin:" BLOB_PLUGIN "?cell", "expected key=value, got 'cell'");
     refused("plugin:" BLOB_PLUGIN "?=4", "expected key=value, got '=4'");
+    refused("plugin:" BLOB_PLUGIN "?cell=4&cell=8", "option 'cell' given twice");
     refused("plugin:" BLOB_ABI99_PLUGIN,
             "built for detector ABI 99.0; this mqplane has ABI 1.0 (rebuild the plugin");
     refused("plugin:/nonexistent/blob.so", "cannot load it: /nonexistent/blob.so");
