@@ -32,8 +32,17 @@ static const char run_usage[] =
     "      --stall-timeout S      a live source silent this long is lost and reopened (default 5)\n"
     "  -d, --detector SPEC        what finds the objects (else pipeline.detector of the config):\n"
     "                               motion                         changed pixels (default)\n"
-    "                               plugin:PATH.so[?key=value&...] a detector plugin (see\n"
-    "                                                              docs/DETECTORS.md)\n"
+    "                               hog[?key=value&...]            OpenCV's people detector\n"
+    "                               onnx:MODEL.onnx[?key=value&...] a YOLO model (OpenCV DNN)\n"
+    "                               plugin:PATH.so[?key=value&...] a detector plugin\n"
+    "                             (options of each: docs/DETECTORS.md)\n"
+    "      --detect-on WHAT       every frame (all, default) or only where motion is seen\n"
+    "                             (motion): the detector then runs on the region that moved\n"
+    "                             and on the whole frame every --full-pass-every frames\n"
+    "      --full-pass-every N    with --detect-on motion: a full-frame pass every N frames\n"
+    "                             (default 30), so objects standing still are found again\n"
+    "      --detect-fps F         at most F detector runs per second per source (default: every\n"
+    "                             frame); the tracker carries the boxes in between\n"
     "      --full-frames[=RATE]   publish annotated frames (JPEG) on inference/data/full_frames,\n"
     "                             RATE per second per source (default 1; the config's\n"
     "                             mqtt.publish_full_frame and mqtt.full_frame_rate do the same)\n"
@@ -50,6 +59,9 @@ static const char run_usage[] =
 typedef struct run_opts {
     node_opts node;
     const char *config, *node_id;
+    /* Given on the command line, else taken from the configuration's pipeline section, then
+     * checked alike (run_detection). */
+    const char *detect_on, *detect_fps, *full_pass_every;
     const char *sources[NODE_MAX_SOURCES];
     bool full_frames_given; /* --full-frames, which wins over the configuration. */
 } run_opts;
@@ -59,6 +71,9 @@ static const struct option run_options[] = {
     {"broker", required_argument, NULL, 'b'},
     {"source", required_argument, NULL, 's'},
     {"detector", required_argument, NULL, 'd'},
+    {"detect-on", required_argument, NULL, 'G'},
+    {"detect-fps", required_argument, NULL, 'R'},
+    {"full-pass-every", required_argument, NULL, 'P'},
     {"seed", required_argument, NULL, 'S'},
     {"crop", no_argument, NULL, 'C'},
     {"node-id", required_argument, NULL, 'n'},
@@ -99,6 +114,15 @@ static int parse_run(int argc, char **argv, run_opts *o)
             break;
         case 'd':
             n->detector = optarg;
+            break;
+        case 'G':
+            o->detect_on = optarg;
+            break;
+        case 'R':
+            o->detect_fps = optarg;
+            break;
+        case 'P':
+            o->full_pass_every = optarg;
             break;
         case 'S':
             if (!cli_int_arg("run", "--seed", optarg, 0, LLONG_MAX, &v)) {
@@ -180,6 +204,37 @@ static bool sources_from_config(run_opts *o, const mqp_config *cfg)
     return true;
 }
 
+/* The detection settings: each from the command line, else the configuration's pipeline
+ * section (a message names where a bad value came from). */
+static bool detection_settings(run_opts *o, const mqp_config *cfg)
+{
+    struct {
+        const char **value;
+        const char *option, *key;
+    } s[] = {{&o->node.detector, "--detector", "pipeline.detector"},
+             {&o->detect_on, "--detect-on", "pipeline.detect_on"},
+             {&o->detect_fps, "--detect-fps", "pipeline.detect_fps"},
+             {&o->full_pass_every, "--full-pass-every", "pipeline.full_pass_every"}};
+    const char *from[4];
+    for (size_t i = 0; i < 4; i++) {
+        from[i] = s[i].option;
+        if (!*s[i].value && (*s[i].value = mqp_config_get(cfg, s[i].key))) {
+            from[i] = mqp_config_origin(cfg, s[i].key);
+        }
+    }
+    node_opts *n = &o->node;
+    if (o->detect_on && strcmp(o->detect_on, "all") != 0 && strcmp(o->detect_on, "motion") != 0) {
+        fprintf(stderr, "mqplane run: %s: expected all or motion, got '%s'\n", from[1],
+                o->detect_on);
+        return false;
+    }
+    n->detect_on_motion = o->detect_on && strcmp(o->detect_on, "motion") == 0;
+    return (!o->detect_fps ||
+            cli_number_arg("run", from[2], o->detect_fps, 0.01, 1000, &n->detect_fps)) &&
+           (!o->full_pass_every ||
+            cli_int_arg_int("run", from[3], o->full_pass_every, 1, 100000, &n->full_pass_every));
+}
+
 static int run_run(run_opts *o)
 {
     char err[1024]; /* A detector's reason may be long: a model's, with how to export it. */
@@ -195,8 +250,9 @@ static int run_run(run_opts *o)
         mqp_config_free(cfg);
         return EXIT_USAGE;
     }
-    if (!o->node.detector) {
-        o->node.detector = mqp_config_get(cfg, "pipeline.detector");
+    if (!detection_settings(o, cfg)) {
+        mqp_config_free(cfg);
+        return EXIT_USAGE;
     }
     if (!o->full_frames_given && mqtt.publish_full_frame) {
         o->node.full_frames_fps = mqtt.full_frame_rate;

@@ -16,6 +16,7 @@ typedef struct motion {
     uint8_t *tmp;
     int32_t *labels;
     int32_t *parent;
+    uint8_t *gray; /* A colour view made gray (motion gating runs on the detector's frames). */
 } motion;
 
 typedef struct blob {
@@ -145,16 +146,33 @@ static int32_t label(motion *m, int w, int h)
     return next;
 }
 
+/* The view in gray (BT.601 luma in 8-bit fixed point), into m->gray. */
+static image_view to_gray(motion *m, image_view v)
+{
+    int r = v.format == PIXFMT_RGB24 ? 0 : 2, b = 2 - r;
+    for (int y = 0; y < v.height; y++) {
+        const uint8_t *in = v.data + (long)y * v.stride;
+        uint8_t *o = m->gray + (size_t)y * (size_t)v.width;
+        for (int x = 0; x < v.width; x++, in += 3) {
+            o[x] = (uint8_t)((77 * in[r] + 150 * in[1] + 29 * in[b]) >> 8);
+        }
+    }
+    return (image_view){m->gray, v.width, v.height, v.width, v.origin_x, v.origin_y, PIXFMT_GRAY8};
+}
+
 static mqp_err motion_detect(detector *d, image_view v, detection *out, size_t cap, size_t *n)
 {
     motion *m = (motion *)d;
     *n = 0;
-    if (v.format != PIXFMT_GRAY8) {
-        return MQP_ERR_UNSUPPORTED; /* The source converts to the detector's format. */
+    if (v.format != PIXFMT_GRAY8 && v.format != PIXFMT_RGB24 && v.format != PIXFMT_BGR24) {
+        return MQP_ERR_UNSUPPORTED;
     }
     if (v.width <= 0 || v.height <= 0 || v.origin_x < 0 || v.origin_y < 0 ||
         v.origin_x + v.width > m->width || v.origin_y + v.height > m->height) {
         return MQP_ERR_INVALID;
+    }
+    if (v.format != PIXFMT_GRAY8) {
+        v = to_gray(m, v); /* Gray frames are the usual case: from the source, no copy. */
     }
     if (!m->seeded) {
         /* The first full frame is the first background. */
@@ -217,6 +235,7 @@ static void motion_destroy(detector *d)
     free(m->tmp);
     free(m->labels);
     free(m->parent);
+    free(m->gray);
     free(m);
 }
 
@@ -242,7 +261,7 @@ mqp_err motion_new(detector **out, int width, int height, const motion_opts *opt
     if (!m || !(m->bg = calloc(px, sizeof *m->bg)) || !(m->fg_run = calloc(px, 2)) ||
         !(m->mask = malloc(px)) || !(m->tmp = malloc(px)) ||
         !(m->labels = malloc(px * sizeof *m->labels)) ||
-        !(m->parent = malloc((px + 1) * sizeof *m->parent))) {
+        !(m->parent = malloc((px + 1) * sizeof *m->parent)) || !(m->gray = malloc(px))) {
         if (m) {
             motion_destroy(&m->base);
         }

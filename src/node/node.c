@@ -156,6 +156,12 @@ static mqp_err probe_detector(node *n, pixfmt *format, char *err, size_t errlen)
         *format = d->format;
         snprintf(n->detector_name, sizeof n->detector_name, "%s", d->name);
         detector_destroy(d);
+        if (n->o.detect_on_motion && strcmp(n->detector_name, "motion") == 0) {
+            snprintf(err, errlen,
+                     "detecting on motion needs a detector other than motion (hog, onnx:..., "
+                     "plugin:...): the motion detector already runs on every frame");
+            rc = MQP_ERR_INVALID;
+        }
     }
     return rc;
 }
@@ -244,6 +250,12 @@ mqp_err node_run(node *n)
         }
         rc = rc == MQP_OK ? n->pipes[i].result : rc;
         frames += n->pipes[i].frames;
+        const mqp_detector_report *d = &n->pipes[i].det_stats;
+        node_log(n, MQP_LOG_INFO,
+                 "source %d: detector %s ran on %llu of %llu frames (%llu skipped, %llu failed)", i,
+                 n->detector_name, (unsigned long long)d->runs,
+                 (unsigned long long)n->pipes[i].frames, (unsigned long long)d->skipped,
+                 (unsigned long long)d->failures);
     }
     node_log(n, MQP_LOG_INFO, "stopping after %llu frames", (unsigned long long)frames);
     mqp_controlplane_set_status(n->control, MQP_STATUS_STOPPED);

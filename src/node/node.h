@@ -18,6 +18,9 @@ typedef struct node_opts {
     int nsources;                  /* At most NODE_MAX_SOURCES. */
     uint64_t seed;                 /* Source i of a synthetic kind uses seed + i. */
     const char *detector;          /* Detector spec (see detector_plugin.h); NULL: "motion". */
+    bool detect_on_motion;         /* Run it only where motion is seen (gate.h); not with motion. */
+    int full_pass_every;           /* Gated: a full-frame pass every this many frames; 0: 30. */
+    double detect_fps;             /* Detector runs per second per source at most; 0: all. */
     const mqp_mqtt_settings *mqtt; /* Topics, QoS and TLS from the configuration; may be NULL. */
     const char *control_id;        /* NULL: "inference_control". */
     const char *data_id;           /* NULL: "inference_data". */

@@ -7,6 +7,7 @@
 
 #include "detector.h"
 #include "framepub.h"
+#include "gate.h"
 #include "roi.h"
 #include "source.h"
 #include "tracker.h"
@@ -28,6 +29,8 @@ typedef struct pipeline {
     int id;
     source *src;
     detector *detector;
+    gate gate; /* Whether and where the detector runs on a frame. */
+    bool gate_ready;
     tracker *trk;
     roi region;
     int width, height; /* Of the frames the stages were made for; 0: none yet. */

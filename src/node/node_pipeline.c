@@ -29,6 +29,22 @@ static mqp_err ensure_stages(pipeline *p, int w, int h)
                  err);
         return rc;
     }
+    node_opts *o = &p->n->o;
+    gate_opts go = {.on_motion = o->detect_on_motion,
+                    .full_pass_every = o->full_pass_every,
+                    .max_fps = o->detect_fps};
+    if (p->gate_ready) {
+        gate_free(&p->gate);
+        p->gate_ready = false;
+    }
+    rc = gate_init(&p->gate, &go, w, h, d->input_width, d->input_height, err, sizeof err);
+    if (rc != MQP_OK) {
+        node_log(p->n, MQP_LOG_ERR, "source %d: cannot gate the detector for %dx%d: %s", p->id, w,
+                 h, err);
+        detector_destroy(d);
+        return rc;
+    }
+    p->gate_ready = true;
     if (p->detector) {
         node_log(p->n, MQP_LOG_NOTICE, "source %d: frames are now %dx%d (were %dx%d)", p->id, w, h,
                  p->width, p->height);
@@ -144,16 +160,24 @@ static mqp_err process_frame(pipeline *p)
     }
     double t0 = mqpx_mono_s();
     box region = roi_next(&p->region, p->tracks, p->ntracks);
-    detection dets[NODE_MAX_TRACKS];
-    size_t ndets = 0;
-    rc = detector_detect(p->detector, image_view_crop(f.view, region), dets, NODE_MAX_TRACKS,
-                         &ndets);
-    if (rc != MQP_OK) {
-        detector_failed(p, f.frame_id, rc, t0);
-        ndets = 0;
+    box searched = region;
+    box look[NODE_MAX_TRACKS];
+    size_t nlook = p->gate.motion ? tracker_tentative(p->trk, look, NODE_MAX_TRACKS) : 0;
+    bool run = gate_decide(&p->gate, f.view, t0, look, nlook, &searched);
+    if (run) {
+        detection dets[NODE_MAX_TRACKS];
+        size_t ndets = 0;
+        rc = detector_detect(p->detector, image_view_crop(f.view, searched), dets, NODE_MAX_TRACKS,
+                             &ndets);
+        if (rc != MQP_OK) {
+            detector_failed(p, f.frame_id, rc, t0);
+            ndets = 0;
+        }
+        roi_map_back(searched, dets, ndets);
+        tracker_update_in(p->trk, dets, ndets, searched, p->tracks, NODE_MAX_TRACKS, &p->ntracks);
+    } else {
+        tracker_predict(p->trk, p->tracks, NODE_MAX_TRACKS, &p->ntracks); /* Carried along. */
     }
-    roi_map_back(region, dets, ndets);
-    tracker_update(p->trk, dets, ndets, p->tracks, NODE_MAX_TRACKS, &p->ntracks);
     double infer_ms = (mqpx_mono_s() - t0) * 1e3;
     publish_detections(p, &f, region, crop);
     offer_annotated(p, &f);
@@ -162,7 +186,8 @@ static mqp_err process_frame(pipeline *p)
     pthread_mutex_lock(&n->mu);
     tracker_stats_get(p->trk, &p->tstats);
     p->frames++;
-    p->det_stats.runs++;
+    p->det_stats.runs += run;
+    p->det_stats.skipped += !run;
     pthread_mutex_unlock(&n->mu);
     return MQP_OK;
 }
@@ -213,6 +238,9 @@ void *node_pipeline_main(void *arg)
 void node_pipeline_free(pipeline *p)
 {
     tracker_free(p->trk);
+    if (p->gate_ready) {
+        gate_free(&p->gate);
+    }
     detector_destroy(p->detector);
     source_close(p->src);
     free(p->rgb);

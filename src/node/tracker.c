@@ -1,5 +1,6 @@
 #include "tracker.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@ typedef struct track {
     uint64_t id;
     detection det;
     double vx, vy; /* Smoothed motion of the box origin, pixels per frame. */
+    box seen;      /* The box last detected, */
+    int since;     /* this many frames ago. */
     int hits;
     int misses;
     int age;
@@ -104,10 +107,15 @@ static void match(tracker *t, const detection *dets, size_t ndets, bool *det_use
             continue;
         }
         const detection *d = &dets[pairs[k].d];
-        /* Exponential smoothing of the velocity keeps one noisy box from throwing it off. */
-        tr->vx = 0.6 * tr->vx + 0.4 * (d->b.x - tr->det.b.x);
-        tr->vy = 0.6 * tr->vy + 0.4 * (d->b.y - tr->det.b.y);
+        /* Exponential smoothing of the velocity keeps one noisy box from throwing it off; it
+         * is measured from the box last detected, however many frames ago (the detector may
+         * not run on every frame). */
+        double dt = tr->since > 0 ? tr->since : 1;
+        tr->vx = 0.6 * tr->vx + 0.4 * (d->b.x - tr->seen.x) / dt;
+        tr->vy = 0.6 * tr->vy + 0.4 * (d->b.y - tr->seen.y) / dt;
         tr->det = *d;
+        tr->seen = d->b;
+        tr->since = 0;
         tr->matched = true;
         tr->hits++;
         tr->misses = 0;
@@ -116,24 +124,46 @@ static void match(tracker *t, const detection *dets, size_t ndets, bool *det_use
     free(pairs);
 }
 
+/* A track the detector did not look at this frame: most of its predicted box lies outside
+ * the region searched. */
+static bool unsearched(const track *tr, box searched)
+{
+    box p = predict(tr);
+    return 2 * box_area(box_intersection(p, searched)) < box_area(p);
+}
+
+/* The confirmed tracks to out (at most cap), their number to *n; the statistics of a frame
+ * (looked: the detector ran on it). */
+static void report(tracker *t, tracked *out, size_t cap, size_t *n, bool looked);
+
 void tracker_update(tracker *t, const detection *dets, size_t ndets, tracked *out, size_t cap,
                     size_t *n)
+{
+    tracker_update_in(t, dets, ndets,
+                      (box){INT32_MIN / 4, INT32_MIN / 4, INT32_MAX / 2, INT32_MAX / 2}, out, cap,
+                      n);
+}
+
+void tracker_update_in(tracker *t, const detection *dets, size_t ndets, box searched, tracked *out,
+                       size_t cap, size_t *n)
 {
     t->st.frames++;
     bool *used = calloc(ndets ? ndets : 1, sizeof *used);
     for (size_t i = 0; i < t->ntracks; i++) {
         t->tracks[i].matched = false;
         t->tracks[i].age++;
+        t->tracks[i].since++;
     }
     if (used) {
         match(t, dets, ndets, used);
     }
-    /* Age the unmatched; confirm the matched; drop what has been missing too long. */
+    /* Age the unmatched; confirm the matched; drop what has been missing too long. A track
+     * outside the region searched is only moved on: it was not missed, it was not looked for. */
     size_t keep = 0;
     for (size_t i = 0; i < t->ntracks; i++) {
         track *tr = &t->tracks[i];
         if (!tr->matched) {
-            tr->misses++;
+            tr->misses += !unsearched(tr, searched);
             tr->det.b = predict(tr);
         }
         if (!tr->confirmed && tr->hits >= t->o.confirm_hits) {
@@ -156,8 +186,8 @@ void tracker_update(tracker *t, const detection *dets, size_t ndets, tracked *ou
         if (used[j] || t->ntracks >= (size_t)t->o.max_tracks) {
             continue;
         }
-        t->tracks[t->ntracks++] =
-            (track){.id = t->next_id++, .det = dets[j], .hits = 1, .matched = true};
+        t->tracks[t->ntracks++] = (track){
+            .id = t->next_id++, .det = dets[j], .seen = dets[j].b, .hits = 1, .matched = true};
         t->st.created++;
         if (t->o.confirm_hits == 1) {
             t->tracks[t->ntracks - 1].confirmed = true;
@@ -165,6 +195,24 @@ void tracker_update(tracker *t, const detection *dets, size_t ndets, tracked *ou
         }
     }
     free(used);
+    report(t, out, cap, n, true);
+}
+
+void tracker_predict(tracker *t, tracked *out, size_t cap, size_t *n)
+{
+    t->st.frames++;
+    for (size_t i = 0; i < t->ntracks; i++) {
+        track *tr = &t->tracks[i];
+        tr->matched = false;
+        tr->age++;
+        tr->since++;
+        tr->det.b = predict(tr);
+    }
+    report(t, out, cap, n, false);
+}
+
+static void report(tracker *t, tracked *out, size_t cap, size_t *n, bool looked)
+{
     size_t k = 0, confirmed = 0;
     for (size_t i = 0; i < t->ntracks; i++) {
         const track *tr = &t->tracks[i];
@@ -172,8 +220,8 @@ void tracker_update(tracker *t, const detection *dets, size_t ndets, tracked *ou
             continue;
         }
         confirmed++;
-        if (!tr->matched) {
-            t->st.flicker_suppressed++;
+        if (!tr->matched && looked) {
+            t->st.flicker_suppressed++; /* Not seen where the detector looked. */
         }
         if (k < cap) {
             out[k++] = (tracked){tr->id, tr->det, !tr->matched, tr->hits, tr->age};
@@ -182,6 +230,17 @@ void tracker_update(tracker *t, const detection *dets, size_t ndets, tracked *ou
     *n = k;
     t->st.active = t->ntracks;
     t->st.confirmed = confirmed;
+}
+
+size_t tracker_tentative(const tracker *t, box *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->ntracks && k < cap; i++) {
+        if (!t->tracks[i].confirmed) {
+            out[k++] = predict(&t->tracks[i]);
+        }
+    }
+    return k;
 }
 
 void tracker_stats_get(const tracker *t, tracker_stats *s)

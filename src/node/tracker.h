@@ -44,6 +44,16 @@ void tracker_free(tracker *t);
  * number to *n. */
 void tracker_update(tracker *t, const detection *dets, size_t ndets, tracked *out, size_t cap,
                     size_t *n);
+/* The same for a detector that looked only at the region searched: a track outside it is
+ * moved along its prediction without counting a miss (motion gating looks where things move). */
+void tracker_update_in(tracker *t, const detection *dets, size_t ndets, box searched, tracked *out,
+                       size_t cap, size_t *n);
+/* A frame the detector did not run on: every track moves along its prediction; none is
+ * missed, none confirmed; confirmed ones are reported (as predicted). */
+void tracker_predict(tracker *t, tracked *out, size_t cap, size_t *n);
+/* The boxes of the tentative tracks (seen, not yet confirmed), at most cap: where a gated
+ * detector should look again, so that what it found once is confirmed or rejected soon. */
+size_t tracker_tentative(const tracker *t, box *out, size_t cap);
 void tracker_stats_get(const tracker *t, tracker_stats *s);
 /* Forgets every track (statistics are kept). */
 void tracker_reset(tracker *t);

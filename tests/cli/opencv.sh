@@ -22,6 +22,14 @@ ffmpeg -loglevel error -f lavfi -i color=c=0x3c3c3c:s=640x480:r=25:d=4 \
   -filter_complex "[0][1]overlay=x='mod(t*100,592)':y='mod(t*60,432)':shortest=1" \
   -c:v libx264 -pix_fmt yuv420p "$TMP/red.mp4" || fail "ffmpeg: red square video"
 
+# Mostly still: the square stands for 2 s at (100, 200), crosses to (400, 200) in 1 s, then
+# stands again for 7 s; on a darker gray, for the motion detector sees gray levels (luma), and
+# red is only 76 of them.
+ffmpeg -loglevel error -f lavfi -i color=c=0x202020:s=640x480:r=25:d=10 \
+  -f lavfi -i color=c=red:s=48x48:r=25 \
+  -filter_complex "[0][1]overlay=x='if(lt(t,2),100,if(lt(t,3),100+(t-2)*300,400))':y=200:shortest=1" \
+  -c:v libx264 -pix_fmt yuv420p "$TMP/still.mp4" || fail "ffmpeg: mostly still video"
+
 echo "== a model that cannot load: exit 64, and how to export one that does"
 rc=0
 $M run -b mqtt://127.0.0.1:1 --detector "onnx:$TMP/models/garbage.onnx?size=256" 2> "$TMP/err" \
@@ -81,4 +89,31 @@ print(f"box on the square (centre within 4 px, size within 6) on {near} of {len(
 assert near >= 0.9 * len(msgs), near
 PY
 done
+echo "== --detect-on motion: the model runs where the square moves, and on full passes"
+sub_start "$TMP/gated" -t inference/data/detections
+$M run --broker "$URL" --source "file:$TMP/still.mp4?realtime=0" --detect-on motion \
+  --full-pass-every 25 --detector "onnx:$TMP/models/patch-v8.onnx?size=256" 2> "$TMP/gated.log" \
+  || fail "gated node exit $?: $(tail -3 "$TMP/gated.log")"
+wait_lines "$TMP/gated" '"detection_count"' 250
+runs=$(sed -n 's/.*detector onnx ran on \([0-9]*\) of 250 frames.*/\1/p' "$TMP/gated.log")
+# 10 full passes, the 25 frames of the crossing, and the frames until the motion detector
+# takes the square where it stopped (and the place it left) for background: 75 frames.
+[ -n "$runs" ] && [ "$runs" -ge 35 ] && [ "$runs" -le 115 ] \
+  || fail "the model ran on ${runs:-?} of 250 frames: $(grep 'ran on' "$TMP/gated.log")"
+echo "gated: the model ran on $runs of 250 frames"
+$PY - "$TMP/gated" <<'PY' || fail "gated boxes do not follow the square"
+import json, sys
+msgs = [json.loads(l) for l in open(sys.argv[1])]
+near = 0
+for m in msgs:
+    t = (m["frame"]["frame_id"] - 1) / 25
+    ex = 100 if t < 2 else 100 + (t - 2) * 300 if t < 3 else 400
+    for d in m["detections"]:
+        b = d["bbox"]
+        if abs(b["x"] + b["width"] / 2 - ex - 24) <= 6 and abs(b["y"] + b["height"] / 2 - 224) <= 6:
+            near += 1
+            break
+print(f"gated: box on the square on {near} of {len(msgs)} frames")
+assert near >= 0.9 * len(msgs), near
+PY
 echo "PASS"

@@ -8,6 +8,7 @@
 #include "scene.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_DETS 64
@@ -127,7 +128,7 @@ static void test_motion_detect_rejects_view_outside_frame(void **state)
     size_t n;
     image_view v = {.data = px, .width = 100, .height = 100, .stride = 100};
     assert_rc(detector_detect(d, v, out, 4, &n), MQP_ERR_INVALID);
-    v.format = PIXFMT_RGB24; /* The motion detector takes gray only: the source converts. */
+    v.format = (pixfmt)7; /* Gray and colour only. */
     assert_rc(detector_detect(d, v, out, 4, &n), MQP_ERR_UNSUPPORTED);
     detector_destroy(d);
 }
@@ -164,6 +165,42 @@ static void test_motion_detect_still_scene_is_quiet(void **state)
     scene_free(sc);
 }
 
+/* In colour (motion gating feeds it the detector's frames), it finds what it finds in gray:
+ * the scene is gray, so its luma is the gray level exactly. */
+static void test_motion_detect_colour_as_gray(void **state)
+{
+    (void)state;
+    scene *sc;
+    assert_ok(scene_new(&sc, &(scene_opts){.seed = 4}, NULL, 0));
+    detector *gray, *colour;
+    assert_ok(motion_new(&gray, 640, 480, NULL, NULL, 0));
+    assert_ok(motion_new(&colour, 640, 480, NULL, NULL, 0));
+    uint8_t *rgb = malloc((size_t)640 * 480 * 3);
+    assert_non_null(rgb);
+    size_t total = 0;
+    for (uint64_t f = 0; f < 60; f++) {
+        image_view g = scene_render(sc, f);
+        for (int p = 0; p < 640 * 480; p++) {
+            rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = g.data[p];
+        }
+        image_view c = {rgb, 640, 480, 640 * 3, 0, 0, f % 2 ? PIXFMT_RGB24 : PIXFMT_BGR24};
+        detection a[MAX_DETS], b[MAX_DETS];
+        size_t na, nb;
+        assert_ok(detector_detect(gray, g, a, MAX_DETS, &na));
+        assert_ok(detector_detect(colour, c, b, MAX_DETS, &nb));
+        assert_int_equal(na, nb);
+        for (size_t k = 0; k < na; k++) {
+            assert_memory_equal(&a[k].b, &b[k].b, sizeof a[k].b);
+        }
+        total += na;
+    }
+    assert_true(total > 50);
+    free(rgb);
+    detector_destroy(gray);
+    detector_destroy(colour);
+    scene_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_motion_detect_recall_full_frame),
         cmocka_unit_test(test_motion_detect_recall_with_crop),
         cmocka_unit_test(test_motion_detect_still_scene_is_quiet),
+        cmocka_unit_test(test_motion_detect_colour_as_gray),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 
 #include "tracker.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static detection at(int x, int y)
@@ -131,11 +132,71 @@ static void test_tracker_two_objects_keep_their_ids(void **state)
     tracker_free(t);
 }
 
+/* A detector that runs one frame in four: between runs the tracks move on their own, keep
+ * their ids, count no miss, and the velocity is measured over the frames between runs. */
+static void test_tracker_predicts_between_detector_runs(void **state)
+{
+    (void)state;
+    tracker *t;
+    assert_ok(tracker_new(&t, &(tracker_opts){.confirm_hits = 3, .drop_misses = 2}, NULL, 0));
+    tracked out[16];
+    size_t k = 0;
+    uint64_t id = 0;
+    for (int f = 0; f < 80; f++) { /* An object moving 3 px a frame to the right. */
+        if (f % 4 == 0) {
+            detection d = at(100 + 3 * f, 100);
+            tracker_update(t, &d, 1, out, 16, &k);
+        } else {
+            tracker_predict(t, out, 16, &k);
+        }
+        if (f >= 8) { /* Confirmed at its third detection (frame 8). */
+            assert_int_equal(k, 1);
+            id = id ? id : out[0].track_id;
+            assert_int_equal(out[0].track_id, id);
+            if (f >= 40) { /* The velocity has settled: the prediction follows the object. */
+                assert_true(abs(out[0].det.b.x - (100 + 3 * f)) <= 2);
+            }
+        }
+    }
+    tracker_stats s;
+    tracker_stats_get(t, &s);
+    assert_int_equal(s.created, 1);
+    assert_int_equal(s.dropped, 0);
+    assert_int_equal(s.flicker_suppressed, 0); /* Predicted by design, not a flicker. */
+    tracker_free(t);
+}
+
+/* A detector that looked only at a region misses nothing outside it. */
+static void test_tracker_update_in_a_region(void **state)
+{
+    (void)state;
+    tracker *t;
+    assert_ok(tracker_new(&t, &(tracker_opts){.confirm_hits = 1, .drop_misses = 1}, NULL, 0));
+    tracked out[16];
+    size_t k;
+    detection two[2] = {at(10, 10), at(400, 300)};
+    tracker_update(t, two, 2, out, 16, &k);
+    assert_int_equal(k, 2);
+    box right = {300, 200, 300, 250}; /* Holds the second object only. */
+    for (int i = 0; i < 10; i++) { /* The second keeps being seen; the first is not looked for. */
+        tracker_update_in(t, &two[1], 1, right, out, 16, &k);
+        assert_int_equal(k, 2);
+    }
+    box left = {0, 0, 200, 200};
+    tracker_update_in(t, &two[1], 0, left, out, 16, &k); /* Looked for where the first is: */
+    tracker_update_in(t, &two[1], 0, left, out, 16, &k); /* missed twice, it is dropped. */
+    assert_int_equal(k, 1);
+    assert_int_equal(out[0].det.b.x, 400);
+    tracker_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tracker_new_bad_options),
         cmocka_unit_test(test_tracker_confirms_after_hits_and_keeps_id),
+        cmocka_unit_test(test_tracker_predicts_between_detector_runs),
+        cmocka_unit_test(test_tracker_update_in_a_region),
         cmocka_unit_test(test_tracker_suppresses_flicker_then_drops),
         cmocka_unit_test(test_tracker_rejects_one_off_noise),
         cmocka_unit_test(test_tracker_two_objects_keep_their_ids),
