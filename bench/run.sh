@@ -31,4 +31,6 @@ echo
 if [ -x "$build/src/cli/mqplane" ] && command -v ffmpeg > /dev/null; then
   echo
   "$(dirname "$0")/video.sh" "$build"
+  echo
+  "$(dirname "$0")/detectors.sh" "$build"
 fi
