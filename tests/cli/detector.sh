@@ -9,6 +9,13 @@ M=$1
 BLOB=$2
 ABI99=$3
 
+# Fields of source 0 in the node's status answer, on one line: source0 detector_runs frames
+source0() {
+  $M ctl -b "$URL" status | python3 -c 'import json, sys
+s = json.load(sys.stdin)["result"]["source_status"][0]
+print(*(s[k] for k in sys.argv[1:]))' "$@"
+}
+
 # `$M run ARGS` must exit 64 with a message containing TEXT.
 refused() {
   local text=$1 rc=0
@@ -64,12 +71,9 @@ $M run --broker "$URL" --detector "plugin:$BLOB?fail_every=3" --metrics-interval
   2> "$TMP/failing.log" & NODE=$!
 PIDS+=("$NODE")
 wait_ctl '"detector":"blob"' -b "$URL" status
-failures() { $M ctl -b "$URL" status | python3 -c \
-  'import json,sys; s=json.load(sys.stdin)["result"]["source_status"][0]
-print(s["detector_failures"], s["detector_runs"], s["frames"])'; }
-read -r f1 r1 _ <<< "$(failures)"
+read -r f1 r1 <<< "$(source0 detector_failures detector_runs)"
 for _ in $(seq 100); do
-  read -r f2 r2 _ <<< "$(failures)"
+  read -r f2 r2 <<< "$(source0 detector_failures detector_runs)"
   [ "$f2" -ge $((f1 + 5)) ] && break
   sleep 0.1
 done
@@ -93,12 +97,9 @@ $M run --broker "$URL" --detector "plugin:$BLOB?cell=4" --detect-fps 5 2> "$TMP/
 NODE=$!
 PIDS+=("$NODE")
 wait_ctl '"detector":"blob"' -b "$URL" status
-counts() { $M ctl -b "$URL" status | python3 -c \
-  'import json,sys; s=json.load(sys.stdin)["result"]["source_status"][0]
-print(s["detector_runs"], s["detector_skipped"], s["frames"])'; }
-read -r r1 s1 f1 <<< "$(counts)"
+read -r r1 s1 f1 <<< "$(source0 detector_runs detector_skipped frames)"
 for _ in $(seq 100); do
-  read -r r2 s2 f2 <<< "$(counts)"
+  read -r r2 s2 f2 <<< "$(source0 detector_runs detector_skipped frames)"
   [ "$f2" -ge $((f1 + 60)) ] && break  # Two seconds of the scene's 30 frames a second.
   sleep 0.1
 done

@@ -3,8 +3,7 @@
  * same plugin built for another ABI major version. Each refusal is checked for its message. */
 #include "check.h"
 
-#include "detector_plugin.h"
-#include "scene.h"
+#include "node_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,54 +11,19 @@
 
 #define MAX_DETS 64
 
-/* detector_open must fail with MQP_ERR_INVALID and a message holding want. */
-static void refused(const char *spec, const char *want)
-{
-    char err[512] = "";
-    detector *d = NULL;
-    assert_rc(detector_open(&d, spec, 640, 480, err, sizeof err), MQP_ERR_INVALID);
-    assert_null(d);
-    if (!strstr(err, want)) {
-        fail_msg("spec '%s': message '%s' lacks '%s'", spec, err, want);
-    }
-}
-
-static detector *opened(const char *spec)
-{
-    char err[512] = "";
-    detector *d = NULL;
-    if (detector_open(&d, spec, 640, 480, err, sizeof err) != MQP_OK) {
-        fail_msg("spec '%s': %s", spec, err);
-    }
-    return d;
-}
-
 static void test_detector_motion_by_name(void **state)
 {
     (void)state;
-    detector *d = opened("motion");
+    detector *d = detector_must_open("motion", 640, 480);
     assert_string_equal(d->name, "motion");
     assert_int_equal(d->format, PIXFMT_GRAY8);
     detector_destroy(d);
-    d = opened(NULL); /* The default. */
+    d = detector_must_open(NULL, 640, 480); /* The default. */
     assert_string_equal(d->name, "motion");
     detector_destroy(d);
-    refused("yolo", "detector 'yolo': unknown (known: motion, hog[?...], onnx:MODEL.onnx[?...], "
-                    "plugin:PATH.so");
-}
-
-/* Objects count as apart when their boxes, grown by 8 pixels, do not touch. */
-static bool apart(const scene_truth *t, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = i + 1; j < n; j++) {
-            box a = {t[i].b.x - 8, t[i].b.y - 8, t[i].b.w + 16, t[i].b.h + 16};
-            if (box_area(box_intersection(a, t[j].b)) > 0) {
-                return false;
-            }
-        }
-    }
-    return true;
+    detector_must_refuse(
+        "yolo", "detector 'yolo': unknown (known: motion, hog[?...], onnx:MODEL.onnx[?...], "
+                "plugin:PATH.so");
 }
 
 /* The image in the detector's format: the scene is gray, so colour is three equal bytes. */
@@ -82,7 +46,7 @@ static image_view as_format(image_view g, pixfmt f, uint8_t *buf)
  * than the background) where the objects are apart, within its grid's step. */
 static void finds_the_scene(const char *spec, pixfmt want_format)
 {
-    detector *d = opened(spec);
+    detector *d = detector_must_open(spec, 640, 480);
     assert_string_equal(d->name, "blob");
     assert_int_equal(d->format, want_format);
     scene *sc;
@@ -110,7 +74,7 @@ static void finds_the_scene(const char *spec, pixfmt want_format)
                 bright = dets[j].class_name;
             }
         }
-        if (!apart(t, nt)) {
+        if (!scene_objects_apart(t, nt)) {
             continue;
         }
         scored++;
@@ -145,30 +109,36 @@ static void test_detector_plugin_finds_objects(void **state)
 static void test_detector_plugin_refusals(void **state)
 {
     (void)state;
-    refused("plugin:" BLOB_PLUGIN "?colour=red",
-            "unknown option 'colour' (blob knows: bright dark cell min_cells format fail_every)");
-    refused("plugin:" BLOB_PLUGIN "?cell=1",
-            "plugin:" BLOB_PLUGIN "?cell=1': cell must be a whole number in 2..64, not '1'");
-    refused("plugin:" BLOB_PLUGIN "?dark=200", "dark (200) must be below bright (160)");
-    refused("plugin:" BLOB_PLUGIN "?format=yuv", "format must be gray8, rgb24 or bgr24");
-    refused("plugin:" BLOB_PLUGIN "?cell", "expected key=value, got 'cell'");
-    refused("plugin:" BLOB_PLUGIN "?=4", "expected key=value, got '=4'");
-    refused("plugin:" BLOB_PLUGIN "?cell=4&cell=8", "option 'cell' given twice");
-    refused("plugin:" BLOB_ABI99_PLUGIN,
-            "built for detector ABI 99.0; this mqplane has ABI 1.0 (rebuild the plugin");
-    refused("plugin:/nonexistent/blob.so", "cannot load it: /nonexistent/blob.so");
-    refused("plugin:" MQPLANE_LIBRARY, "exports no mqp_detector_plugin_get(): not an mqplane");
-    refused("plugin:", "detector 'plugin:': no path (plugin:PATH.so");
-    refused("plugin:?cell=4", "no path");
+    detector_must_refuse(
+        "plugin:" BLOB_PLUGIN "?colour=red",
+        "unknown option 'colour' (blob knows: bright dark cell min_cells format fail_every)");
+    detector_must_refuse("plugin:" BLOB_PLUGIN "?cell=1",
+                         "plugin:" BLOB_PLUGIN
+                         "?cell=1': cell must be a whole number in 2..64, not '1'");
+    detector_must_refuse("plugin:" BLOB_PLUGIN "?dark=200",
+                         "dark (200) must be below bright (160)");
+    detector_must_refuse("plugin:" BLOB_PLUGIN "?format=yuv",
+                         "format must be gray8, rgb24 or bgr24");
+    detector_must_refuse("plugin:" BLOB_PLUGIN "?cell", "expected key=value, got 'cell'");
+    detector_must_refuse("plugin:" BLOB_PLUGIN "?=4", "expected key=value, got '=4'");
+    detector_must_refuse("plugin:" BLOB_PLUGIN "?cell=4&cell=8", "option 'cell' given twice");
+    detector_must_refuse(
+        "plugin:" BLOB_ABI99_PLUGIN,
+        "built for detector ABI 99.0; this mqplane has ABI 1.0 (rebuild the plugin");
+    detector_must_refuse("plugin:/nonexistent/blob.so", "cannot load it: /nonexistent/blob.so");
+    detector_must_refuse("plugin:" MQPLANE_LIBRARY,
+                         "exports no mqp_detector_plugin_get(): not an mqplane");
+    detector_must_refuse("plugin:", "detector 'plugin:': no path (plugin:PATH.so");
+    detector_must_refuse("plugin:?cell=4", "no path");
     /* A bare name is a file in the working directory, not a library on the search path. */
-    refused("plugin:libm.so.6", "cannot load it: ./libm.so.6");
+    detector_must_refuse("plugin:libm.so.6", "cannot load it: ./libm.so.6");
 }
 
 /* A plugin that fails on a frame says why, and works again on the next one. */
 static void test_detector_plugin_failure_is_reported(void **state)
 {
     (void)state;
-    detector *d = opened("plugin:" BLOB_PLUGIN "?fail_every=2");
+    detector *d = detector_must_open("plugin:" BLOB_PLUGIN "?fail_every=2", 640, 480);
     scene *sc;
     assert_ok(scene_new(&sc, &(scene_opts){.seed = 7}, NULL, 0));
     detection dets[MAX_DETS];

@@ -6,6 +6,7 @@
 #include "motion.h"
 #include "roi.h"
 #include "scene.h"
+#include "node_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,20 +17,6 @@
 typedef struct score {
     long truths, matched, detections, true_dets;
 } score;
-
-/* Objects count as apart when their boxes, grown by 8 pixels, do not touch. */
-static bool apart(const scene_truth *t, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = i + 1; j < n; j++) {
-            box a = {t[i].b.x - 8, t[i].b.y - 8, t[i].b.w + 16, t[i].b.h + 16};
-            if (box_area(box_intersection(a, t[j].b)) > 0) {
-                return false;
-            }
-        }
-    }
-    return true;
-}
 
 static void tally(score *s, const scene_truth *t, size_t nt, const detection *d, size_t nd)
 {
@@ -75,7 +62,7 @@ static score run(uint64_t seed, int frames, int warmup, bool crop)
         tracker_update(tr, d, nd, tracks, MAX_DETS, &ntracks);
         scene_truth t[SCENE_MAX_OBJECTS];
         size_t nt = scene_truth_at(sc, (uint64_t)n, t, SCENE_MAX_OBJECTS);
-        if (n >= warmup && apart(t, nt)) {
+        if (n >= warmup && scene_objects_apart(t, nt)) {
             tally(&s, t, nt, d, nd);
         }
     }

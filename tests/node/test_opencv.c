@@ -5,7 +5,7 @@
  * per-class NMS, thresholds, class filters, and every refusal's message. */
 #include "check.h"
 
-#include "detector_plugin.h"
+#include "node_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,27 +13,6 @@
 
 #define MAX_DETS    64
 #define MODEL(name) "onnx:" MODELS_DIR "/" name
-
-static detector *opened(const char *spec, int w, int h)
-{
-    char err[1024] = "";
-    detector *d = NULL;
-    if (detector_open(&d, spec, w, h, err, sizeof err) != MQP_OK) {
-        fail_msg("spec '%s': %s", spec, err);
-    }
-    return d;
-}
-
-static void refused(const char *spec, const char *want)
-{
-    char err[1024] = "";
-    detector *d = NULL;
-    assert_rc(detector_open(&d, spec, 640, 480, err, sizeof err), MQP_ERR_INVALID);
-    assert_null(d);
-    if (!strstr(err, want)) {
-        fail_msg("spec '%s': message '%s' lacks '%s'", spec, err, want);
-    }
-}
 
 static size_t detect(detector *d, const uint8_t *px, int w, int h, detection *out)
 {
@@ -89,7 +68,7 @@ static void test_hog_finds_the_person_in_the_photograph(void **state)
      * box holds the window's margin around the person, so it is taller. */
     const char *specs[] = {"hog", "hog?width=320", "hog?stride=4&conf=0.5"};
     for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
-        detector *d = opened(specs[k], W, H);
+        detector *d = detector_must_open(specs[k], W, H);
         assert_string_equal(d->name, "hog");
         assert_int_equal(d->format, PIXFMT_BGR24);
         assert_int_equal(d->input_width, 64);
@@ -123,11 +102,13 @@ static void test_hog_finds_the_person_in_the_photograph(void **state)
 static void test_hog_refusals(void **state)
 {
     (void)state;
-    refused("hog?stride=5", "detector 'hog?stride=5': stride must be 4, 8 or 16, not 5");
-    refused("hog?conf=2", "conf must be a number in 0..1, not '2'");
-    refused("hog?width=10", "width must be 0 or at least 64");
-    refused("hog?size=640", "unknown option 'size' (hog knows: conf hit stride scale group width)");
-    refused("hog:person", "detector 'hog:person': expected hog[?key=value&...]");
+    detector_must_refuse("hog?stride=5",
+                         "detector 'hog?stride=5': stride must be 4, 8 or 16, not 5");
+    detector_must_refuse("hog?conf=2", "conf must be a number in 0..1, not '2'");
+    detector_must_refuse("hog?width=10", "width must be 0 or at least 64");
+    detector_must_refuse("hog?size=640",
+                         "unknown option 'size' (hog knows: conf hit stride scale group width)");
+    detector_must_refuse("hog:person", "detector 'hog:person': expected hog[?key=value&...]");
 }
 
 /* ---- onnx ---- */
@@ -150,7 +131,7 @@ static void patch_follows(const char *layout)
     const int sizes[][2] = {{640, 480}, {300, 600}, {256, 256}};
     for (size_t s = 0; s < 3; s++) {
         int w = sizes[s][0], h = sizes[s][1];
-        detector *d = opened(spec, w, h);
+        detector *d = detector_must_open(spec, w, h);
         assert_string_equal(d->name, "onnx");
         assert_int_equal(d->format, PIXFMT_RGB24);
         assert_int_equal(d->input_width, 256);
@@ -195,7 +176,7 @@ static void fixed_boxes(const char *layout)
 {
     char spec[512];
     snprintf(spec, sizeof spec, MODEL("fixed-%s.onnx") "?size=256", layout);
-    detector *d = opened(spec, 640, 480);
+    detector *d = detector_must_open(spec, 640, 480);
     uint8_t *px = canvas(640, 480, 0);
     detection dets[MAX_DETS];
     size_t n = detect(d, px, 640, 480, dets);
@@ -211,13 +192,13 @@ static void fixed_boxes(const char *layout)
     detector_destroy(d);
 
     snprintf(spec, sizeof spec, MODEL("fixed-%s.onnx") "?size=256&iou=0.99&conf=0.05", layout);
-    d = opened(spec, 640, 480);
+    d = detector_must_open(spec, 640, 480);
     assert_int_equal(detect(d, px, 640, 480, dets), 4); /* Nothing suppressed. */
     assert_string_equal(dets[3].class_name, "bicycle");
     detector_destroy(d);
 
     snprintf(spec, sizeof spec, MODEL("fixed-%s.onnx") "?classes=car,bicycle&size=256", layout);
-    d = opened(spec, 640, 480);
+    d = detector_must_open(spec, 640, 480);
     assert_int_equal(detect(d, px, 640, 480, dets), 1);
     assert_string_equal(dets[0].class_name, "car");
     detector_destroy(d);
@@ -239,8 +220,8 @@ static void test_onnx_fixed_v8(void **state)
 static void test_onnx_labels(void **state)
 {
     (void)state;
-    detector *d =
-        opened(MODEL("fixed3.onnx") "?size=256&labels=" MODELS_DIR "/three.names", 640, 480);
+    detector *d = detector_must_open(
+        MODEL("fixed3.onnx") "?size=256&labels=" MODELS_DIR "/three.names", 640, 480);
     uint8_t *px = canvas(640, 480, 0);
     detection dets[MAX_DETS];
     assert_int_equal(detect(d, px, 640, 480, dets), 1);
@@ -253,24 +234,29 @@ static void test_onnx_labels(void **state)
 static void test_onnx_refusals(void **state)
 {
     (void)state;
-    refused("onnx", "detector 'onnx': expected onnx:MODEL.onnx[?key=value&...]");
-    refused("onnx:?size=256", "expected onnx:MODEL.onnx");
-    refused(MODEL("none.onnx"), "none.onnx' cannot be read: No such file or directory");
-    refused(MODEL("garbage.onnx") "?size=256", "cannot load '" MODELS_DIR "/garbage.onnx'");
-    refused(MODEL("garbage.onnx") "?size=256", "export it again with opset 12");
-    refused(MODEL("patch-v8.onnx"), "does not run on a 640x640 input");
-    refused(MODEL("patch-v8.onnx"), "give size= the size it was exported at");
-    refused(MODEL("fixed3.onnx") "?size=256",
-            "scores 3 classes (output [1, 7, 1], YOLOv8 layout) but the default (COCO) has 80 "
-            "names: give labels=FILE");
-    refused(MODEL("fixed-v8.onnx") "?size=256&classes=person,unicorn",
-            "classes: 'unicorn' is not a class of the labels (person, bicycle, ...)");
-    refused(MODEL("fixed-v8.onnx") "?size=250", "size must be a multiple of 32");
-    refused(MODEL("fixed-v8.onnx") "?size=256&layout=v7", "layout must be auto, v5 or v8");
-    refused(MODEL("fixed-v8.onnx") "?size=256&labels=/nonexistent",
-            "labels file '/nonexistent' cannot be read");
-    refused(MODEL("fixed-v8.onnx") "?size=256&conf=high", "conf must be a number in 0..1");
-    refused(MODEL("fixed-v8.onnx") "?model=x", "option 'model' given twice");
+    detector_must_refuse("onnx", "detector 'onnx': expected onnx:MODEL.onnx[?key=value&...]");
+    detector_must_refuse("onnx:?size=256", "expected onnx:MODEL.onnx");
+    detector_must_refuse(MODEL("none.onnx"),
+                         "none.onnx' cannot be read: No such file or directory");
+    detector_must_refuse(MODEL("garbage.onnx") "?size=256",
+                         "cannot load '" MODELS_DIR "/garbage.onnx'");
+    detector_must_refuse(MODEL("garbage.onnx") "?size=256", "export it again with opset 12");
+    detector_must_refuse(MODEL("patch-v8.onnx"), "does not run on a 640x640 input");
+    detector_must_refuse(MODEL("patch-v8.onnx"), "give size= the size it was exported at");
+    detector_must_refuse(
+        MODEL("fixed3.onnx") "?size=256",
+        "scores 3 classes (output [1, 7, 1], YOLOv8 layout) but the default (COCO) has 80 "
+        "names: give labels=FILE");
+    detector_must_refuse(MODEL("fixed-v8.onnx") "?size=256&classes=person,unicorn",
+                         "classes: 'unicorn' is not a class of the labels (person, bicycle, ...)");
+    detector_must_refuse(MODEL("fixed-v8.onnx") "?size=250", "size must be a multiple of 32");
+    detector_must_refuse(MODEL("fixed-v8.onnx") "?size=256&layout=v7",
+                         "layout must be auto, v5 or v8");
+    detector_must_refuse(MODEL("fixed-v8.onnx") "?size=256&labels=/nonexistent",
+                         "labels file '/nonexistent' cannot be read");
+    detector_must_refuse(MODEL("fixed-v8.onnx") "?size=256&conf=high",
+                         "conf must be a number in 0..1");
+    detector_must_refuse(MODEL("fixed-v8.onnx") "?model=x", "option 'model' given twice");
 }
 
 int main(void)
