@@ -67,6 +67,7 @@ wait_ctl '"detector":"blob"' -b "$URL" status
 kill "$NODE"; wait "$NODE" || fail "the node did not stop cleanly"
 
 echo "== a plugin failing on every third frame: counted, and the pipeline goes on"
+started=$(date +%s)
 $M run --broker "$URL" --detector "plugin:$BLOB?fail_every=3" --metrics-interval 0.5 \
   2> "$TMP/failing.log" & NODE=$!
 PIDS+=("$NODE")
@@ -90,8 +91,9 @@ grep -q '"detector":"blob","detector_runs":' "$TMP/wire" || fail "metrics lack t
 # Logged at once, then at most every 10 s with a count: not once a frame.
 grep -q "detector blob failed on frame 3: failing on frame 3, as fail_every=3 asks" \
   "$TMP/failing.log" || fail "first failure not logged: $(cat "$TMP/failing.log")"
-[ "$(grep -c "detector blob failed" "$TMP/failing.log")" -le 2 ] \
-  || fail "failures flood the log: $(grep -c "detector blob failed" "$TMP/failing.log") lines"
+lines=$(grep -c "detector blob failed" "$TMP/failing.log")
+[ "$lines" -le $((($(date +%s) - started) / 10 + 2)) ] \
+  || fail "failures flood the log: $lines lines in $(($(date +%s) - started)) s"
 kill "$NODE"; wait "$NODE" || fail "the failing node did not stop cleanly"
 
 echo "== --detect-fps: the detector runs 5 times a second; every frame still has its boxes"
@@ -109,7 +111,7 @@ done
 [ "$f2" -ge $((f1 + 60)) ] || fail "frames do not go on: $f1 then $f2"
 # 5 runs a second of the scene's 30 frames: about one in six (tests/node/test_gate.c checks
 # the cap exactly, on given times; here a loaded machine may bunch frames up).
-python3 -c "import sys; r,s=$r2-$r1,$s2-$s1; sys.exit(0 if 0.05 < r/(r+s) < 0.4 else 1)" \
+python3 -c "import sys; r,s=$r2-$r1,$s2-$s1; sys.exit(0 if 0.05 < r/(r+s) < 0.6 else 1)" \
   || fail "runs $((r2 - r1)) and skipped $((s2 - s1)): not about one frame in six"
 # Every frame taken is run or skipped (the source may have read one more than processed).
 d=$((f2 - r2 - s2))
