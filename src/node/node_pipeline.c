@@ -174,7 +174,8 @@ static mqp_err process_frame(pipeline *p)
             ndets = 0;
         }
         roi_map_back(searched, dets, ndets);
-        tracker_update_in(p->trk, dets, ndets, searched, p->tracks, NODE_MAX_TRACKS, &p->ntracks);
+        tracker_update_in(p->trk, dets, ndets, searched, (box){0, 0, p->width, p->height},
+                          p->tracks, NODE_MAX_TRACKS, &p->ntracks);
     } else {
         tracker_predict(p->trk, p->tracks, NODE_MAX_TRACKS, &p->ntracks); /* Carried along. */
     }

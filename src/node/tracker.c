@@ -124,12 +124,14 @@ static void match(tracker *t, const detection *dets, size_t ndets, bool *det_use
     free(pairs);
 }
 
-/* A track the detector did not look at this frame: most of its predicted box lies outside
- * the region searched. */
-static bool unsearched(const track *tr, box searched)
+/* A track the detector did not look at this frame: most of its predicted box lies in the
+ * frame but outside the region searched. One leaving the frame was looked for: it is missed. */
+static bool unsearched(const track *tr, box searched, box frame)
 {
     box p = predict(tr);
-    return 2 * box_area(box_intersection(p, searched)) < box_area(p);
+    int area = box_area(p);
+    return 2 * box_area(box_intersection(p, frame)) >= area &&
+           2 * box_area(box_intersection(p, searched)) < area;
 }
 
 /* The confirmed tracks to out (at most cap), their number to *n; the statistics of a frame
@@ -139,13 +141,12 @@ static void report(tracker *t, tracked *out, size_t cap, size_t *n, bool looked)
 void tracker_update(tracker *t, const detection *dets, size_t ndets, tracked *out, size_t cap,
                     size_t *n)
 {
-    tracker_update_in(t, dets, ndets,
-                      (box){INT32_MIN / 4, INT32_MIN / 4, INT32_MAX / 2, INT32_MAX / 2}, out, cap,
-                      n);
+    box everywhere = {INT32_MIN / 4, INT32_MIN / 4, INT32_MAX / 2, INT32_MAX / 2};
+    tracker_update_in(t, dets, ndets, everywhere, everywhere, out, cap, n);
 }
 
-void tracker_update_in(tracker *t, const detection *dets, size_t ndets, box searched, tracked *out,
-                       size_t cap, size_t *n)
+void tracker_update_in(tracker *t, const detection *dets, size_t ndets, box searched, box frame,
+                       tracked *out, size_t cap, size_t *n)
 {
     t->st.frames++;
     bool *used = calloc(ndets ? ndets : 1, sizeof *used);
@@ -163,7 +164,7 @@ void tracker_update_in(tracker *t, const detection *dets, size_t ndets, box sear
     for (size_t i = 0; i < t->ntracks; i++) {
         track *tr = &t->tracks[i];
         if (!tr->matched) {
-            tr->misses += !unsearched(tr, searched);
+            tr->misses += !unsearched(tr, searched, frame);
             tr->det.b = predict(tr);
         }
         if (!tr->confirmed && tr->hits >= t->o.confirm_hits) {

@@ -44,10 +44,11 @@ void tracker_free(tracker *t);
  * number to *n. */
 void tracker_update(tracker *t, const detection *dets, size_t ndets, tracked *out, size_t cap,
                     size_t *n);
-/* The same for a detector that looked only at the region searched: a track outside it is
- * moved along its prediction without counting a miss (motion gating looks where things move). */
-void tracker_update_in(tracker *t, const detection *dets, size_t ndets, box searched, tracked *out,
-                       size_t cap, size_t *n);
+/* The same for a detector that looked only at the region searched of the frame: a track in the
+ * frame but outside that region is moved along its prediction without counting a miss (motion
+ * gating looks where things move); one leaving the frame is missed as ever. */
+void tracker_update_in(tracker *t, const detection *dets, size_t ndets, box searched, box frame,
+                       tracked *out, size_t cap, size_t *n);
 /* A frame the detector did not run on: every track moves along its prediction; none is
  * missed, none confirmed; confirmed ones are reported (as predicted). */
 void tracker_predict(tracker *t, tracked *out, size_t cap, size_t *n);

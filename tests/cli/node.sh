@@ -49,7 +49,22 @@ wait_retained inference/control/status '"status":"running"'
 wait_lines "$TMP/wire" detections $((before + 5))
 out=$($M ctl -b "$URL" toggle_crop) || fail "ctl toggle_crop"
 echo "$out" | grep -q '"crop":true' || fail "toggle_crop: $out"
-wait_lines "$TMP/wire" '"roi_metrics"' 3
+wait_lines "$TMP/wire" '"roi_metrics"' 30
+# Through the crop too, every box lies in the 640x480 frame: a track that leaves the frame is
+# dropped, never carried on outside it (a crop that did not cover it once let one drift away).
+/usr/bin/python3 - "$TMP/wire" <<'PY' || fail "a box outside the frame"
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    topic, _, payload = line.partition(" ")
+    if topic.endswith("/detections"):
+        for d in json.loads(payload)["detections"]:
+            b = d["bbox"]
+            assert b["x"] >= -100 and b["y"] >= -100 and b["x"] + b["width"] <= 740 \
+                and b["y"] + b["height"] <= 580, b
+            n += 1
+assert n > 50, n
+PY
 $M ctl -b "$URL" metrics > /dev/null || fail "ctl metrics"
 wait_lines "$TMP/wire" 'inference/data/metrics {"timestamp"' 1
 

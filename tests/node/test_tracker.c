@@ -177,15 +177,29 @@ static void test_tracker_update_in_a_region(void **state)
     detection two[2] = {at(10, 10), at(400, 300)};
     tracker_update(t, two, 2, out, 16, &k);
     assert_int_equal(k, 2);
+    box frame = {0, 0, 640, 480};
     box right = {300, 200, 300, 250}; /* Holds the second object only. */
     for (int i = 0; i < 10; i++) { /* The second keeps being seen; the first is not looked for. */
-        tracker_update_in(t, &two[1], 1, right, out, 16, &k);
+        tracker_update_in(t, &two[1], 1, right, frame, out, 16, &k);
         assert_int_equal(k, 2);
     }
     box left = {0, 0, 200, 200};
-    tracker_update_in(t, &two[1], 0, left, out, 16, &k); /* Looked for where the first is: */
-    tracker_update_in(t, &two[1], 0, left, out, 16, &k); /* missed twice, it is dropped. */
+    tracker_update_in(t, &two[1], 0, left, frame, out, 16, &k); /* Looked for where the first is: */
+    tracker_update_in(t, &two[1], 0, left, frame, out, 16, &k); /* missed twice, it is dropped. */
     assert_int_equal(k, 1);
+    assert_int_equal(out[0].det.b.x, 400);
+    /* An object leaving the frame is missed, wherever the detector looked: it does not drift
+     * on outside the frame for ever. */
+    detection leaving[3] = {at(560, 100), at(580, 100), at(600, 100)};
+    for (int i = 0; i < 3; i++) { /* Moving right, 20 px a frame: confirmed. */
+        detection now[2] = {two[1], leaving[i]};
+        tracker_update(t, now, 2, out, 16, &k);
+    }
+    assert_int_equal(k, 2);
+    for (int i = 0; i < 6; i++) {
+        tracker_update_in(t, &two[1], 1, right, frame, out, 16, &k);
+    }
+    assert_int_equal(k, 1); /* Only the one still seen. */
     assert_int_equal(out[0].det.b.x, 400);
     tracker_free(t);
 }
