@@ -38,14 +38,21 @@ static int connect_upstream(int port)
     return fd;
 }
 
-/* Reads the start of CONNECT: fixed header, remaining length, "MQTT" name, protocol level. */
-static int read_connect_head(int fd, unsigned char *buf, size_t cap, size_t *len, int *level)
+/* Reads the start of CONNECT: fixed header, remaining length, "MQTT" name, protocol level.
+ * Gives up after 5 s, or at once when the proxy stops. */
+static int read_connect_head(test_proxy *p, int fd, unsigned char *buf, size_t cap, size_t *len,
+                             int *level)
 {
     *len = 0;
+    int waited_ms = 0;
     while (*len < cap) {
         struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, 5000) <= 0) {
+        int r = poll(&pfd, 1, 50);
+        if (r < 0 || atomic_load(&p->stop) || (r == 0 && (waited_ms += 50) >= 5000)) {
             return -1;
+        }
+        if (r == 0) {
+            continue;
         }
         ssize_t n = read(fd, buf + *len, cap - *len);
         if (n <= 0) {
@@ -99,7 +106,7 @@ static void *conn_main(void *arg)
     size_t len;
     int level = 0;
     int up = -1;
-    if (read_connect_head(c->client, head, sizeof head, &len, &level) == 0) {
+    if (read_connect_head(c->p, c->client, head, sizeof head, &len, &level) == 0) {
         if (level == 5 && atomic_load(&c->p->refuse_v5)) {
             atomic_fetch_add(&c->p->refused, 1);
         } else if ((up = connect_upstream(c->p->upstream_port)) >= 0 &&
@@ -128,13 +135,21 @@ static void *accept_main(void *arg)
             continue;
         }
         conn *c = calloc(1, sizeof *c);
+        if (!c || p->nconns == (int)(sizeof p->conns / sizeof p->conns[0])) {
+            free(c);
+            close(fd); /* A test that opens this many connections is broken anyway. */
+            continue;
+        }
         c->p = p;
         c->client = fd;
         c->generation = atomic_fetch_add(&p->generation, 1) + 1;
         atomic_fetch_add(&p->accepted, 1);
-        pthread_t t;
-        pthread_create(&t, NULL, conn_main, c);
-        pthread_detach(t);
+        if (pthread_create(&p->conns[p->nconns], NULL, conn_main, c) == 0) {
+            p->nconns++;
+        } else {
+            close(fd);
+            free(c);
+        }
     }
     return NULL;
 }
@@ -172,5 +187,8 @@ void proxy_stop(test_proxy *p)
     atomic_store(&p->stop, true);
     pthread_join(p->thread, NULL);
     close(p->listen_fd);
-    mqpx_sleep_ms(100); /* Connection threads notice the stop within one poll. */
+    for (int i = 0; i < p->nconns; i++) {
+        pthread_join(p->conns[i], NULL); /* Each notices the stop within one 50 ms poll. */
+    }
+    p->nconns = 0;
 }

@@ -21,6 +21,9 @@ typedef struct test_proxy {
     atomic_int refused; /* MQTT 5 CONNECTs dropped. */
     atomic_int accepted;
     pthread_t thread;
+    /* Its connection threads, joined by proxy_stop: none may outlive the proxy they read. */
+    pthread_t conns[256];
+    int nconns; /* Written by the accept thread only, read after it is joined. */
 } test_proxy;
 
 void proxy_start(test_proxy *p, int upstream_port);
@@ -28,6 +31,7 @@ void proxy_start(test_proxy *p, int upstream_port);
 void proxy_freeze_open_connections(test_proxy *p);
 /* Lets every frozen connection move again, with what waited in its buffers. */
 void proxy_thaw(test_proxy *p);
+/* Stops accepting and joins every connection thread, so the proxy may go out of scope. */
 void proxy_stop(test_proxy *p);
 
 #endif
