@@ -109,8 +109,14 @@ typedef struct mqp_client_opts {
     mqp_log_level log_level; /**< Most verbose level passed to log_cb; 0: MQP_LOG_INFO. */
     mqp_connected_cb on_connected;
     mqp_disconnected_cb on_disconnected;
-    void *cb_user;         /**< Passed to on_connected and on_disconnected. */
-    MQP_RESERVED_WORDS(8); /**< For options to come; must be zero (see common.h). */
+    void *cb_user; /**< Passed to on_connected and on_disconnected. */
+    /** Outgoing QoS 0 messages not yet written to the socket, at most (a stalled broker or link
+     *  would otherwise fill memory); a publish beyond it fails with MQP_ERR_QUEUE_FULL and the
+     *  message is dropped. 0: MQP_DEFAULT_OUT_QUEUE_MESSAGES; SIZE_MAX: no bound. QoS 1/2 are
+     *  never refused. Was reserved. */
+    size_t out_queue_messages;
+    size_t out_queue_bytes; /**< The same in bytes; 0: MQP_DEFAULT_OUT_QUEUE_BYTES. Was reserved. */
+    MQP_RESERVED_WORDS(6);  /**< For options to come; must be zero (see common.h). */
 } mqp_client_opts;
 
 /** Counters of a client. */
@@ -134,9 +140,16 @@ typedef struct mqp_client_stats {
     size_t queue_high_water;
     size_t queue_capacity;
     bool connected;
-    int protocol_version;  /**< 5 or 4 (3.1.1) once connected, else 0. */
-    uint64_t takeovers;    /**< Sessions lost to another client using the same client id. */
-    MQP_RESERVED_WORDS(8); /**< For counters to come; written as zero. */
+    int protocol_version;       /**< 5 or 4 (3.1.1) once connected, else 0. */
+    uint64_t takeovers;         /**< Sessions lost to another client using the same client id. */
+    uint64_t out_queue_refused; /**< QoS 0 publishes refused: the outgoing queue was full. Was
+                                     reserved, as are the four below. */
+    uint64_t out_queue_lost;    /**< QoS 0 messages accepted but never written: the connection
+                                     ended, or the client stopped, first. */
+    size_t out_queue_depth;     /**< Outgoing QoS 0 messages not yet written, now. */
+    size_t out_queue_bytes;     /**< Their bytes. */
+    size_t out_queue_high_water;
+    MQP_RESERVED_WORDS(3); /**< For counters to come; written as zero. */
 } mqp_client_stats;
 
 /**

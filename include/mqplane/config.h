@@ -120,8 +120,11 @@ typedef struct mqp_mqtt_settings {
     const char *tls_cert_file;
     const char *tls_key_file;
     bool tls_insecure;
-    double full_frame_rate; /**< Annotated frames per second per source; default 1. */
-    MQP_RESERVED_WORDS(3);  /**< For keys to come; written as zero. */
+    double full_frame_rate;     /**< Annotated frames per second per source; default 1. */
+    size_t data_queue_messages; /**< The data plane's outgoing queue bound (out_queue_messages);
+                                     0: the default. Was reserved. */
+    size_t data_queue_bytes;    /**< Ditto in bytes (out_queue_bytes). Was reserved. */
+    MQP_RESERVED_WORDS(1);      /**< For keys to come; written as zero. */
 } mqp_mqtt_settings;
 
 /**

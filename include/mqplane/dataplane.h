@@ -79,9 +79,12 @@ typedef struct mqp_metrics_report {
     const mqp_latency_report *reports;
     size_t nreports;
     int sources_count;
-    const mqp_detector_report *detectors; /**< nreports of them, one per report; NULL: left
-                                               out. Was reserved. */
-    MQP_RESERVED_WORDS(3);                /**< For fields to come; must be zero. */
+    const mqp_detector_report *detectors;         /**< nreports of them, one per report; NULL: left
+                                                       out. Was reserved. */
+    const struct mqp_dataplane_stats *data_plane; /**< The `data_plane` object; NULL: left out
+                                                       (mqp_dataplane_publish_metrics() fills
+                                                       it with its own). Was reserved. */
+    MQP_RESERVED_WORDS(2);                        /**< For fields to come; must be zero. */
 } mqp_metrics_report;
 
 /**
@@ -152,11 +155,16 @@ typedef struct mqp_dataplane_opts {
 typedef struct mqp_dataplane_stats {
     uint64_t messages_published; /**< Detections messages handed to the connection. */
     uint64_t metrics_published;
-    uint64_t dropped; /**< Messages dropped (offline or failed), never retried. */
+    uint64_t dropped; /**< Messages dropped (offline, outgoing queue full, or failed), never
+                           retried. */
     bool connected;
-    const char *topic;         /**< The detections topic; valid while the plane lives. */
-    uint64_t frames_published; /**< Annotated frames handed to the connection. */
-    MQP_RESERVED_WORDS(3);     /**< For counters to come; written as zero. */
+    const char *topic;           /**< The detections topic; valid while the plane lives. */
+    uint64_t frames_published;   /**< Annotated frames handed to the connection. */
+    uint64_t dropped_queue_full; /**< Of dropped: the outgoing queue was full (a stalled broker
+                                      or link). Was reserved. */
+    uint64_t unsent_lost;        /**< Handed to the connection, never sent: it ended, or the plane
+                                      stopped, first. Was reserved. */
+    MQP_RESERVED_WORDS(1);       /**< For counters to come; written as zero. */
 } mqp_dataplane_stats;
 
 /**

@@ -51,6 +51,14 @@
 #ifndef MQP_DEFAULT_QUEUE_CAPACITY
 #define MQP_DEFAULT_QUEUE_CAPACITY 1024
 #endif
+/** Bound of the outgoing QoS 0 messages not yet written to the socket, messages. */
+#ifndef MQP_DEFAULT_OUT_QUEUE_MESSAGES
+#define MQP_DEFAULT_OUT_QUEUE_MESSAGES 1024
+#endif
+/** The same bound in bytes (payload and topic). */
+#ifndef MQP_DEFAULT_OUT_QUEUE_BYTES
+#define MQP_DEFAULT_OUT_QUEUE_BYTES 8388608
+#endif
 /** Longest shutdown waits for the incoming queue to drain, ms. */
 #ifndef MQP_DEFAULT_DRAIN_TIMEOUT_MS
 #define MQP_DEFAULT_DRAIN_TIMEOUT_MS 5000

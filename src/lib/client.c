@@ -223,6 +223,9 @@ static void apply_defaults(mqp_client_opts *p)
     }
     p->session_expiry_s = p->session_expiry_s ? p->session_expiry_s : MQP_DEFAULT_SESSION_EXPIRY_S;
     p->queue_capacity = p->queue_capacity ? p->queue_capacity : MQP_DEFAULT_QUEUE_CAPACITY;
+    p->out_queue_messages =
+        p->out_queue_messages ? p->out_queue_messages : MQP_DEFAULT_OUT_QUEUE_MESSAGES;
+    p->out_queue_bytes = p->out_queue_bytes ? p->out_queue_bytes : MQP_DEFAULT_OUT_QUEUE_BYTES;
     p->drain_timeout_ms = p->drain_timeout_ms ? p->drain_timeout_ms : MQP_DEFAULT_DRAIN_TIMEOUT_MS;
     p->heartbeat_misses = p->heartbeat_misses ? p->heartbeat_misses : MQP_DEFAULT_HEARTBEAT_MISSES;
     p->dedupe_ttl_ms = p->dedupe_ttl_ms ? p->dedupe_ttl_ms : MQP_DEFAULT_DEDUPE_TTL_MS;
@@ -363,6 +366,8 @@ static mqp_err make_transport(mqp_client *c, char *err, size_t errlen)
         .will_retain = p->will_topic ? p->will_retain : true,
         .opts = &c->opts,
         .logger = &c->logger,
+        .out_max_messages = p->out_queue_messages,
+        .out_max_bytes = p->out_queue_bytes,
     };
     mqp__transport_events ev = {c,          ev_connected,    ev_disconnected,
                                 ev_message, ev_will_refresh, ev_settled};
@@ -655,6 +660,15 @@ void mqp_client_stats_get(mqp_client *c, mqp_client_stats *out)
         .queue_capacity = c->queue.capacity,
     };
     mqp__queue_stats(&c->queue, &s.queue_depth, &s.queue_high_water, &s.held_back);
+    if (c->transport->ops->out_stats) {
+        mqp__out_stats o;
+        c->transport->ops->out_stats(c->transport, &o);
+        s.out_queue_depth = o.depth;
+        s.out_queue_bytes = o.bytes;
+        s.out_queue_high_water = o.high_water;
+        s.out_queue_refused = o.refused;
+        s.out_queue_lost = o.lost;
+    }
     pthread_mutex_lock(&c->mu);
     s.connected = c->connected;
     s.protocol_version = c->connected ? c->protocol_version : 0;

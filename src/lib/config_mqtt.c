@@ -72,6 +72,12 @@
       "skip the server's host name check (dangerous)")                                             \
     X(max_command_payload, SIZE, 64, 268435455, N(MQP_DEFAULT_MAX_COMMAND_PAYLOAD),                \
       FIELD(max_command_payload), NULL, "largest command accepted, bytes")                         \
+    X(data_queue_messages, SIZE, 1, 100000000, N(MQP_DEFAULT_OUT_QUEUE_MESSAGES),                  \
+      FIELD(data_queue_messages), NULL,                                                            \
+      "detections, metrics and frames waiting for a slow broker or link, at most; the newest "     \
+      "are dropped beyond")                                                                        \
+    X(data_queue_bytes, SIZE, 1024, 4294967295, N(MQP_DEFAULT_OUT_QUEUE_BYTES),                    \
+      FIELD(data_queue_bytes), NULL, "the same bound in bytes")                                    \
     X(control_username, STRING, 0, 0, S(NULL), FIELD(control_username), NULL,                      \
       "the control connection's own user name (least privilege)")                                  \
     X(control_password, SECRET, 0, 0, S(NULL), FIELD(control_password), NULL,                      \

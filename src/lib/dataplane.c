@@ -1,5 +1,7 @@
 /* The data plane: formatting plus a client of its own that publishes without ever waiting.
- * The reference drops a message when it is not connected; so does this, and counts it. */
+ * The reference drops a message when it is not connected; so does this, and counts it. When
+ * the broker or the link is slower than the pipeline, the client's outgoing queue bound
+ * (out_queue_messages/bytes) refuses the newest messages, counted apart. */
 #include "mqplane/dataplane.h"
 #include "mqplane/defaults.h"
 
@@ -25,6 +27,7 @@ struct mqp_dataplane {
     atomic_uint_fast64_t published;
     atomic_uint_fast64_t metrics;
     atomic_uint_fast64_t dropped;
+    atomic_uint_fast64_t dropped_full;
     atomic_uint_fast64_t frames;
 };
 
@@ -84,6 +87,15 @@ static bool drop_if_offline(mqp_dataplane *dp)
     return true;
 }
 
+static mqp_err count(mqp_dataplane *dp, mqp_err rc, atomic_uint_fast64_t *counter)
+{
+    atomic_fetch_add(rc == MQP_OK ? counter : &dp->dropped, 1);
+    if (rc == MQP_ERR_QUEUE_FULL) {
+        atomic_fetch_add(&dp->dropped_full, 1);
+    }
+    return rc;
+}
+
 /* Sends what a formatter produced, or counts its failure as a drop. */
 static mqp_err send_formatted(mqp_dataplane *dp, mqp_err formatted, const char *topic, char *json,
                               size_t len, atomic_uint_fast64_t *counter)
@@ -92,8 +104,7 @@ static mqp_err send_formatted(mqp_dataplane *dp, mqp_err formatted, const char *
                      ? mqp_client_publish(dp->client, topic, json, len, dp->qos, false)
                      : formatted;
     mqp__free(json);
-    atomic_fetch_add(rc == MQP_OK ? counter : &dp->dropped, 1);
-    return rc;
+    return count(dp, rc, counter);
 }
 
 mqp_err mqp_dataplane_publish_detections(mqp_dataplane *dp, const mqp_detection *dets, size_t n,
@@ -126,9 +137,15 @@ mqp_err mqp_dataplane_publish_metrics(mqp_dataplane *dp, const mqp_metrics_repor
     if (drop_if_offline(dp)) {
         return MQP_ERR_NO_CONN;
     }
+    mqp_metrics_report with = *m;
+    mqp_dataplane_stats own;
+    if (!with.data_plane) {
+        mqp_dataplane_stats_get(dp, &own);
+        with.data_plane = &own;
+    }
     char *json = NULL;
     size_t len = 0;
-    mqp_err rc = mqp_metrics_json(mqpx_wall_s(), m, &json, &len);
+    mqp_err rc = mqp_metrics_json(mqpx_wall_s(), &with, &json, &len);
     return send_formatted(dp, rc, dp->metrics_topic, json, len, &dp->metrics);
 }
 
@@ -149,8 +166,7 @@ mqp_err mqp_dataplane_publish_frame(mqp_dataplane *dp, const void *jpeg, size_t 
     mqp_publish_props pp = {.content_type = "image/jpeg", .user_props = props, .n_user_props = 3};
     mqp_err rc =
         mqp_client_publish_props(dp->client, dp->full_frames_topic, jpeg, len, dp->qos, false, &pp);
-    atomic_fetch_add(rc == MQP_OK ? &dp->frames : &dp->dropped, 1);
-    return rc;
+    return count(dp, rc, &dp->frames);
 }
 
 void mqp_dataplane_stats_get(mqp_dataplane *dp, mqp_dataplane_stats *s)
@@ -158,11 +174,15 @@ void mqp_dataplane_stats_get(mqp_dataplane *dp, mqp_dataplane_stats *s)
     if (!dp || !s) {
         return;
     }
+    mqp_client_stats cs;
+    mqp_client_stats_get(dp->client, &cs);
     *s = (mqp_dataplane_stats){
+        .dropped_queue_full = atomic_load(&dp->dropped_full),
+        .unsent_lost = cs.out_queue_lost,
         .messages_published = atomic_load(&dp->published),
         .metrics_published = atomic_load(&dp->metrics),
         .dropped = atomic_load(&dp->dropped),
-        .connected = mqp_client_is_connected(dp->client),
+        .connected = cs.connected,
         .topic = dp->detections_topic,
         .frames_published = atomic_load(&dp->frames),
     };

@@ -166,7 +166,18 @@ mqp_err mqp_metrics_json(double now, const mqp_metrics_report *m, char **out, si
         }
         mqp__buf_putc(&b, '}');
     }
-    mqp__buf_printf(&b, "],\"sources_count\":%d}", m->sources_count);
+    mqp__buf_printf(&b, "],\"sources_count\":%d", m->sources_count);
+    if (m->data_plane) {
+        const mqp_dataplane_stats *d = m->data_plane;
+        mqp__buf_printf(&b,
+                        ",\"data_plane\":{\"published\":%llu,\"dropped\":%llu,"
+                        "\"dropped_queue_full\":%llu,\"unsent_lost\":%llu}",
+                        (unsigned long long)(d->messages_published + d->metrics_published +
+                                             d->frames_published),
+                        (unsigned long long)d->dropped, (unsigned long long)d->dropped_queue_full,
+                        (unsigned long long)d->unsent_lost);
+    }
+    mqp__buf_putc(&b, '}');
     char *json = mqp__buf_take(&b, len);
     if (!json) {
         return MQP_ERR_NOMEM;

@@ -75,7 +75,15 @@ typedef struct mqp__transport_config {
     bool will_retain;
     const mqp_client_opts *opts; /* TLS files and flags. */
     const mqp__logger *logger;
+    size_t out_max_messages; /* The outgoing QoS 0 window (outq.h); SIZE_MAX: no bound. */
+    size_t out_max_bytes;
 } mqp__transport_config;
+
+/* The outgoing QoS 0 window, as the client reports it. */
+typedef struct mqp__out_stats {
+    size_t depth, bytes, high_water;
+    uint64_t refused, lost;
+} mqp__out_stats;
 
 typedef struct mqp__transport_ops {
     mqp_err (*start)(mqp__transport *t);
@@ -89,6 +97,8 @@ typedef struct mqp__transport_ops {
     /* Waits until every QoS 1/2 message published so far is acknowledged, and every
      * subscription and unsubscription of this connection answered. */
     mqp_err (*flush)(mqp__transport *t, int64_t timeout_ms);
+    /* Optional: the outgoing QoS 0 window; without it, QoS 0 never waits (memory://). */
+    void (*out_stats)(mqp__transport *t, mqp__out_stats *s);
     /* Drops the connection (no clean DISCONNECT) and reconnects. */
     void (*force_reconnect)(mqp__transport *t);
     /* Disconnects cleanly (no last will, no lingering session) and joins its threads. */

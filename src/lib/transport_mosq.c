@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "backoff.h"
 #include "clock.h"
+#include "outq.h"
 #include "sync.h"
 #include "takeover.h"
 
@@ -80,8 +81,9 @@ struct mosq_transport {
     atomic_bool kill_requested;
     bool ever_connected;
 
-    pthread_mutex_t pub_mu; /* Guards the outstanding QoS 1/2 message ids. */
+    pthread_mutex_t pub_mu; /* Guards the outstanding message ids and the QoS 0 window. */
     pthread_cond_t pub_cond;
+    mqp__outq out;              /* QoS 0 messages handed to libmosquitto and not yet written. */
     uint8_t pending[65536 / 8]; /* QoS 1/2 publishes awaiting their acknowledgement. */
     size_t npending;
     uint8_t unsubs[65536 / 8]; /* UNSUBSCRIBEs awaiting their UNSUBACK (this connection). */
@@ -106,6 +108,26 @@ static void mark(uint8_t *bits, size_t *count, int mid, bool on)
 static void set_pending(mosq_transport *t, int mid, bool on)
 {
     mark(t->pending, &t->npending, mid, on);
+}
+
+static bool is_pending(const mosq_transport *t, int mid)
+{
+    return (t->pending[(mid >> 3) & 8191] >> (mid & 7)) & 1u;
+}
+
+/* The connection ended (or the transport stopped) with QoS 0 messages still in libmosquitto's
+ * queue: it drops them when it connects again. They are counted, and said, not lost silently. */
+static void lose_unsent(mosq_transport *t, const char *when)
+{
+    pthread_mutex_lock(&t->pub_mu);
+    size_t bytes = 0;
+    size_t n = mqp__outq_lose_all(&t->out, &bytes);
+    pthread_mutex_unlock(&t->pub_mu);
+    if (n) {
+        mqp__log(t->log, MQP_LOG_WARNING,
+                 "%zu QoS 0 message%s (%zu bytes) still queued for %s %s, never sent", n,
+                 n == 1 ? "" : "s", bytes, t->where, when);
+    }
 }
 
 /* ---- callbacks, on the network thread ---- */
@@ -209,7 +231,12 @@ static void on_publish_cb(struct mosquitto *m, void *user, int mid, int reason,
                  mosquitto_reason_string(reason));
     }
     pthread_mutex_lock(&t->pub_mu);
-    set_pending(t, mid, false);
+    /* A QoS 1/2 acknowledgement, or a QoS 0 message written out (libmosquitto says both). */
+    if (is_pending(t, mid)) {
+        set_pending(t, mid, false);
+    } else {
+        mqp__outq_complete(&t->out, mid);
+    }
     if (t->npending == 0 && t->nunsubs == 0 && t->nsubs == 0) {
         pthread_cond_broadcast(&t->pub_cond);
     }
@@ -572,6 +599,7 @@ static void *network_main(void *arg)
             snprintf(detail, sizeof detail, "connection to %s closed", t->where);
         }
         int64_t wait_ms = next_wait(t, was_up, &rc, detail, sizeof detail);
+        lose_unsent(t, "when the connection ended");
         pthread_mutex_lock(&t->pub_mu);
         memset(t->unsubs, 0, sizeof t->unsubs); /* Not resent after a reconnection. */
         t->nunsubs = 0;
@@ -649,6 +677,38 @@ static mosquitto_property *publish_props(const mosq_transport *t, const mqp__pub
     return props;
 }
 
+/* QoS 0 goes out only within the window: the pipeline never waits, and memory stays bounded
+ * when the broker or the link is slower than the publisher. */
+static mqp_err publish_qos0(mosq_transport *t, const char *topic, const void *payload, size_t len,
+                            bool retain, const mqp__pub_props *rp)
+{
+    size_t bytes = len + strlen(topic);
+    bool nomem = false;
+    pthread_mutex_lock(&t->pub_mu);
+    if (!mqp__outq_admit(&t->out, bytes, &nomem)) {
+        pthread_mutex_unlock(&t->pub_mu);
+        return nomem ? MQP_ERR_NOMEM : MQP_ERR_QUEUE_FULL;
+    }
+    mosquitto_property *props = publish_props(t, rp);
+    int mid = 0;
+    int rc = mosquitto_publish_v5(t->mosq, &mid, topic, (int)len, payload, 0, retain, props);
+    mosquitto_property_free_all(&props);
+    if (rc == MOSQ_ERR_SUCCESS) {
+        mqp__outq_push(&t->out, mid, bytes);
+    }
+    pthread_mutex_unlock(&t->pub_mu);
+    return map_op_rc(rc);
+}
+
+static void op_out_stats(mqp__transport *base, mqp__out_stats *s)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    pthread_mutex_lock(&t->pub_mu);
+    *s = (mqp__out_stats){t->out.count, t->out.bytes, t->out.high_water, t->out.refused,
+                          t->out.lost};
+    pthread_mutex_unlock(&t->pub_mu);
+}
+
 static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
                           int qos, bool retain, const mqp__pub_props *rp)
 {
@@ -656,12 +716,10 @@ static mqp_err op_publish(mqp__transport *base, const char *topic, const void *p
     if (len > MQTT_MAX_PAYLOAD) {
         return MQP_ERR_TOO_LARGE;
     }
-    mosquitto_property *props = publish_props(t, rp);
     if (qos == 0) {
-        int rc0 = mosquitto_publish_v5(t->mosq, NULL, topic, (int)len, payload, 0, retain, props);
-        mosquitto_property_free_all(&props);
-        return map_op_rc(rc0);
+        return publish_qos0(t, topic, payload, len, retain, rp);
     }
+    mosquitto_property *props = publish_props(t, rp);
     /* Holding pub_mu across the call means on_publish cannot see the id before it is marked. */
     pthread_mutex_lock(&t->pub_mu);
     int mid = 0;
@@ -744,6 +802,7 @@ static void op_stop(mqp__transport *base)
     if (t->thread_started) {
         pthread_join(t->thread, NULL);
         t->thread_started = false;
+        lose_unsent(t, "at shutdown");
     }
 }
 
@@ -766,6 +825,7 @@ static void op_destroy(mqp__transport *base)
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->pub_mu);
     pthread_cond_destroy(&t->pub_cond);
+    mqp__outq_free(&t->out);
     mqp__free(t);
 }
 
@@ -775,6 +835,7 @@ static const mqp__transport_ops mosq_ops = {
     .subscribe = op_subscribe,
     .unsubscribe = op_unsubscribe,
     .flush = op_flush,
+    .out_stats = op_out_stats,
     .force_reconnect = op_force_reconnect,
     .stop = op_stop,
     .destroy = op_destroy,
@@ -814,6 +875,7 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
     mqpx_cond_init_monotonic(&t->cond);
     pthread_mutex_init(&t->pub_mu, NULL);
     mqpx_cond_init_monotonic(&t->pub_cond);
+    mqp__outq_init(&t->out, cfg->out_max_messages, cfg->out_max_bytes);
     t->host = mqp__strdup(cfg->url->host);
     t->client_id = mqp__strdup(cfg->client_id);
     t->where = mqp__strdup(cfg->url_redacted);

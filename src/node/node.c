@@ -113,6 +113,8 @@ static mqp_err open_planes(node *n, const node_opts *o, char *err, size_t errlen
         dopts.metrics_topic = s->metrics_topic;
         dopts.full_frames_topic = s->full_frames_topic;
         dopts.qos = s->data_qos;
+        dopts.client.out_queue_messages = s->data_queue_messages;
+        dopts.client.out_queue_bytes = s->data_queue_bytes;
         copts.command_topic = s->command_topic;
         copts.status_topic = s->status_topic;
         copts.response_topic = s->response_topic;
@@ -258,6 +260,13 @@ mqp_err node_run(node *n)
                  (unsigned long long)d->failures);
     }
     node_log(n, MQP_LOG_INFO, "stopping after %llu frames", (unsigned long long)frames);
+    mqp_dataplane_stats ds;
+    mqp_dataplane_stats_get(n->data, &ds);
+    node_log(n, MQP_LOG_INFO,
+             "data plane: %llu detections messages published, %llu messages dropped (%llu with "
+             "the outgoing queue full)",
+             (unsigned long long)ds.messages_published, (unsigned long long)ds.dropped,
+             (unsigned long long)ds.dropped_queue_full);
     mqp_controlplane_set_status(n->control, MQP_STATUS_STOPPED);
     return rc;
 }

@@ -91,6 +91,8 @@ static mqp_err status_result(node *n, mqp_command_reply *r)
 {
     mqp_dataplane_stats ds;
     mqp_dataplane_stats_get(n->data, &ds);
+    mqp_client_stats cs;
+    mqp_client_stats_get(mqp_dataplane_client(n->data), &cs);
     uint64_t frames;
     size_t tracks;
     tracker_stats sum;
@@ -124,6 +126,14 @@ static mqp_err status_result(node *n, mqp_command_reply *r)
     mqpx_jw_uint(&w, ds.frames_published);
     mqpx_jw_key(&w, "dropped");
     mqpx_jw_uint(&w, ds.dropped);
+    mqpx_jw_key(&w, "dropped_queue_full");
+    mqpx_jw_uint(&w, ds.dropped_queue_full);
+    mqpx_jw_key(&w, "unsent_lost");
+    mqpx_jw_uint(&w, ds.unsent_lost);
+    mqpx_jw_key(&w, "queued");
+    mqpx_jw_uint(&w, cs.out_queue_depth);
+    mqpx_jw_key(&w, "queued_bytes");
+    mqpx_jw_uint(&w, cs.out_queue_bytes);
     mqpx_jw_key(&w, "connected");
     mqpx_jw_bool(&w, ds.connected);
     mqpx_jw_key(&w, "topic");

@@ -12,7 +12,7 @@ $M config keys --markdown > "$TMP/keys.md"
 sed -n '/^<!-- mqplane config keys --markdown -->$/,/^<!-- end of mqplane config keys -->$/p' \
   "$2/docs/CLIENT.md" | sed '1d;$d' > "$TMP/doc.md"
 diff -u "$TMP/doc.md" "$TMP/keys.md" || fail "docs/CLIENT.md's key table is not 'mqplane config keys --markdown' (regenerate it)"
-[ "$(grep -c '^| `mqtt\.' "$TMP/keys.md")" = 29 ] || fail "expected 29 keys"
+[ "$(grep -c '^| `mqtt\.' "$TMP/keys.md")" = 31 ] || fail "expected 31 keys"
 
 echo "== check: values, origins, no secret"
 cat > "$TMP/c.yaml" <<'YAML'

@@ -20,10 +20,12 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     }
     assert_int_equal(sizeof(mqp_client_opts), 280);
     assert_int_equal(offsetof(mqp_client_opts, cb_user), 208);
-    assert_int_equal(offsetof(mqp_client_opts, reserved), 216);
+    assert_int_equal(offsetof(mqp_client_opts, out_queue_messages), 216); /* Was reserved. */
+    assert_int_equal(offsetof(mqp_client_opts, reserved), 232);
     assert_int_equal(sizeof(mqp_client_stats), 224);
     assert_int_equal(offsetof(mqp_client_stats, takeovers), 152);
-    assert_int_equal(offsetof(mqp_client_stats, reserved), 160);
+    assert_int_equal(offsetof(mqp_client_stats, out_queue_refused), 160); /* Was reserved. */
+    assert_int_equal(offsetof(mqp_client_stats, reserved), 200);
     assert_int_equal(sizeof(mqp_controlplane_opts), 360);
     assert_int_equal(offsetof(mqp_controlplane_opts, on_command), 312);
     assert_int_equal(offsetof(mqp_controlplane_opts, reserved), 328);
@@ -31,11 +33,15 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     assert_int_equal(sizeof(mqp_dataplane_opts), 336);
     assert_int_equal(offsetof(mqp_dataplane_opts, full_frames_topic), 304); /* Was reserved. */
     assert_int_equal(sizeof(mqp_dataplane_stats), 72);
-    assert_int_equal(offsetof(mqp_dataplane_stats, frames_published), 40); /* Was reserved. */
+    assert_int_equal(offsetof(mqp_dataplane_stats, frames_published), 40);   /* Was reserved. */
+    assert_int_equal(offsetof(mqp_dataplane_stats, dropped_queue_full), 48); /* Was reserved. */
+    assert_int_equal(offsetof(mqp_dataplane_stats, reserved), 64);
     assert_int_equal(sizeof(mqp_metrics_report), 64);
-    assert_int_equal(offsetof(mqp_metrics_report, detectors), 32); /* Was reserved. */
+    assert_int_equal(offsetof(mqp_metrics_report, detectors), 32);  /* Was reserved. */
+    assert_int_equal(offsetof(mqp_metrics_report, data_plane), 40); /* Was reserved. */
     assert_int_equal(sizeof(mqp_mqtt_settings), 200);
-    assert_int_equal(offsetof(mqp_mqtt_settings, full_frame_rate), 168); /* Was reserved. */
+    assert_int_equal(offsetof(mqp_mqtt_settings, full_frame_rate), 168);     /* Was reserved. */
+    assert_int_equal(offsetof(mqp_mqtt_settings, data_queue_messages), 176); /* Was reserved. */
     assert_int_equal(sizeof(mqp_publish_props), 80);
     assert_int_equal(offsetof(mqp_publish_props, reserved), 48);
     assert_int_equal(sizeof(mqp_detections_batch), 72);
@@ -85,7 +91,7 @@ static void test_mqp_abi_reserved_space_refused(void **state)
     assert_rc(mqp_controlplane_new(&cp, &co, err, sizeof err), MQP_ERR_INVALID);
     assert_non_null(strstr(err, "invalid control plane options: reserved word 0"));
     co.reserved[0] = 0;
-    co.client.reserved[7] = 1; /* The embedded client options are checked too. */
+    co.client.reserved[5] = 1; /* The embedded client options are checked too. */
     assert_rc(mqp_controlplane_new(&cp, &co, err, sizeof err), MQP_ERR_INVALID);
     assert_null(cp);
 

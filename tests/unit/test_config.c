@@ -282,7 +282,7 @@ static void test_mqp_config_mqtt_keys_schema(void **state)
     (void)state;
     const mqp_config_key *k = NULL;
     size_t n = mqp_config_mqtt_keys(&k);
-    assert_int_equal(n, 29);
+    assert_int_equal(n, 31);
     assert_int_equal(mqp_config_mqtt_keys(NULL), n);
     for (size_t i = 0; i < n; i++) {
         /* Each member of mqp_mqtt_settings is the size its type writes. */
@@ -332,6 +332,8 @@ static void test_mqp_config_every_key_from_the_environment(void **state)
                 {"MQP_MQTT_TLS_KEY_FILE", "key"},
                 {"MQP_MQTT_TLS_INSECURE", "on"},
                 {"MQP_MQTT_MAX_COMMAND_PAYLOAD", "4096"},
+                {"MQP_MQTT_DATA_QUEUE_MESSAGES", "50"},
+                {"MQP_MQTT_DATA_QUEUE_BYTES", "65536"},
                 {"MQP_MQTT_CONTROL_USERNAME", "cu"},
                 {"MQP_MQTT_CONTROL_PASSWORD", "cp"},
                 {"MQP_MQTT_DATA_USERNAME", "du"},
@@ -368,6 +370,8 @@ static void test_mqp_config_every_key_from_the_environment(void **state)
     assert_string_equal(s.tls_key_file, "key");
     assert_true(s.tls_insecure);
     assert_int_equal(s.max_command_payload, 4096);
+    assert_int_equal(s.data_queue_messages, 50);
+    assert_int_equal(s.data_queue_bytes, 65536);
     assert_string_equal(s.control_username, "cu");
     assert_string_equal(s.control_password, "cp");
     assert_string_equal(s.data_username, "du");
