@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "backoff.h"
 #include "clock.h"
+#include "net.h"
 #include "outq.h"
 #include "sync.h"
 #include "takeover.h"
@@ -32,6 +33,7 @@
 #define LOOP_TIMEOUT_MS     200 /* How often the network thread looks at stop/kill requests. */
 #define DISCONNECT_GRACE_MS 2000
 #define MAX_SUB_IDS         16
+#define PROBE_WAIT_MS       100 /* Asking a broker that closed our connection if it is up. */
 
 typedef struct mosq_transport mosq_transport;
 
@@ -46,6 +48,8 @@ typedef struct attempt {
     int disconnect_reason; /* The broker's MQTT 5 DISCONNECT reason, or -1 for none. */
     bool closed_by_broker; /* It ended with the end of the stream, not by an error of ours. */
     bool killed;           /* We cut it (force_reconnect). */
+    struct sockaddr_storage peer; /* The broker's address, to ask after a close whether it is */
+    socklen_t peer_len;           /* still there (0: unknown). */
 } attempt;
 
 struct mosq_transport {
@@ -135,12 +139,15 @@ static void lose_unsent(mosq_transport *t, const char *when)
 static void on_connect_cb(struct mosquitto *m, void *user, int rc, int flags,
                           const mosquitto_property *props)
 {
-    (void)m;
     (void)props;
     attempt *a = user;
     a->connack_seen = true;
     a->connack_rc = rc;
     a->session_present = (flags & 1) != 0;
+    a->peer_len = sizeof a->peer;
+    if (getpeername(mosquitto_socket(m), (struct sockaddr *)&a->peer, &a->peer_len) != 0) {
+        a->peer_len = 0;
+    }
     if (rc == 0 && a->main) {
         mosq_transport *t = a->t;
         t->protocol_known = true;
@@ -441,7 +448,15 @@ static mqp_err run_connection(mosq_transport *t, struct mosquitto *m, attempt *a
                 snprintf(detail, len, "connection to %s lost: %s", t->where,
                          mosquitto_strerror(rc));
             }
-            a->closed_by_broker = rc == MOSQ_ERR_CONN_LOST && !a->killed;
+            a->closed_by_broker = rc == MOSQ_ERR_CONN_LOST && !a->killed &&
+                                  a->disconnect_reason != MQTT_RC_SERVER_SHUTTING_DOWN;
+            /* A broker that crashed or restarted closes every connection too, as a takeover
+             * does; but its port then refuses connections, or drops them, for a moment. */
+            if (a->closed_by_broker && a->peer_len &&
+                mqpx_server_gone((struct sockaddr *)&a->peer, a->peer_len, PROBE_WAIT_MS)) {
+                a->closed_by_broker = false;
+                snprintf(detail, len, "connection to %s lost: the broker went down", t->where);
+            }
             return MQP_ERR_CONN_LOST;
         }
         if (!a->connack_seen && mqpx_mono_ms() > connack_deadline) {

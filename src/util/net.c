@@ -3,7 +3,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,4 +39,37 @@ bool mqpx_port_open(int port)
     bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
     close(fd);
     return ok;
+}
+
+bool mqpx_server_gone(const struct sockaddr *addr, socklen_t len, int wait_ms)
+{
+    int fd = socket(addr->sa_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return false;
+    }
+    bool gone = false;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0) {
+        int rc = connect(fd, addr, len);
+        int err = rc == 0 ? 0 : errno;
+        if (err == EINPROGRESS) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            socklen_t elen = sizeof err;
+            err =
+                poll(&p, 1, wait_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0
+                    ? err
+                    : ETIMEDOUT;
+        }
+        if (err == ECONNREFUSED) {
+            gone = true;
+        } else if (err == 0) {
+            /* Accepted: a server on its way down closes it at once; a live one waits for the
+             * CONNECT that never comes. */
+            struct pollfd p = {fd, POLLIN, 0};
+            char byte;
+            gone = poll(&p, 1, wait_ms) == 1 && recv(fd, &byte, 1, 0) <= 0;
+        }
+    }
+    close(fd);
+    return gone;
 }

@@ -65,6 +65,7 @@ log_type notice
 log_type information
 log_type subscribe
 $( [ "$(id -u)" = 0 ] && echo "user root" )
+${BROKER_CONF_EXTRA:-}
 CONF
     mosquitto -c "$TMP/mosquitto.conf" 2>/dev/null & BROKER=$!
     PIDS+=("$BROKER")
@@ -76,6 +77,27 @@ CONF
     alive "$BROKER" && fail "mosquitto did not start within 5 s: $(tail -3 "$TMP/mosquitto.log")"
   done
   fail "mosquitto exited at start 5 times: $(tail -3 "$TMP/mosquitto.log" 2>/dev/null)"
+}
+
+# Ends the broker with SIGKILL (a crash: nothing is saved on the way out) and waits for it.
+broker_kill() {
+  kill -9 "$BROKER" 2>/dev/null || true
+  wait "$BROKER" 2>/dev/null || true
+}
+
+# Starts the broker again on the same port with the same configuration (and so the same
+# persistence), and returns once it runs. The port may have been taken meanwhile: then it fails.
+broker_restart() {
+  local runs
+  runs=$(grep -c " running" "$TMP/mosquitto.log" 2>/dev/null || true)
+  mosquitto -c "$TMP/mosquitto.conf" 2>/dev/null & BROKER=$!
+  PIDS+=("$BROKER")
+  for _ in $(seq 200); do
+    alive "$BROKER" || break
+    [ "$(grep -c " running" "$TMP/mosquitto.log")" -gt "$runs" ] && return 0
+    sleep 0.025
+  done
+  fail "mosquitto did not start again on port $PORT: $(tail -3 "$TMP/mosquitto.log")"
 }
 
 # Starts mosquitto_sub in the background with ARGS (one or more -t FILTER), its output going to
