@@ -59,8 +59,8 @@ struct mosq_transport {
     char *host;
     int port;
     char *client_id;
-    char *where; /* The redacted URL, for messages. */
-    int keepalive;
+    char *where;   /* The redacted URL, for messages. */
+    int keepalive; /* What libmosquitto is given: see ping_interval(). */
     uint32_t session_expiry;
     mqp_protocol mode;
     int protocol;        /* MQTT_PROTOCOL_V5 or MQTT_PROTOCOL_V311 for the next attempt. */
@@ -132,6 +132,17 @@ static void lose_unsent(mosq_transport *t, const char *when)
                  "%zu QoS 0 message%s (%zu bytes) still queued for %s %s, never sent", n,
                  n == 1 ? "" : "s", bytes, t->where, when);
     }
+}
+
+/* libmosquitto pings after a keepalive of silence and gives up a keepalive after that: a broker
+ * that hangs just after its last word is noticed only after two keepalives. Given three
+ * quarters of it (less a second, for its clock of whole seconds), a silent broker is noticed
+ * within 1.5 x keepalive, as MQTT has the broker notice a silent client. libmosquitto takes
+ * nothing under 5 s: a keepalive under 10 s is noticed within 10 s. */
+static int ping_interval(int keepalive_s)
+{
+    int k = (3 * keepalive_s - 2) / 4;
+    return k < 5 ? 5 : k;
 }
 
 /* ---- callbacks, on the network thread ---- */
@@ -878,7 +889,7 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
     t->url = cfg->url;
     t->opts = cfg->opts;
     t->port = cfg->url->port;
-    t->keepalive = cfg->keepalive_s;
+    t->keepalive = ping_interval(cfg->keepalive_s);
     t->session_expiry = cfg->session_expiry_s;
     t->mode = cfg->protocol;
     t->protocol = cfg->protocol == MQP_PROTOCOL_V311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
