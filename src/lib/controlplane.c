@@ -15,6 +15,7 @@
 #include "client_hooks.h"
 #include "fail.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "reserved.h"
 #include "controlplane_answer.h"
 
@@ -27,6 +28,10 @@
 
 #define RESULT_CAP MQP_DEFAULT_COMMAND_RESULT_MAX
 #define ERROR_CAP  MQP_DEFAULT_COMMAND_ERROR_MAX
+/* Rejections are each answered, but logged at most this many per window: a flood of bad input
+ * must not become a flood of log lines. */
+#define REJECT_LOG_BURST    10
+#define REJECT_LOG_WINDOW_S 10.0
 
 /* What MQP_CMD_LIST says of each command, as tables indexed by the command. */
 enum {
@@ -69,8 +74,20 @@ struct mqp_controlplane {
     mqp_status status;
     char *result; /* Reply buffers, used by the dispatch thread only. */
     char *error;
+    mqpx_ratelimit reject_log; /* Dispatch thread only. */
     atomic_uint_fast64_t received, ok, failed, rejected, status_published;
 };
+
+/* Says how many rejections went unlogged, if any. */
+static void log_held_rejections(mqp_controlplane *cp)
+{
+    uint64_t held = mqpx_ratelimit_take_held(&cp->reject_log);
+    if (held) {
+        mqp__log(&cp->log, MQP_LOG_WARNING,
+                 "%llu more commands rejected (each answered; not logged one by one)",
+                 (unsigned long long)held);
+    }
+}
 
 const char *mqp_command_name(mqp_command cmd)
 {
@@ -228,8 +245,11 @@ char *mqp__response_json(const char *request_id, const char *command, bool ok, m
     return mqp__buf_take(&b, len);
 }
 
+/* Answers at QoS 1, except a rejection (qos 0): a flood of bad input then cannot fill memory
+ * with answers waiting for the broker (the client's outgoing QoS 0 queue is bounded, and drops
+ * beyond it), while an answer to a command that ran is never dropped. */
 static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char *error,
-                    const char *result)
+                    const char *result, int qos)
 {
     size_t len;
     char *json = mqp__response_json(rq->request_id, rq->command, ok, mqp_controlplane_status(cp),
@@ -242,8 +262,8 @@ static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char
     const char *topic = m->response_topic ? m->response_topic : cp->response_topic;
     mqp_publish_props props = {.correlation_data = m->correlation_data,
                                .correlation_len = m->correlation_len};
-    mqp_err rc = mqp_client_publish_props(cp->client, topic, json, len, 1, false, &props);
-    if (rc != MQP_OK) {
+    mqp_err rc = mqp_client_publish_props(cp->client, topic, json, len, qos, false, &props);
+    if (rc != MQP_OK && !(qos == 0 && rc == MQP_ERR_QUEUE_FULL)) {
         mqp__log(&cp->log, MQP_LOG_WARNING, "answer to '%s' not published: %s",
                  rq->command ? rq->command : "(no command)", mqp_strerror(rc));
     }
@@ -253,8 +273,16 @@ static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char
 static int reject(mqp_controlplane *cp, const request *rq, const char *why)
 {
     atomic_fetch_add(&cp->rejected, 1);
-    mqp__log(&cp->log, MQP_LOG_WARNING, "command rejected on '%s': %s", rq->msg->topic, why);
-    respond(cp, rq, false, why, NULL);
+    uint64_t held = 0;
+    if (mqpx_ratelimit_pass(&cp->reject_log, mqpx_mono_s(), &held)) {
+        if (held) {
+            mqp__log(&cp->log, MQP_LOG_WARNING,
+                     "%llu more commands rejected (each answered; not logged one by one)",
+                     (unsigned long long)held);
+        }
+        mqp__log(&cp->log, MQP_LOG_WARNING, "command rejected on '%s': %s", rq->msg->topic, why);
+    }
+    respond(cp, rq, false, why, NULL, 0);
     return 0; /* Handled: answered and counted here, not a dispatch error. */
 }
 
@@ -281,6 +309,7 @@ static void announce_status(mqp_controlplane *cp, mqp_command cmd)
 
 static int run_command(mqp_controlplane *cp, request *rq, mqp_command cmd)
 {
+    log_held_rejections(cp); /* Before the command's own lines, so the log reads in order. */
     cp->result[0] = '\0';
     cp->error[0] = '\0';
     mqp_command_reply reply = {cp->result, RESULT_CAP, cp->error, ERROR_CAP};
@@ -305,14 +334,14 @@ static int run_command(mqp_controlplane *cp, request *rq, mqp_command cmd)
         }
         mqp__log(&cp->log, MQP_LOG_WARNING, "command '%s' failed (%s): %s", rq->command,
                  mqp_err_name(rc), cp->error);
-        respond(cp, rq, false, cp->error, NULL);
+        respond(cp, rq, false, cp->error, NULL, 1);
         return 0;
     }
     atomic_fetch_add(&cp->ok, 1);
     announce_status(cp, cmd);
     mqp__log(&cp->log, MQP_LOG_INFO, "command '%s' done", rq->command);
     if (commands[cmd].always_answered || rq->request_id || rq->msg->response_topic) {
-        respond(cp, rq, true, NULL, cp->result);
+        respond(cp, rq, true, NULL, cp->result, 1);
     }
     return 0;
 }
@@ -405,6 +434,7 @@ mqp_err mqp_controlplane_new(mqp_controlplane **out, const mqp_controlplane_opts
     cp->on_command = o->on_command;
     cp->user = o->user;
     cp->max_payload = o->max_payload ? o->max_payload : MQP_DEFAULT_MAX_COMMAND_PAYLOAD;
+    mqpx_ratelimit_init(&cp->reject_log, REJECT_LOG_BURST, REJECT_LOG_WINDOW_S);
     mqp_err rc = topic_option(o->command_topic, MQP_TOPIC_COMMANDS, &cp->command_topic,
                               "command_topic", err, errlen);
     if (rc == MQP_OK) {
@@ -490,6 +520,7 @@ void mqp_controlplane_destroy(mqp_controlplane *cp)
         mqp_controlplane_set_status(cp, MQP_STATUS_STOPPED);
     }
     mqp_client_destroy(cp->client);
+    log_held_rejections(cp); /* The dispatch thread has been joined. */
     mqp__free(cp->command_topic);
     mqp__free(cp->status_topic);
     mqp__free(cp->response_topic);

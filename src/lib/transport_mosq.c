@@ -116,7 +116,7 @@ static void set_pending(mosq_transport *t, int mid, bool on)
 
 static bool is_pending(const mosq_transport *t, int mid)
 {
-    return (t->pending[(mid >> 3) & 8191] >> (mid & 7)) & 1u;
+    return (t->pending[(mid >> 3) & 8191] & (1u << (mid & 7))) != 0;
 }
 
 /* The connection ended (or the transport stopped) with QoS 0 messages still in libmosquitto's

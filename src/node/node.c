@@ -67,6 +67,7 @@ static mqp_err open_pipeline(node *n, pipeline *p, int id, const char *spec, pix
 {
     p->n = n;
     p->id = id;
+    mqpx_ratelimit_init(&p->failure_log, 1, FAILURE_LOG_EVERY_S);
     p->det_stats.detector = n->detector_name;
     source_opts so = {.id = id,
                       .seed = n->o.seed + (uint64_t)id,

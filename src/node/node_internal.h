@@ -15,6 +15,10 @@
 
 #include "mqplane/dataplane.h"
 
+#include "ratelimit.h"
+
+#define FAILURE_LOG_EVERY_S 10.0 /* A detector failing on every frame is logged this often. */
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -44,8 +48,7 @@ typedef struct pipeline {
     uint8_t *rgb;          /* The colour frame handed to the frame publisher. */
     size_t rgb_cap;
     mqp_err result;
-    double next_failure_log; /* Monotonic time a detector failure may be logged again. */
-    uint64_t failures_quiet; /* Failures since the last one logged. */
+    mqpx_ratelimit failure_log; /* Detector failures: one line every FAILURE_LOG_EVERY_S. */
     /* Snapshot for the control plane, guarded by node.mu. */
     tracker_stats tstats;
     uint64_t frames;

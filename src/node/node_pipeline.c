@@ -11,8 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define READ_TIMEOUT_MS     50   /* How often a pipeline waiting for frames looks at its flags. */
-#define FAILURE_LOG_EVERY_S 10.0 /* A detector failing on every frame is logged this often. */
+#define READ_TIMEOUT_MS 50 /* How often a pipeline waiting for frames looks at its flags. */
 
 /* The detector and the region of interest for frames of w x h: made for the first frame, and
  * made again if a camera comes back with another size. */
@@ -92,21 +91,19 @@ static void detector_failed(pipeline *p, uint64_t frame_id, mqp_err rc, double n
     pthread_mutex_lock(&p->n->mu);
     p->det_stats.failures++;
     pthread_mutex_unlock(&p->n->mu);
-    if (now < p->next_failure_log) {
-        p->failures_quiet++;
+    uint64_t quiet = 0;
+    if (!mqpx_ratelimit_pass(&p->failure_log, now, &quiet)) {
         return;
     }
     const char *why = detector_last_error(p->detector);
     char more[64] = "";
-    if (p->failures_quiet) {
+    if (quiet) {
         snprintf(more, sizeof more, " (and %llu more since the last report)",
-                 (unsigned long long)p->failures_quiet);
+                 (unsigned long long)quiet);
     }
     node_log(p->n, MQP_LOG_ERR, "source %d: detector %s failed on frame %llu: %s%s", p->id,
              p->n->detector_name, (unsigned long long)frame_id, why[0] ? why : mqp_strerror(rc),
              more);
-    p->failures_quiet = 0;
-    p->next_failure_log = now + FAILURE_LOG_EVERY_S;
 }
 
 /* An annotated frame when one is due (the rate) or asked for (snapshot). Converting to colour
