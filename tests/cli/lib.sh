@@ -41,6 +41,14 @@ skip() {
   exit 77
 }
 
+# True when memory figures mean something: not under a sanitizer (ASan keeps freed memory in
+# quarantine and its own shadow; its leak check covers that build instead). Says so otherwise.
+rss_meaningful() {
+  [ -z "${MQP_SANITIZED:-}" ] && return 0
+  echo "   (built with -fsanitize=$MQP_SANITIZED: memory not asserted, the sanitizer checks leaks)"
+  return 1
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

@@ -34,6 +34,11 @@ wait_retained inference/control/status '"status":"running"'
 sub_start "$TMP/before" -t inference/data/detections
 wait_lines "$TMP/before" track_id 50 20
 wait_ctl '"connected":true' -b "$URL" status
+# The pipeline's own rate here (a sanitizer build is slower), to compare the stall's with.
+f0=$(status_field frames)
+t0=$(date +%s%N)
+sleep 3 # A rate measured over 3 s; nothing waits on it.
+rate=$(( ($(status_field frames) - f0) * 1000000000 / ($(date +%s%N) - t0) ))
 base=$(rss_kb "$NODE")
 frames_before=$(status_field frames)
 
@@ -54,13 +59,16 @@ sub_start "$TMP/after" -t inference/data/detections
 wait_lines "$TMP/after" track_id 20 30
 frames=$(status_field frames)
 dropped=$(status_field data_plane.dropped_queue_full)
-echo "   frames through the stall: $((frames - frames_before)); dropped with the queue full: $dropped"
-# The pipeline kept its rate: at 50 fps, 30 s is 1500 frames (a generous floor for slow CI).
-[ $((frames - frames_before)) -ge $((STALL * 50 / 2)) ] || fail "the pipeline slowed in the stall"
+echo "   frames through the stall: $((frames - frames_before)) (at $rate fps before it);" \
+  "dropped with the queue full: $dropped"
+# The pipeline kept its rate (half of it is a generous floor for a busy machine).
+[ $((frames - frames_before)) -ge $((STALL * rate / 2)) ] || fail "the pipeline slowed in the stall"
 [ "$dropped" -gt 0 ] || fail "no drop counted: the stall never filled the queue (test too weak)"
 # Memory: the bound and what the process needs besides, never the 30 s of data (some 60 MB).
-[ $((peak - base)) -lt $((BOUND / 1024 + 6144)) ] ||
-  fail "RSS grew by $((peak - base)) kB in the stall, bound $((BOUND / 1024)) kB"
+if rss_meaningful; then
+  [ $((peak - base)) -lt $((BOUND / 1024 + 6144)) ] ||
+    fail "RSS grew by $((peak - base)) kB in the stall, bound $((BOUND / 1024)) kB"
+fi
 
 echo "== drops counted in metrics too"
 sub_start "$TMP/metrics" -t inference/data/metrics
