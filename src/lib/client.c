@@ -72,18 +72,24 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version)
                  "from this CA can pose as %s",
                  c->url_redacted);
     }
-    /* Subscriptions are restored even when the session was resumed: a broker restarted
-     * without persistence has forgotten them, and subscribing again is harmless. The client
-     * counts as connected once they are queued (see mqp__resubscribe_all). */
-    mqp__resubscribe_all(c);
+    /* Health first, before the client counts as connected: a shutdown that starts then sees
+     * it connected and says "shutdown", which must come after (the broker keeps the last). A
+     * client already stopping (one that came back to say so) says nothing but that. */
+    pthread_mutex_lock(&c->mu);
+    bool stopping = c->state != MQP_STATE_RUNNING;
+    pthread_mutex_unlock(&c->mu);
     if (!c->opts.no_health && taken_over) {
         /* Health is shared by every client with this id: while they fight, it says so. */
         char why[200];
         snprintf(why, sizeof why, "client id '%s' is in use by another client", c->client_id);
         mqp__publish_health_now(c, false, "session_taken_over", why);
-    } else if (!c->opts.no_health) {
+    } else if (!c->opts.no_health && !stopping) {
         mqp__publish_health_now(c, true, reconnect ? "reconnected" : "ready", NULL);
     }
+    /* Subscriptions are restored even when the session was resumed: a broker restarted
+     * without persistence has forgotten them, and subscribing again is harmless. The client
+     * counts as connected once they are queued (see mqp__resubscribe_all). */
+    mqp__resubscribe_all(c);
     push_event(c, MQP_ITEM_CONNECTED, reconnect, MQP_OK);
 }
 
@@ -556,6 +562,31 @@ mqp_err mqp_client_reconnect(mqp_client *c)
     return MQP_OK;
 }
 
+/* A stop in the middle of a reconnection: a broker that is back within timeout_ms still hears
+ * the client's last word (its shutdown health, a control plane's stopped status), instead of
+ * keeping what a client that is gone said last. The next attempt is made at once. */
+static bool wait_back(mqp_client *c, int timeout_ms)
+{
+    if (c->transport->ops->retry_now) {
+        c->transport->ops->retry_now(c->transport);
+    }
+    struct timespec deadline = mqpx_deadline_in(timeout_ms);
+    pthread_mutex_lock(&c->mu);
+    while (!c->connected && pthread_cond_timedwait(&c->changed, &c->mu, &deadline) == 0) {
+    }
+    bool back = c->connected;
+    pthread_mutex_unlock(&c->mu);
+    if (back) {
+        mqp__log(&c->logger, MQP_LOG_INFO, "shutdown: reconnected to %s to say so",
+                 c->url_redacted);
+    } else {
+        mqp__log(&c->logger, MQP_LOG_WARNING,
+                 "shutdown: %s not reachable within %d ms; it keeps what it last heard",
+                 c->url_redacted, timeout_ms);
+    }
+    return back;
+}
+
 mqp_err mqp_client_shutdown(mqp_client *c)
 {
     if (!c) {
@@ -579,6 +610,9 @@ mqp_err mqp_client_shutdown(mqp_client *c)
     if (c->heartbeat_started) {
         pthread_join(c->heartbeat_thread, NULL);
         c->heartbeat_started = false;
+    }
+    if (!connected && c->ever_connected) {
+        connected = wait_back(c, MQP_DEFAULT_FLUSH_TIMEOUT_MS);
     }
     if (connected && !c->opts.no_health) {
         mqp__publish_health_now(c, false, "shutdown", NULL);

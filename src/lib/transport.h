@@ -99,6 +99,8 @@ typedef struct mqp__transport_ops {
     mqp_err (*flush)(mqp__transport *t, int64_t timeout_ms);
     /* Optional: the outgoing QoS 0 window; without it, QoS 0 never waits (memory://). */
     void (*out_stats)(mqp__transport *t, mqp__out_stats *s);
+    /* Optional: while waiting between attempts, try again now (a client about to stop). */
+    void (*retry_now)(mqp__transport *t);
     /* Drops the connection (no clean DISCONNECT) and reconnects. */
     void (*force_reconnect)(mqp__transport *t);
     /* Disconnects cleanly (no last will, no lingering session) and joins its threads. */

@@ -28,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define LOOP_TIMEOUT_MS     200 /* How often the network thread looks at stop/kill requests. */
 #define DISCONNECT_GRACE_MS 2000
@@ -79,9 +81,10 @@ struct mosq_transport {
 
     pthread_t thread;
     bool thread_started;
-    pthread_mutex_t mu; /* Guards stopping and the backoff wait. */
+    pthread_mutex_t mu; /* Guards stopping, hurry and the backoff wait. */
     pthread_cond_t cond;
     bool stopping;
+    bool hurry; /* Cut the current backoff wait short, once. */
     atomic_bool kill_requested;
     bool ever_connected;
 
@@ -415,6 +418,47 @@ static bool stopping(mosq_transport *t)
     return s;
 }
 
+/* Writes what libmosquitto has queued, its DISCONNECT last, and never reads: once it is
+ * disconnecting, libmosquitto takes any packet it reads (the broker may still be sending) for a
+ * protocol error and closes the socket with the DISCONNECT unsent, and the broker then
+ * publishes the last will. Returns when the DISCONNECT is out (libmosquitto has closed its
+ * socket) or at the deadline. */
+static void write_out(struct mosquitto *m, int64_t deadline_ms)
+{
+    while (mosquitto_socket(m) != -1 && mqpx_mono_ms() < deadline_ms) {
+        if (mosquitto_loop_write(m, 1) != MOSQ_ERR_SUCCESS || mosquitto_socket(m) == -1) {
+            break;
+        }
+        struct pollfd p = {mosquitto_socket(m), POLLOUT, 0};
+        poll(&p, 1, 50);
+    }
+}
+
+/* libmosquitto closes the socket as soon as its DISCONNECT is written. When the broker is still
+ * sending (messages it had queued for us keep coming after the UNSUBACKs, as acknowledgements
+ * free room in flight), data is left unread, the kernel answers the close with a reset, and the
+ * broker, seeing the reset first, takes the DISCONNECT for a lost connection and publishes the
+ * last will. So the socket is kept open (a dup taken before the DISCONNECT): after it, our side
+ * is shut for writing and what still comes is read and dropped until the broker closes its side,
+ * or the deadline. Then the close is a clean one. */
+static void linger_close(int fd, int64_t deadline_ms)
+{
+    if (fd < 0) {
+        return;
+    }
+    shutdown(fd, SHUT_WR);
+    char buf[4096];
+    for (int64_t left = deadline_ms - mqpx_mono_ms(); left > 0;
+         left = deadline_ms - mqpx_mono_ms()) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)(left < 100 ? left : 100)) < 0 ||
+            ((p.revents & (POLLIN | POLLHUP | POLLERR)) && recv(fd, buf, sizeof buf, 0) <= 0)) {
+            break;
+        }
+    }
+    close(fd);
+}
+
 /* One connection's whole life: connects m and runs its loop until CONNACK, a failure, or (for
  * the main connection) the end of the connection. Returns MQP_OK only for a main connection
  * that ended after being up. */
@@ -432,16 +476,12 @@ static mqp_err run_connection(mosq_transport *t, struct mosquitto *m, attempt *a
         return map_connect_rc(t, rc, err_no, detail, len);
     }
     int64_t connack_deadline = mqpx_mono_ms() + MQP_DEFAULT_CONNACK_TIMEOUT_MS;
-    int64_t disconnect_deadline = 0;
     for (;;) {
         rc = mosquitto_loop(m, LOOP_TIMEOUT_MS, 1);
         if (a->connack_seen && a->connack_rc != 0) {
             return map_connack(t, a->connack_rc, detail, len);
         }
         if (rc != MOSQ_ERR_SUCCESS) {
-            if (disconnect_deadline) {
-                return MQP_OK; /* Our own clean DISCONNECT went out. */
-            }
             if (!a->connack_seen && t->tls_error[0]) {
                 /* The handshake runs in the loop, not in the connect call. */
                 snprintf(detail, len, "TLS handshake with %s failed: %s", t->where, t->tls_error);
@@ -487,16 +527,18 @@ static mqp_err run_connection(mosq_transport *t, struct mosquitto *m, attempt *a
             mqp__takeover_settled(&t->takeover, mqpx_mono_ms() - a->up_at) && t->ev.settled) {
             t->ev.settled(t->ev.ctx);
         }
-        if (!disconnect_deadline && stopping(t)) {
+        if (stopping(t)) {
             mosquitto_property *dprops = NULL;
             if (t->protocol == MQTT_PROTOCOL_V5) {
                 /* The session ends with us: nothing should queue for a stopped client. */
                 mosquitto_property_add_int32(&dprops, MQTT_PROP_SESSION_EXPIRY_INTERVAL, 0);
             }
+            int linger_fd = dup(mosquitto_socket(m));
             mosquitto_disconnect_v5(m, MQTT_RC_NORMAL_DISCONNECTION, dprops);
             mosquitto_property_free_all(&dprops);
-            disconnect_deadline = mqpx_mono_ms() + DISCONNECT_GRACE_MS;
-        } else if (disconnect_deadline && mqpx_mono_ms() > disconnect_deadline) {
+            int64_t deadline = mqpx_mono_ms() + DISCONNECT_GRACE_MS;
+            write_out(m, deadline);
+            linger_close(linger_fd, deadline);
             return MQP_OK;
         }
     }
@@ -539,8 +581,9 @@ static bool wait_or_stop(mosq_transport *t, int64_t ms)
 {
     struct timespec deadline = mqpx_deadline_in(ms);
     pthread_mutex_lock(&t->mu);
-    while (!t->stopping && pthread_cond_timedwait(&t->cond, &t->mu, &deadline) == 0) {
+    while (!t->stopping && !t->hurry && pthread_cond_timedwait(&t->cond, &t->mu, &deadline) == 0) {
     }
+    t->hurry = false;
     bool s = t->stopping;
     pthread_mutex_unlock(&t->mu);
     return s;
@@ -813,6 +856,15 @@ static mqp_err op_flush(mqp__transport *base, int64_t timeout_ms)
     return done ? MQP_OK : MQP_ERR_TIMEOUT;
 }
 
+static void op_retry_now(mqp__transport *base)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    pthread_mutex_lock(&t->mu);
+    t->hurry = true;
+    pthread_cond_broadcast(&t->cond);
+    pthread_mutex_unlock(&t->mu);
+}
+
 static void op_force_reconnect(mqp__transport *base)
 {
     atomic_store(&((mosq_transport *)base)->kill_requested, true);
@@ -862,6 +914,7 @@ static const mqp__transport_ops mosq_ops = {
     .unsubscribe = op_unsubscribe,
     .flush = op_flush,
     .out_stats = op_out_stats,
+    .retry_now = op_retry_now,
     .force_reconnect = op_force_reconnect,
     .stop = op_stop,
     .destroy = op_destroy,

@@ -39,6 +39,7 @@ f0=$(status_field frames)
 t0=$(date +%s%N)
 sleep 3 # A rate measured over 3 s; nothing waits on it.
 rate=$(( ($(status_field frames) - f0) * 1000000000 / ($(date +%s%N) - t0) ))
+[ "$rate" -gt 0 ] || fail "the node made no frames"
 base=$(rss_kb "$NODE")
 frames_before=$(status_field frames)
 
@@ -82,7 +83,12 @@ PY
 
 echo "== a stop during a stall: prompt, and what was still queued is counted"
 kill -STOP "$BROKER"
-sleep 10 # The kernel's socket buffers fill first (some 10 MB here), then the queue.
+# The kernel's socket buffers fill first (some 10 MB here), then the queue: the first stall
+# told how long that takes at this machine's rate (two messages a frame, a detections message
+# and its JPEG; everything after the fill was dropped). A few seconds more fill the queue.
+fill=$(( STALL - dropped / (2 * rate) ))
+[ "$fill" -gt 0 ] || fill=1
+sleep $((fill + 3))
 t0=$(date +%s%N)
 kill -TERM "$NODE"
 for _ in $(seq 400); do alive "$NODE" || break; sleep 0.05; done
