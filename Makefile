@@ -15,19 +15,23 @@ PACKAGES = build-essential cmake pkg-config libmosquitto-dev libssl-dev libcjson
            gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
            libopencv-dev python3-onnx python3-numpy darknet
 
+# libFuzzer (make fuzz): clang and its runtime.
+FUZZ_PACKAGES = clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 30
+
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
 
 PROFILE ?= dev
 SERVICES_ARGS ?=
 MQPLANE = $(BUILD)/src/cli/mqplane
 
-.PHONY: all deps build test demo sanitize valgrind bench install format format-check clean \
+.PHONY: all deps build test demo sanitize valgrind fuzz bench install format format-check clean \
         services-up services-down services-status services-logs
 
 all: build
 
 deps:
-	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	@missing=$$(for p in $(PACKAGES) $(EXTRA_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 	  | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
@@ -64,6 +68,15 @@ sanitize: deps
 
 valgrind: build
 	scripts/valgrind.sh $(BUILD)
+
+# libFuzzer on every parser of outside input, FUZZ_SECONDS each, from the committed corpus
+# (tests/fuzz/corpus; the normal build runs that corpus as tests).
+fuzz:
+	$(MAKE) deps EXTRA_PACKAGES="$(FUZZ_PACKAGES)"
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DMQP_FUZZ=ON -DMQP_SANITIZE=address,undefined \
+	  -DMQP_WITH_OPENCV=OFF -DMQP_BUILD_BENCH=OFF -DMQP_BUILD_EXAMPLES=OFF
+	cmake --build $(BUILD)-fuzz -j$(JOBS) --target fuzz-all
+	scripts/fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
 bench: build
 	bench/run.sh $(BUILD)

@@ -144,7 +144,7 @@ static void fill_public(void)
         public_keys[i] = keys[i].info;
         public_keys[i].type = type_names[keys[i].type];
         public_keys[i].def = keys[i].type == T_SECRET ? NULL
-                             : keys[i].type == T_BOOL ? (keys[i].def_n ? "true" : "false")
+                             : keys[i].type == T_BOOL ? (keys[i].def_n != 0 ? "true" : "false")
                                                       : keys[i].def_text;
     }
 }

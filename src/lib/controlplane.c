@@ -20,6 +20,7 @@
 #include "controlplane_answer.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -346,6 +347,52 @@ static int run_command(mqp_controlplane *cp, request *rq, mqp_command cmd)
     return 0;
 }
 
+bool mqp__command_read(const void *payload, size_t len, size_t max_payload, mqp_command *cmd,
+                       char **request_id, char *why, size_t whylen)
+{
+    *request_id = NULL;
+    if (len > max_payload) {
+        snprintf(why, whylen, "payload of %zu bytes is over the %zu-byte limit", len, max_payload);
+        return false;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(payload, len, &end, false);
+    if (!root) {
+        size_t at = end ? (size_t)(end - (const char *)payload) : 0;
+        snprintf(why, whylen, "not JSON (malformed near byte %zu)", at);
+        return false;
+    }
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(root, "request_id");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "command");
+    /* A number too large for a double (1e999) would come back as null: refused instead. */
+    if (cJSON_IsObject(root) && rid &&
+        (cJSON_IsString(rid) || (cJSON_IsNumber(rid) && isfinite(rid->valuedouble)))) {
+        *request_id = cJSON_PrintUnformatted(rid);
+    }
+    bool ok = false;
+    if (!cJSON_IsObject(root)) {
+        snprintf(why, whylen, "not a JSON object");
+    } else if (rid && !*request_id) {
+        snprintf(why, whylen, "'request_id' must be a string or a (finite) number");
+    } else if (!name) {
+        snprintf(why, whylen, "no 'command' member");
+    } else if (!cJSON_IsString(name)) {
+        snprintf(why, whylen, "'command' must be a string");
+    } else if (mqp_command_parse(name->valuestring, cmd) != MQP_OK) {
+        int n = snprintf(why, whylen, "unknown command '%.60s' (known: ", name->valuestring);
+        for (int i = 0; i < MQP_CMD_COUNT && n > 0 && (size_t)n < whylen; i++) {
+            n += snprintf(why + n, whylen - (size_t)n, "%s%s", i ? ", " : "", commands[i].name);
+        }
+        if (n > 0 && (size_t)n < whylen) {
+            snprintf(why + n, whylen - (size_t)n, ")");
+        }
+    } else {
+        ok = true;
+    }
+    cJSON_Delete(root);
+    return ok;
+}
+
 static int on_command_message(mqp_client *c, const mqp_message *m, void *user)
 {
     (void)c;
@@ -353,48 +400,19 @@ static int on_command_message(mqp_client *c, const mqp_message *m, void *user)
     atomic_fetch_add(&cp->received, 1);
     request rq = {m, NULL, NULL};
     char why[512];
-    if (m->payload_len > cp->max_payload) {
-        snprintf(why, sizeof why, "payload of %zu bytes is over the %zu-byte limit", m->payload_len,
-                 cp->max_payload);
-        return reject(cp, &rq, why);
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(m->payload, m->payload_len, &end, false);
-    if (!root) {
-        size_t at = end ? (size_t)(end - (const char *)m->payload) : 0;
-        snprintf(why, sizeof why, "not JSON (malformed near byte %zu)", at);
-        return reject(cp, &rq, why);
-    }
-    int rc;
-    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(root, "request_id");
-    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(root, "command");
-    if (cJSON_IsObject(root) && rid && (cJSON_IsString(rid) || cJSON_IsNumber(rid))) {
-        rq.request_id = cJSON_PrintUnformatted(rid);
-    }
     mqp_command which;
-    if (!cJSON_IsObject(root)) {
-        rc = reject(cp, &rq, "not a JSON object");
-    } else if (rid && !rq.request_id) {
-        rc = reject(cp, &rq, "'request_id' must be a string or a number");
-    } else if (!cmd) {
-        rc = reject(cp, &rq, "no 'command' member");
-    } else if (!cJSON_IsString(cmd)) {
-        rc = reject(cp, &rq, "'command' must be a string");
-    } else if (mqp_command_parse(cmd->valuestring, &which) != MQP_OK) {
-        int n = snprintf(why, sizeof why, "unknown command '%.60s' (known: ", cmd->valuestring);
-        for (int i = 0; i < MQP_CMD_COUNT && n > 0 && (size_t)n < sizeof why; i++) {
-            n += snprintf(why + n, sizeof why - (size_t)n, "%s%s", i ? ", " : "", commands[i].name);
-        }
-        if (n > 0 && (size_t)n < sizeof why) {
-            snprintf(why + n, sizeof why - (size_t)n, ")");
-        }
+    char *request_id = NULL;
+    int rc;
+    bool ok = mqp__command_read(m->payload, m->payload_len, cp->max_payload, &which, &request_id,
+                                why, sizeof why);
+    rq.request_id = request_id;
+    if (!ok) {
         rc = reject(cp, &rq, why);
     } else {
         rq.command = mqp_command_name(which);
         rc = run_command(cp, &rq, which);
     }
-    cJSON_free(rq.request_id);
-    cJSON_Delete(root);
+    cJSON_free(request_id);
     return rc;
 }
 

@@ -1,5 +1,5 @@
-/* The control plane's answer to a command, built here and exposed for the unit tests of its
- * exact JSON. */
+/* The control plane's reading of a command and its answer, exposed for the unit tests of the
+ * exact JSON and for the fuzzer of the reading (tests/fuzz). */
 #ifndef MQP_CONTROLPLANE_ANSWER_H
 #define MQP_CONTROLPLANE_ANSWER_H
 
@@ -12,5 +12,12 @@
  * strings (NULL: null / left out). Free with mqp__free; NULL when out of memory. */
 char *mqp__response_json(const char *request_id, const char *command, bool ok, mqp_status st,
                          const char *error, const char *result, size_t *len);
+
+/* A command message, read and checked: size, JSON, an object, `command` a known name,
+ * `request_id` a string or number. On success *cmd is the command; on failure why says what
+ * is wrong. Either way *request_id is the request id as JSON text (free with cJSON_free), or
+ * NULL when there is none or the payload is not that far readable. */
+bool mqp__command_read(const void *payload, size_t len, size_t max_payload, mqp_command *cmd,
+                       char **request_id, char *why, size_t whylen);
 
 #endif

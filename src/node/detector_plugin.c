@@ -274,6 +274,7 @@ static const struct {
     {"onnx", "model", "onnx:MODEL.onnx[?key=value&...]"},
 };
 
+#ifdef MQP_HAVE_OPENCV
 /* Where a built-in plugin lies: $MQPLANE_DETECTOR_DIR, else beside the executable as the build
  * tree has it (src/cli/mqplane, src/detectors/NAME.so), else as installed (bin/mqplane,
  * <libdir>/mqplane/detectors/NAME.so), else the configured install location. */
@@ -306,6 +307,7 @@ static bool find_builtin(const char *name, char *path, size_t len, char *tried, 
     }
     return false;
 }
+#endif
 
 static mqp_err open_builtin(detector **out, const char *spec, size_t i, int w, int h, char *err,
                             size_t errlen)

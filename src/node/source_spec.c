@@ -68,7 +68,7 @@ static char *redacted(const char *url)
     return out;
 }
 
-mqp_err av_spec_parse(av_spec *a, const char *spec, char *err, size_t errlen)
+static mqp_err parse(av_spec *a, const char *spec, char *err, size_t errlen)
 {
     if (strncmp(spec, "file:", 5) == 0) {
         a->kind = KIND_FILE;
@@ -113,7 +113,12 @@ mqp_err av_spec_parse(av_spec *a, const char *spec, char *err, size_t errlen)
         }
         snprintf(a->transport, sizeof a->transport, "%s", transport);
     }
-    const char *host = a->url + strcspn(a->url, ":") + 3;
+    const char *sep = strstr(a->url, "://");
+    if (!sep) {
+        snprintf(err, errlen, "source '%s': not a URL (rtsp://[user:pass@]host[:port]/path)", spec);
+        return MQP_ERR_INVALID;
+    }
+    const char *host = sep + 3;
     size_t hlen = strcspn(host, "/?");
     const char *at = memchr(host, '@', hlen);
     if (at) {
@@ -131,6 +136,16 @@ mqp_err av_spec_parse(av_spec *a, const char *spec, char *err, size_t errlen)
 char *av_spec_description(const av_spec *s, const char *spec)
 {
     return redacted(s->kind == KIND_FILE ? spec : s->url);
+}
+
+mqp_err av_spec_parse(av_spec *a, const char *spec, char *err, size_t errlen)
+{
+    *a = (av_spec){0};
+    mqp_err rc = parse(a, spec, err, errlen);
+    if (rc != MQP_OK) {
+        av_spec_clear(a); /* Nothing to free after a failure. */
+    }
+    return rc;
 }
 
 void av_spec_clear(av_spec *s)

@@ -18,7 +18,8 @@ typedef struct av_spec {
     char transport[16]; /* RTSP: "tcp" or "udp". */
 } av_spec;
 
-/* MQP_ERR_INVALID with a message naming the spec and what is wrong; MQP_ERR_NOMEM. */
+/* MQP_ERR_INVALID with a message naming the spec and what is wrong; MQP_ERR_NOMEM. Nothing to
+ * clear after a failure. */
 mqp_err av_spec_parse(av_spec *out, const char *spec, char *err, size_t errlen);
 /* What logs and status show: the spec of a file, a URL without its password
  * (rtsp://user:***@cam/1). Allocated; NULL when out of memory. */
