@@ -25,7 +25,7 @@ PROFILE ?= dev
 SERVICES_ARGS ?=
 MQPLANE = $(BUILD)/src/cli/mqplane
 
-.PHONY: all deps build test demo sanitize valgrind fuzz bench install format format-check clean \
+.PHONY: all deps build test demo sanitize tsan valgrind fuzz bench install format format-check clean \
         services-up services-down services-status services-logs
 
 all: build
@@ -65,6 +65,15 @@ sanitize: deps
 	cmake --build $(BUILD)-asan -j$(JOBS)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --test-dir $(BUILD)-asan --output-on-failure -j$(JOBS)
+
+# ThreadSanitizer on the threaded tests (CTest label tsan): the client's and the planes'
+# integration tests and the node's own (tests/tsan.supp says what is suppressed, and why).
+tsan: deps
+	cmake -S . -B $(BUILD)-tsan $(CMAKE_FLAGS) -DMQP_SANITIZE=thread -DMQP_WITH_OPENCV=OFF \
+	  -DMQP_BUILD_BENCH=OFF -DMQP_BUILD_EXAMPLES=OFF
+	cmake --build $(BUILD)-tsan -j$(JOBS)
+	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 exitcode=66" \
+	  ctest --test-dir $(BUILD)-tsan --output-on-failure -j$(JOBS) -L tsan
 
 valgrind: build
 	scripts/valgrind.sh $(BUILD)

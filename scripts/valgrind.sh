@@ -15,6 +15,8 @@ for t in "$build"/tests/unit/test_* "$build"/tests/integration/test_* "$build"/t
     *.log) continue ;;
     # Renders and scores thousands of frames: minutes under valgrind; ASan+UBSan cover it.
     */test_motion) echo "valgrind skipped: test_motion (compute-bound, see make sanitize)"; continue ;;
+    # A million messages and 200 clients: hours under valgrind; ASan+UBSan run it.
+    */test_faults) echo "valgrind skipped: test_faults (a scale test, see make sanitize)"; continue ;;
   esac
   if valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q \
        "$t" > "$t.valgrind.log" 2>&1; then

@@ -5,6 +5,7 @@
 #include "mqplane/mqplane.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 
 /* Exit statuses, documented in mqplane --help and docs/OPERATIONS.md. */
 enum {
@@ -59,7 +60,7 @@ void cli_session_close(cli_session *ss);
 
 /* Set by SIGINT and SIGTERM once cli_catch_stop_signals() ran: the long-running subcommands
  * (run, monitor, demo) poll it and stop in order. */
-extern volatile sig_atomic_t cli_stop_requested;
+extern atomic_int cli_stop_requested;
 void cli_catch_stop_signals(void);
 
 /* Prints "mqplane CMD: MESSAGE" and "(see mqplane CMD --help)" to stderr; returns EXIT_USAGE. */

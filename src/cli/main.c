@@ -28,12 +28,15 @@ static const char usage[] =
     "exit status: 0 success; 1 the command failed; 2 no broker or no answer in time;\n"
     "3 (services status) not running; 64 bad arguments or configuration.\n";
 
-volatile sig_atomic_t cli_stop_requested;
+/* Read by other threads than the one the signal lands on: an atomic, which (lock-free) may be
+ * stored from a signal handler, where a volatile sig_atomic_t is only for the same thread. */
+atomic_int cli_stop_requested;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may store only a lock-free atomic");
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
-    cli_stop_requested = 1;
+    atomic_store(&cli_stop_requested, 1);
 }
 
 void cli_catch_stop_signals(void)

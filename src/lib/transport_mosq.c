@@ -32,7 +32,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LOOP_TIMEOUT_MS     200 /* How often the network thread looks at stop/kill requests. */
+#define LOOP_TIMEOUT_MS     50 /* How often the network thread looks at stop/kill requests. */
 #define DISCONNECT_GRACE_MS 2000
 #define MAX_SUB_IDS         16
 #define PROBE_WAIT_MS       100 /* Asking a broker that closed our connection if it is up. */

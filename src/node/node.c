@@ -29,7 +29,7 @@ void node_log(node *n, mqp_log_level level, const char *fmt, ...)
 
 bool node_stopping(node *n)
 {
-    return atomic_load(&n->stop) || (n->o.stop_signal && *n->o.stop_signal);
+    return atomic_load(&n->stop) || (n->o.stop_signal && atomic_load(n->o.stop_signal));
 }
 
 /* ---- what the sources say (on their own threads) ---- */

@@ -9,7 +9,7 @@
 #include "mqplane/config.h"
 #include "mqplane/controlplane.h"
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 typedef struct node_opts {
@@ -30,7 +30,7 @@ typedef struct node_opts {
     double full_frames_fps;        /* Annotated frames per second per source; 0: none (but a
                                       snapshot command still publishes one). */
     double stall_timeout_s;        /* A live source silent this long is lost; 0: 5. */
-    volatile sig_atomic_t *stop_signal; /* Set by a signal handler to stop in order. */
+    const atomic_int *stop_signal; /* Set by a signal handler to stop in order. */
     mqp_log_cb log_cb;
     void *log_user;
     mqp_log_level log_level;

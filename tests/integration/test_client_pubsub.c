@@ -310,7 +310,7 @@ static void test_mqp_client_shared_subscription(void **state)
 
 typedef struct echo {
     mqp_client *c;
-    int answered;
+    atomic_int answered; /* Written by the dispatch thread, read by the test's. */
 } echo;
 
 /* Answers a request on its response topic with its correlation data, as a service would. */
@@ -323,7 +323,7 @@ static int answer(mqp_client *c, const mqp_message *m, void *user)
     }
     mqp_publish_props p = {.correlation_data = m->correlation_data,
                            .correlation_len = m->correlation_len};
-    e->answered++;
+    atomic_fetch_add(&e->answered, 1);
     return mqp_client_publish_props(e->c, m->response_topic, "pong", 4, 1, false, &p) == MQP_OK
                ? 0
                : -1;
@@ -331,17 +331,18 @@ static int answer(mqp_client *c, const mqp_message *m, void *user)
 
 typedef struct reply_seen {
     char correlation[32];
-    size_t len;
     char payload[16];
+    atomic_size_t len; /* Stored last: once it is set, the rest may be read. */
 } reply_seen;
 
 static int on_reply(mqp_client *c, const mqp_message *m, void *user)
 {
     (void)c;
     reply_seen *r = user;
-    r->len = m->correlation_len < sizeof r->correlation ? m->correlation_len : 0;
-    memcpy(r->correlation, m->correlation_data, r->len);
+    size_t len = m->correlation_len < sizeof r->correlation ? m->correlation_len : 0;
+    memcpy(r->correlation, m->correlation_data, len);
     snprintf(r->payload, sizeof r->payload, "%.*s", (int)m->payload_len, (const char *)m->payload);
+    atomic_store(&r->len, len);
     return 0;
 }
 
@@ -352,12 +353,12 @@ static void test_mqp_client_request_response_properties(void **state)
     mqp_client_opts o = test_opts(url, "responder");
     o.no_health = true;
     mqp_client *svc = test_client(&o);
-    echo e = {svc, 0};
+    echo e = {.c = svc};
     assert_ok(mqp_client_subscribe(svc, "svc/ping", 1, answer, &e));
     o = test_opts(url, "requester");
     o.no_health = true;
     mqp_client *req = test_client(&o);
-    reply_seen r = {0};
+    reply_seen r = {.len = 0};
     assert_ok(mqp_client_subscribe(req, "replies/requester", 1, on_reply, &r));
     assert_ok(mqp_client_sync(svc, 5000)); /* The broker has the (un)subscriptions. */
     assert_ok(mqp_client_sync(req, 5000));
@@ -370,10 +371,10 @@ static void test_mqp_client_request_response_properties(void **state)
                                        &(mqp_publish_props){.response_topic = "bad/#"}),
               MQP_ERR_TOPIC);
     assert_ok(mqp_client_publish_props(req, "svc/ping", "ping", 4, 1, false, &p));
-    assert_true(wait_for(r.len == 9, 3000));
+    assert_true(wait_for(atomic_load(&r.len) == 9, 3000));
     assert_memory_equal(r.correlation, corr, sizeof corr);
     assert_string_equal(r.payload, "pong");
-    assert_int_equal(e.answered, 1);
+    assert_int_equal(atomic_load(&e.answered), 1);
     mqp_client_destroy(req);
     mqp_client_destroy(svc);
 }

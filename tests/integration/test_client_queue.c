@@ -39,7 +39,7 @@ static void run_burst(fixture *f, int qos, int count, collector *col, mqp_client
     o.no_health = true;
     mqp_client *pub = test_client(&o);
     assert_ok(mqp_client_sync(sub, 5000)); /* The broker has the (un)subscriptions. */
-    col->hold = true;                      /* The handler blocks: the queue fills up. */
+    atomic_store(&col->hold, true);        /* The handler blocks: the queue fills up. */
     *b = (burst){.pub = pub, .count = count, .qos = qos};
     /* From another thread: on memory:// a QoS 1 publisher is the one held back. */
     pthread_create(thread, NULL, publish_burst, b);

@@ -33,7 +33,7 @@ int collector_cb(mqp_client *client, const mqp_message *msg, void *user)
 {
     (void)client;
     collector *c = user;
-    while (c->hold) {
+    while (atomic_load(&c->hold)) {
         mqpx_sleep_ms(1);
     }
     if (c->block_ms) {
@@ -71,7 +71,7 @@ collected collector_get(collector *c, size_t i)
 
 void collector_release(collector *c)
 {
-    c->hold = false;
+    atomic_store(&c->hold, false);
 }
 
 static void print_log(mqp_log_level level, const char *msg, void *user)

@@ -5,6 +5,7 @@
 #include "mqplane/client.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define COLLECTOR_MAX 4096
@@ -21,9 +22,9 @@ typedef struct collector {
     pthread_mutex_t mu;
     size_t n;
     collected items[COLLECTOR_MAX];
-    int result;         /* What the handler returns. */
-    int block_ms;       /* Sleep this long in each call. */
-    volatile bool hold; /* While true, the handler waits (released by collector_release). */
+    int result;       /* What the handler returns. */
+    int block_ms;     /* Sleep this long in each call. */
+    atomic_bool hold; /* While true, the handler waits (released by collector_release). */
 } collector;
 
 collector *collector_new(void);
