@@ -111,7 +111,7 @@ typedef struct sub_copy {
  * SUBSCRIBE, one registered before is in the copy, so each is sent once. The copies are
  * subscribed outside the lock, because a transport may deliver retained messages
  * synchronously and they may wait for queue space. */
-static size_t snapshot(mqp_client *c, sub_copy **out)
+static size_t snapshot(mqp_client *c, sub_copy **out, bool *complete)
 {
     pthread_mutex_lock(&c->mu);
     size_t n = 0;
@@ -119,41 +119,64 @@ static size_t snapshot(mqp_client *c, sub_copy **out)
         n++;
     }
     sub_copy *v = n ? mqp__calloc(n, sizeof *v) : NULL;
+    bool ok = n == 0 || v;
     size_t k = 0;
-    for (mqp__sub *s = c->subs; s && v; s = s->next) {
+    for (mqp__sub *s = c->subs; s && ok; s = s->next) {
         size_t i = 0;
         while (i < k && strcmp(v[i].filter, s->filter) != 0) {
             i++;
         }
         if (i == k) {
-            v[k++] = (sub_copy){mqp__strdup(s->filter), s->qos, s->id};
+            char *filter = mqp__strdup(s->filter);
+            ok = filter != NULL;
+            if (ok) {
+                v[k++] = (sub_copy){filter, s->qos, s->id};
+            }
         } else if (s->qos > v[i].qos) {
             v[i].qos = s->qos;
         }
     }
-    if (n && !v) {
+    if (!ok) {
         mqp__log(&c->logger, MQP_LOG_ERR, "out of memory: subscriptions not restored");
     }
     c->restoring = true;
     pthread_mutex_unlock(&c->mu);
+    *complete = ok;
     *out = v;
     return k;
 }
 
+/* One subscription of a new connection; false if it could not even be sent (out of memory):
+ * the connection then lacks it, and must be made again. Offline (MQP_ERR_NO_CONN) is fine:
+ * the next connection restores everything anyway. */
+static bool restore(mqp_client *c, const char *filter, int qos, uint32_t id)
+{
+    mqp_err rc = c->transport->ops->subscribe(c->transport, filter, qos, id);
+    if (rc != MQP_OK && rc != MQP_ERR_NO_CONN) {
+        mqp__log(&c->logger, MQP_LOG_ERR, "cannot restore the subscription to '%s' (%s)", filter,
+                 mqp_err_name(rc));
+        return false;
+    }
+    return true;
+}
+
 void mqp__resubscribe_all(mqp_client *c)
 {
-    if (c->keepalive_topic) {
-        c->transport->ops->subscribe(c->transport, c->keepalive_topic, 0, MQP_HEARTBEAT_SUB_ID);
-    }
+    bool all = !c->keepalive_topic || restore(c, c->keepalive_topic, 0, MQP_HEARTBEAT_SUB_ID);
     sub_copy *v;
-    size_t n = snapshot(c, &v);
+    bool complete;
+    size_t n = snapshot(c, &v, &complete);
+    all = all && complete;
     for (size_t i = 0; i < n; i++) {
-        if (v[i].filter) {
-            c->transport->ops->subscribe(c->transport, v[i].filter, v[i].qos, v[i].id);
-        }
+        all = restore(c, v[i].filter, v[i].qos, v[i].id) && all;
         mqp__free(v[i].filter);
     }
     mqp__free(v);
+    if (!all) {
+        /* Connected without a subscription, it would never hear what that one brings. */
+        mqp__log(&c->logger, MQP_LOG_ERR, "a subscription is missing: connecting again");
+        c->transport->ops->force_reconnect(c->transport);
+    }
     /* Connected only now: the SUBSCRIBEs are queued ahead of anything the caller publishes
      * after mqp_client_connect() returns, so the broker applies them first. */
     pthread_mutex_lock(&c->mu);

@@ -10,8 +10,10 @@
 #include "mqplane/topic.h"
 
 #include "alloc.h"
+#include "clock.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +57,8 @@ struct mem_session {
     int will_qos;
     bool will_retain;
     mem_sub *subs;
+    atomic_bool in_start;    /* Connecting now: a reconnection asked for meanwhile waits, */
+    atomic_bool restart_due; /* and is made when that one is done (no recursion). */
     bool connected;
     unsigned deliveries; /* Publishers delivering to this session right now. */
     pthread_cond_t idle; /* Signalled when deliveries drops to 0. */
@@ -279,9 +283,31 @@ static mqp_err broker_publish(mem_broker *b, const char *topic, const void *payl
 
 /* ---- transport operations ---- */
 
+static void start_once(mem_session *s);
+static void leave(mem_session *s, bool clean);
+
+/* Connections are made synchronously, so the client's connected callback runs inside this
+ * call; a reconnection it asks for (a subscription it could not restore, out of memory) is
+ * made after it returns, a millisecond later, at most RESTARTS times: this runs on the caller's
+ * thread, and memory that does not come back must not hold it for ever. */
+#define RESTARTS 3
 static mqp_err op_start(mqp__transport *base)
 {
     mem_session *s = (mem_session *)base;
+    atomic_store(&s->in_start, true);
+    start_once(s);
+    for (int i = 0; i < RESTARTS && atomic_exchange(&s->restart_due, false); i++) {
+        mqpx_sleep_ms(1);
+        leave(s, false);
+        s->ev.disconnected(s->ev.ctx, MQP_ERR_CONN_LOST, "connection dropped on request", true);
+        start_once(s);
+    }
+    atomic_store(&s->in_start, false);
+    return MQP_OK;
+}
+
+static void start_once(mem_session *s)
+{
     mem_broker *b = s->broker;
     pthread_mutex_lock(&b->mu);
     /* A second client with the same id takes over, as on a real broker. */
@@ -312,7 +338,6 @@ static mqp_err op_start(mqp__transport *base)
         old->ev.disconnected(old->ev.ctx, MQP_ERR_TAKEN_OVER, why, true);
     }
     s->ev.connected(s->ev.ctx, false, 5);
-    return MQP_OK;
 }
 
 static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
@@ -434,6 +459,10 @@ static void leave(mem_session *s, bool clean)
 static void op_force_reconnect(mqp__transport *base)
 {
     mem_session *s = (mem_session *)base;
+    if (atomic_load(&s->in_start)) {
+        atomic_store(&s->restart_due, true);
+        return;
+    }
     leave(s, false);
     s->ev.disconnected(s->ev.ctx, MQP_ERR_CONN_LOST, "connection dropped on request", true);
     op_start(base);

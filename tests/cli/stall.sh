@@ -83,12 +83,22 @@ PY
 
 echo "== a stop during a stall: prompt, and what was still queued is counted"
 kill -STOP "$BROKER"
-# The kernel's socket buffers fill first (some 10 MB here), then the queue: the first stall
-# told how long that takes at this machine's rate (two messages a frame, a detections message
-# and its JPEG; everything after the fill was dropped). A few seconds more fill the queue.
-fill=$(( STALL - dropped / (2 * rate) ))
-[ "$fill" -gt 0 ] || fill=1
-sleep $((fill + 3))
+# The kernel's socket buffers fill first (several MB, more after a first stall: TCP grows them),
+# then the queue. Full buffers show as the bytes waiting to be sent to the broker no longer
+# growing; then 3 s more at ~2 MB/s fill the 1 MB queue. (ss, of iproute2.)
+waiting() {
+  ss -tnH state established "( dport = :$PORT )" | awk '$2 > m { m = $2 } END { print m + 0 }'
+}
+last=-1 steady=0
+for _ in $(seq 160); do # At most 40 s.
+  q=$(waiting)
+  if [ "$q" -gt 0 ] && [ "$q" = "$last" ]; then steady=$((steady + 1)); else steady=0; fi
+  last=$q
+  [ "$steady" -ge 8 ] && break # 2 s without a byte more.
+  sleep 0.25
+done
+[ "$steady" -ge 8 ] || fail "the node's socket never filled in 40 s (last: $last bytes waiting)"
+sleep 3
 t0=$(date +%s%N)
 kill -TERM "$NODE"
 for _ in $(seq 400); do alive "$NODE" || break; sleep 0.05; done

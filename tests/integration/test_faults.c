@@ -11,6 +11,8 @@
 
 #include "mqplane/client.h"
 
+#include "alloc.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -235,11 +237,67 @@ static void test_mqp_faults_slow_consumer(void **state)
     broker_cleanup(&b);
 }
 
+/* Counts the messages a handler saw. */
+static int count_cb(mqp_client *c, const mqp_message *m, void *user)
+{
+    (void)c;
+    (void)m;
+    atomic_fetch_add((atomic_int *)user, 1);
+    return 0;
+}
+
+/* Allocation failure from the N-th allocation on, for every N along a connection (its
+ * subscriptions and health), a publish and the delivery and dispatch of what it sent, on
+ * a real broker: each call fails cleanly or succeeds, nothing leaks (ASan), and once memory is
+ * back the client works again by itself (a subscription it could not restore is restored by
+ * connecting again). */
+static void test_mqp_faults_alloc_failure_on_the_way(void **state)
+{
+    (void)state;
+    test_broker b;
+    broker_start(&b, NULL);
+    int clean = 0;
+    long last = 0;
+    for (long n = 1; n < 400 && clean < 3; n++) {
+        last = n;
+        atomic_int got = 0;
+        mqp_client_opts o = quiet_opts(b.url, "alloc-path");
+        o.log_cb = NULL; /* Every failure on the way says so: thousands of lines. */
+        mqp_client *c = NULL;
+        assert_ok(mqp_client_new(&c, &o));
+        assert_ok(mqp_client_subscribe(c, "a/#", 1, count_cb, &got));
+        mqp__alloc_fail_after(n);
+        mqp_err rc = mqp_client_connect(c, 200);
+        mqp_err prc = rc == MQP_OK ? mqp_client_publish_event(c, "a/b", "t", "{}", NULL, 1, false)
+                                   : MQP_ERR_NO_CONN;
+        mqpx_sleep_ms(20); /* Let the dispatch thread meet the failures too. */
+        mqp__alloc_fail_after(0);
+        assert_true(rc == MQP_OK || rc == MQP_ERR_NOMEM || rc == MQP_ERR_TIMEOUT);
+        assert_true(prc == MQP_OK || prc == MQP_ERR_NOMEM || prc == MQP_ERR_NO_CONN);
+        bool whole = rc == MQP_OK && prc == MQP_OK && atomic_load(&got) == 1;
+        clean = whole ? clean + 1 : 0; /* Past the end of the path: it works every time. */
+        /* Memory is back: the same client connects, and what it publishes is delivered. */
+        assert_true(wait_for(mqp_client_is_connected(c), 3000));
+        int before = atomic_load(&got);
+        assert_ok(mqp_client_publish_event(c, "a/b", "t", "{}", NULL, 1, false));
+        if (!wait_for(atomic_load(&got) > before, 3000)) {
+            fail_msg("allocation %ld failing on the way broke the client for good", n);
+        }
+        mqp_client_destroy(c);
+    }
+    assert_int_equal(clean, 3);
+    printf("  allocation failure: every allocation from the 1st to the %ldth of a connection, a "
+           "publish and its dispatch failed in turn; the client recovered each time\n",
+           last - 3);
+    broker_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mqp_faults_connection_storm),
         cmocka_unit_test(test_mqp_faults_slow_consumer),
+        cmocka_unit_test(test_mqp_faults_alloc_failure_on_the_way),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
