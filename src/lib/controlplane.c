@@ -80,14 +80,18 @@ struct mqp_controlplane {
 };
 
 /* Says how many rejections went unlogged, if any. */
-static void log_held_rejections(mqp_controlplane *cp)
+static void say_held(mqp_controlplane *cp, uint64_t held)
 {
-    uint64_t held = mqpx_ratelimit_take_held(&cp->reject_log);
     if (held) {
         mqp__log(&cp->log, MQP_LOG_WARNING,
                  "%llu more commands rejected (each answered; not logged one by one)",
                  (unsigned long long)held);
     }
+}
+
+static void log_held_rejections(mqp_controlplane *cp)
+{
+    say_held(cp, mqpx_ratelimit_take_held(&cp->reject_log));
 }
 
 const char *mqp_command_name(mqp_command cmd)
@@ -276,11 +280,7 @@ static int reject(mqp_controlplane *cp, const request *rq, const char *why)
     atomic_fetch_add(&cp->rejected, 1);
     uint64_t held = 0;
     if (mqpx_ratelimit_pass(&cp->reject_log, mqpx_mono_s(), &held)) {
-        if (held) {
-            mqp__log(&cp->log, MQP_LOG_WARNING,
-                     "%llu more commands rejected (each answered; not logged one by one)",
-                     (unsigned long long)held);
-        }
+        say_held(cp, held);
         mqp__log(&cp->log, MQP_LOG_WARNING, "command rejected on '%s': %s", rq->msg->topic, why);
     }
     respond(cp, rq, false, why, NULL, 0);

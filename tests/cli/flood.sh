@@ -8,9 +8,6 @@ here=$(dirname "$0")
 M=$1
 COUNT=${2:-100000}
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-count() { grep -c -- "$2" "$1" || true; }
 
 /usr/bin/python3 - "$TMP/flood" "$COUNT" <<'PY'
 import sys

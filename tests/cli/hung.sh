@@ -9,12 +9,8 @@ M=$1
 KEEPALIVE=10
 COMMANDS=20
 
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 broker_start
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -i answers -c -q 1 -v -t inference/control/responses \
-  >> "$TMP/answers" 2>/dev/null &
-PIDS+=($!)
-wait_lines "$TMP/mosquitto.log" "^[0-9]*: answers 1 " 1
+sub_session answers "$TMP/answers" -t inference/control/responses
 printf 'mqtt:\n  keepalive: %s\n' "$KEEPALIVE" > "$TMP/node.yaml"
 $M run --broker "$URL" --config "$TMP/node.yaml" --log-level info 2> "$TMP/node.log" & NODE=$!
 PIDS+=("$NODE")

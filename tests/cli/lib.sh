@@ -41,6 +41,24 @@ skip() {
   exit 77
 }
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# The resident memory of process PID, kB.
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# How many lines of FILE match PATTERN (0 when none).
+count() { grep -c -- "$2" "$1" || true; }
+
+# A watcher with a session of its own (-c, QoS 1): it misses nothing across broker restarts, and
+# reconnects by itself. sub_session ID FILE -t FILTER...; returns once the broker holds its
+# subscriptions.
+sub_session() {
+  local id=$1 out=$2 filters=0 a
+  shift 2
+  for a in "$@"; do [ "$a" = -t ] && filters=$((filters + 1)); done
+  mosquitto_sub -h 127.0.0.1 -p "$PORT" -i "$id" -c -q 1 -v "$@" >> "$out" 2>/dev/null &
+  PIDS+=($!)
+  wait_lines "$TMP/mosquitto.log" "^[0-9]*: $id 1 " "$filters"
+}
+
 # True when memory figures mean something: not under a sanitizer (ASan keeps freed memory in
 # quarantine and its own shadow; its leak check covers that build instead). Says so otherwise.
 rss_meaningful() {

@@ -16,27 +16,15 @@ autosave_on_changes true
 autosave_interval 1"
 broker_start
 
-# A watcher with a session of its own (-c, QoS 1): it misses nothing across restarts, and
-# reconnects by itself. Returns once the broker holds its subscriptions.
-watch() {
-  local id=$1 out=$2 filters=0 a
-  shift 2
-  for a in "$@"; do [ "$a" = -t ] && filters=$((filters + 1)); done
-  mosquitto_sub -h 127.0.0.1 -p "$PORT" -i "$id" -c -q 1 -v "$@" >> "$out" 2>/dev/null &
-  PIDS+=($!)
-  wait_lines "$TMP/mosquitto.log" "^[0-9]*: $id 1 " "$filters"
-}
-count() { grep -c -- "$2" "$1" || true; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # The timestamp of the retained status, or nothing while the broker has none.
 retained_stamp() {
   mosquitto_sub -h 127.0.0.1 -p "$PORT" -t inference/control/status -C 1 -W 1 2>/dev/null |
     sed -n 's/.*"timestamp":"\([^"]*\)".*/\1/p' || true
 }
 
-watch answers "$TMP/answers" -t inference/control/responses
-watch status "$TMP/status" -t inference/control/status
-watch health "$TMP/health" -t 'system/health/#'
+sub_session answers "$TMP/answers" -t inference/control/responses
+sub_session status "$TMP/status" -t inference/control/status
+sub_session health "$TMP/health" -t 'system/health/#'
 $M run --broker "$URL" --log-level info 2> "$TMP/node.log" & NODE=$!
 PIDS+=("$NODE")
 wait_lines "$TMP/status" '"status":"running"' 1 20

@@ -10,7 +10,6 @@ M=$1
 STALL=${2:-30}
 BOUND=1048576 # The data plane's queue bound in this test, bytes.
 
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # A field of the node's status answer (ctl status), by its path in the JSON.
 status_field() {
   $M ctl -b "$URL" status | /usr/bin/python3 -c \

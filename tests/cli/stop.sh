@@ -13,10 +13,7 @@ autosave_on_changes true
 autosave_interval 1"
 broker_start
 # Everything the nodes say about themselves, across restarts of the broker.
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -i said -c -q 1 -v -t inference/control/status \
-  -t 'system/health/#' >> "$TMP/said" 2>/dev/null &
-PIDS+=($!)
-wait_lines "$TMP/mosquitto.log" "^[0-9]*: said 1 " 2
+sub_session said "$TMP/said" -t inference/control/status -t 'system/health/#'
 
 start_node() {
   $M run --broker "$URL" --log-level info 2> "$TMP/node.log" & NODE=$!
