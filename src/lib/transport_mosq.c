@@ -459,6 +459,55 @@ static void linger_close(int fd, int64_t deadline_ms)
     close(fd);
 }
 
+/* Starts connecting m without waiting for the TCP handshake. libmosquitto's one call that
+ * takes CONNECT properties, mosquitto_connect_bind_v5(), blocks in connect(): on a path that
+ * drops packets that is the kernel's SYN retries, some two minutes, deaf to a stop. Its
+ * asynchronous call takes no properties but sends those the handle holds, and the v5 call
+ * stores them (dropping older ones) before it looks at the host: given none, it stores them and
+ * refuses with MOSQ_ERR_INVAL, connecting nowhere. (libmosquitto 2.0; a version that dropped
+ * them would lose the session expiry, which the broker-restart tests would show.) */
+static int connect_start(mosq_transport *t, struct mosquitto *m, const mosquitto_property *props)
+{
+    int rc = mosquitto_connect_bind_v5(m, NULL, t->port, t->keepalive, NULL, props);
+    if (rc != MOSQ_ERR_INVAL) {
+        return rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_UNKNOWN : rc;
+    }
+    return mosquitto_connect_bind_async(m, t->host, t->port, t->keepalive, NULL);
+}
+
+/* Waits for the TCP handshake that connect_start() began, until the deadline or a stop. */
+static mqp_err wait_tcp(mosq_transport *t, struct mosquitto *m, int64_t deadline_ms, char *detail,
+                        size_t len)
+{
+    int fd = mosquitto_socket(m);
+    for (;;) {
+        struct pollfd p = {fd, POLLOUT, 0};
+        int n = poll(&p, 1, LOOP_TIMEOUT_MS);
+        if (n > 0) {
+            int err = 0;
+            socklen_t l = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) != 0) {
+                err = errno;
+            }
+            return err ? map_connect_rc(t, MOSQ_ERR_ERRNO, err, detail, len) : MQP_OK;
+        }
+        if (n < 0 && errno != EINTR) {
+            return map_connect_rc(t, MOSQ_ERR_ERRNO, errno, detail, len);
+        }
+        if (stopping(t)) {
+            snprintf(detail, len, "stopped while connecting to %s", t->where);
+            return MQP_ERR_IO;
+        }
+        if (mqpx_mono_ms() > deadline_ms) {
+            snprintf(detail, len,
+                     "no answer from %s within %d s (the host is down, or the path to it drops "
+                     "packets)",
+                     t->where, MQP_DEFAULT_CONNACK_TIMEOUT_MS / 1000);
+            return MQP_ERR_TIMEOUT;
+        }
+    }
+}
+
 /* One connection's whole life: connects m and runs its loop until CONNACK, a failure, or (for
  * the main connection) the end of the connection. Returns MQP_OK only for a main connection
  * that ended after being up. */
@@ -469,13 +518,17 @@ static mqp_err run_connection(mosq_transport *t, struct mosquitto *m, attempt *a
     t->tls_error[0] = '\0';
     mosquitto_property *props = connect_props(t, expiry);
     errno = 0;
-    int rc = mosquitto_connect_bind_v5(m, t->host, t->port, t->keepalive, NULL, props);
+    int rc = connect_start(t, m, props);
     int err_no = errno;
     mosquitto_property_free_all(&props);
     if (rc != MOSQ_ERR_SUCCESS) {
         return map_connect_rc(t, rc, err_no, detail, len);
     }
     int64_t connack_deadline = mqpx_mono_ms() + MQP_DEFAULT_CONNACK_TIMEOUT_MS;
+    mqp_err tcp = wait_tcp(t, m, connack_deadline, detail, len);
+    if (tcp != MQP_OK) {
+        return tcp;
+    }
     for (;;) {
         rc = mosquitto_loop(m, LOOP_TIMEOUT_MS, 1);
         if (a->connack_seen && a->connack_rc != 0) {

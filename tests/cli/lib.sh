@@ -71,7 +71,7 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# A private mosquitto on a free port. It counts as started when its own log says it runs (it
+# A private mosquitto on a free port (also on each address in BROKER_ADDRS, same port). It counts as started when its own log says it runs (it
 # writes that once its listener is bound) and it is alive: a port that answers may be another
 # test's broker, when a test running beside this one took the port first. Then: another port.
 broker_start() {
@@ -82,6 +82,7 @@ broker_start() {
     rm -f "$TMP/mosquitto.log"
     cat > "$TMP/mosquitto.conf" <<CONF
 listener $PORT 127.0.0.1
+$(for a in ${BROKER_ADDRS:-}; do echo "listener $PORT $a"; done)
 allow_anonymous true
 set_tcp_nodelay true
 log_dest file $TMP/mosquitto.log
