@@ -7,6 +7,7 @@
 
 #include "clock.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,12 @@ mqp_err node_run(node *n)
     return rc;
 }
 
+static void *shut_down_client(void *client)
+{
+    mqp_client_shutdown(client);
+    return NULL;
+}
+
 void node_free(node *n)
 {
     if (!n) {
@@ -283,7 +290,17 @@ void node_free(node *n)
         n->pipes[i].src = NULL;
     }
     framepub_free(n->frames); /* Its last frames go out before the data plane closes. */
+    /* Both planes say their last word at once: cut off from the broker, each waits for it a
+     * while, and one after the other the waits would add up. The data plane's client stops
+     * beside the control plane, but stays allocated until the control plane is gone: a command
+     * it still runs may publish on it (and is then told the client is shut down). */
+    mqp_client *data = mqp_dataplane_client(n->data);
+    pthread_t t;
+    bool beside = data && pthread_create(&t, NULL, shut_down_client, data) == 0;
     mqp_controlplane_destroy(n->control);
+    if (beside) {
+        pthread_join(t, NULL);
+    }
     mqp_dataplane_destroy(n->data);
     if (n->wd_ready) {
         watchdog_destroy(&n->wd);
