@@ -399,6 +399,13 @@ static int wait_ready(const svc *s, pid_t pid)
             fprintf(stderr, "mqplane services: mosquitto exited during start-up:\n");
             print_tail(err, 8);
             print_tail(log, 8);
+            if (svc_disk_db_unreadable(err)) {
+                fprintf(stderr,
+                        "mqplane services: its database %s/data/mosquitto.db cannot be read "
+                        "(damaged, perhaps by a full disk): move it aside and start again, "
+                        "with no sessions and no retained messages\n",
+                        s->dir);
+            }
             svc_state_clear(s);
             return EXIT_FAILED;
         }
@@ -436,6 +443,11 @@ static int services_up(svc *s)
     }
     if (!make_dirs(data)) {
         return svc_fail(EXIT_FAILED, "cannot create %s: %s", data, strerror(errno));
+    }
+    char why[PATH_MAX + 512];
+    if (!svc_disk_check(data, why, sizeof why)) {
+        /* The broker still starts: a node needs it more than it needs it to remember. */
+        fprintf(stderr, "mqplane services: warning: %s\n", why);
     }
     bool docker = svc_is_docker(s);
     if ((svc_is_prod(s) && (rc = svc_prepare_prod(s)) != EXIT_OK) ||
@@ -500,6 +512,26 @@ static int services_down(svc *s)
     return EXIT_OK;
 }
 
+/* Whether the broker keeps its data: what its log says of its last save, and the disk now. */
+static void print_data(const svc *s)
+{
+    char data[PATH_MAX], log[PATH_MAX], said[1024], why[PATH_MAX + 512];
+    svc_path(data, s, "data");
+    svc_path(log, s, "mosquitto.log");
+    bool failed = svc_disk_log_error(log, said, sizeof said);
+    bool ok = svc_disk_check(data, why, sizeof why);
+    if (failed) {
+        printf("  WARNING: the broker's last save failed (\"%s\"): what it holds is lost when "
+               "it restarts\n",
+               said);
+    }
+    if (!ok) {
+        printf("  WARNING: %s\n", why);
+    } else if (!failed) {
+        printf("  data: %s, saved as it changes\n", data);
+    }
+}
+
 static int services_status(svc *s)
 {
     pid_t pid;
@@ -532,6 +564,7 @@ static int services_status(svc *s)
     printf(ready ? ", accepting connections\n" : ", NOT accepting connections on port %d\n",
            missing);
     print_endpoints(s);
+    print_data(s);
     return ready ? EXIT_OK : EXIT_FAILED;
 }
 

@@ -1,5 +1,6 @@
-/* mqplane services, between its two files: cli_services.c (the command, the process, the
- * ports) and cli_services_files.c (the files in the services directory). */
+/* mqplane services, between its files: cli_services.c (the command, the process, the ports),
+ * cli_services_files.c (the files in the services directory) and cli_services_disk.c (whether
+ * the broker can save its data). */
 #ifndef CLI_SERVICES_H
 #define CLI_SERVICES_H
 
@@ -56,5 +57,13 @@ int svc_prepare_prod(const svc *s);
 /* DIR/mosquitto.conf from the shipped profile, with its ports moved and its paths under root
  * (DIR itself, or where the container sees DIR). */
 int svc_render(const svc *s, const char *root);
+
+/* The data directory DIR/data (cli_services_disk.c). false, with why, when the broker could
+ * not save there (read-only, full) or soon will not (nearly full). */
+bool svc_disk_check(const char *data, char *why, size_t len);
+/* true, with mosquitto's words, when its last save since it started failed. */
+bool svc_disk_log_error(const char *log, char *out, size_t len);
+/* true when mosquitto's start-up errors (in file err) say it cannot read its database. */
+bool svc_disk_db_unreadable(const char *err);
 
 #endif
