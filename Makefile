@@ -83,7 +83,7 @@ valgrind: build
 fuzz:
 	$(MAKE) deps EXTRA_PACKAGES="$(FUZZ_PACKAGES)"
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DMQP_FUZZ=ON -DMQP_SANITIZE=address,undefined \
-	  -DMQP_WITH_OPENCV=OFF -DMQP_BUILD_BENCH=OFF -DMQP_BUILD_EXAMPLES=OFF
+	  -DMQP_BUILD_BENCH=OFF -DMQP_BUILD_EXAMPLES=ON -DMQP_WITH_OPENCV=AUTO
 	cmake --build $(BUILD)-fuzz -j$(JOBS) --target fuzz-all
 	scripts/fuzz.sh $(BUILD)-fuzz $(FUZZ_SECONDS)
 
