@@ -10,9 +10,11 @@
 #include "collector.h"
 
 #include "mqplane/client.h"
+#include "mqplane/controlplane.h"
 
 #include "alloc.h"
 
+#include <mosquitto.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -322,12 +324,157 @@ static void test_mqp_faults_alloc_failure_on_the_way(void **state)
     broker_cleanup(&b);
 }
 
+/* The operator, on raw libmosquitto: its allocations are not the library's, so they never fail
+ * while the control plane's do. It counts the answers per request id. */
+typedef struct operator
+{
+    struct mosquitto *m;
+    pthread_mutex_t mu;
+    char last[64]; /* The request id of the last answer. */
+    int answers_for[512];
+    atomic_int published;
+}
+operator;
+
+static void op_message(struct mosquitto *m, void *u, const struct mosquitto_message *msg)
+{
+    (void)m;
+    operator* op = u;
+    const char *p = msg->payloadlen > 0 ? strstr(msg->payload, "\"request_id\":\"c") : NULL;
+    if (p) {
+        int n = atoi(p + 15);
+        pthread_mutex_lock(&op->mu);
+        if (n > 0 && n < 512) {
+            op->answers_for[n]++;
+        }
+        pthread_mutex_unlock(&op->mu);
+    }
+}
+
+static void op_publish(struct mosquitto *m, void *u, int mid)
+{
+    (void)m;
+    (void)mid;
+    atomic_fetch_add(&((operator*)u)->published, 1);
+}
+
+static int answers_for(operator* op, int n)
+{
+    pthread_mutex_lock(&op->mu);
+    int a = op->answers_for[n];
+    pthread_mutex_unlock(&op->mu);
+    return a;
+}
+
+/* The command is at the broker (PUBACK) when this returns. */
+static void op_send(operator* op, int n, const char *command)
+{
+    char json[128];
+    snprintf(json, sizeof json, "{\"command\":\"%s\",\"request_id\":\"c%d\"}", command, n);
+    int before = atomic_load(&op->published);
+    assert_int_equal(mosquitto_publish(op->m, NULL, "inference/control/commands", (int)strlen(json),
+                                       json, 1, false),
+                     MOSQ_ERR_SUCCESS);
+    assert_true(wait_for(atomic_load(&op->published) > before, 3000));
+}
+
+static mqp_err ok_command(mqp_controlplane *cp, mqp_command cmd, mqp_command_reply *r, void *u)
+{
+    (void)cp;
+    (void)u;
+    if (cmd == MQP_CMD_STATUS) {
+        snprintf(r->result, r->result_cap, "{\"pipeline\":\"running\",\"fps\":30.0}");
+    }
+    return MQP_OK;
+}
+
+static void count_oom(mqp_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    if (strstr(msg, "out of memory")) {
+        atomic_fetch_add((atomic_int *)user, 1);
+    }
+}
+
+/* Allocation failure from the N-th allocation on, for every N along a command: its receipt,
+ * dispatch, the handler's answer and its formatting, the status it changes and their
+ * publication. Each command is answered, or its loss is said (an "out of memory" line and a
+ * count); nothing crashes or leaks (ASan); and once memory is back the very next command is
+ * answered, by the same control plane. */
+static void test_mqp_faults_alloc_failure_on_a_command(void **state)
+{
+    (void)state;
+    test_broker b;
+    broker_start(&b, NULL);
+    atomic_int oom = 0;
+    mqp_controlplane_opts o = {.client = quiet_opts(b.url, NULL), .on_command = ok_command};
+    o.client.log_cb = count_oom;
+    o.client.log_user = &oom;
+    mqp_controlplane *cp = NULL;
+    char err[256];
+    assert_ok(mqp_controlplane_new(&cp, &o, err, sizeof err));
+    assert_ok(mqp_controlplane_start(cp, 5000));
+    operator op = {0};
+    pthread_mutex_init(&op.mu, NULL);
+    mosquitto_lib_init();
+    op.m = mosquitto_new("alloc-operator", true, &op);
+    assert_non_null(op.m);
+    mosquitto_message_callback_set(op.m, op_message);
+    mosquitto_publish_callback_set(op.m, op_publish);
+    assert_int_equal(mosquitto_connect(op.m, "127.0.0.1", b.port, 30), MOSQ_ERR_SUCCESS);
+    assert_int_equal(mosquitto_subscribe(op.m, NULL, "inference/control/responses", 1),
+                     MOSQ_ERR_SUCCESS);
+    assert_int_equal(mosquitto_loop_start(op.m), MOSQ_ERR_SUCCESS);
+    int id = 0;
+    op_send(&op, ++id, "status"); /* The operator's subscription is in place once answered. */
+    assert_true(wait_for(answers_for(&op, id) == 1, 5000));
+    int clean = 0, answered = 0, said = 0;
+    long n;
+    for (n = 1; n < 200 && clean < 5; n++) {
+        const char *cmd = n % 2 ? "pause" : "resume"; /* Each changes the retained status. */
+        int oom_before = atomic_load(&oom);
+        mqp__alloc_fail_after(n);
+        op_send(&op, ++id, cmd);
+        int failing = id;
+        /* Answered, or the loss said: whichever comes, within the deadline. */
+        bool done = wait_for(answers_for(&op, failing) > 0 || atomic_load(&oom) > oom_before, 3000);
+        mqp__alloc_fail_after(0);
+        if (!done) {
+            fail_msg("allocation %ld failing: command %d neither answered nor its loss said", n,
+                     failing);
+        }
+        if (answers_for(&op, failing) > 0) {
+            answered++;
+        } else {
+            said++;
+        }
+        clean = atomic_load(&oom) == oom_before ? clean + 1 : 0;
+        /* Memory is back: the next command is answered. */
+        op_send(&op, ++id, "status");
+        if (!wait_for(answers_for(&op, id) == 1, 5000)) {
+            fail_msg("allocation %ld failing on a command broke the control plane for good", n);
+        }
+    }
+    assert_int_equal(clean, 5);
+    printf("  allocation failure on a command: every allocation from the 1st to the %ldth failed "
+           "in turn; %d commands answered anyway, %d lost with an 'out of memory' line; the next "
+           "one answered each time\n",
+           n - 6, answered, said);
+    mosquitto_loop_stop(op.m, true);
+    mosquitto_destroy(op.m);
+    mosquitto_lib_cleanup();
+    pthread_mutex_destroy(&op.mu);
+    mqp_controlplane_destroy(cp);
+    broker_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mqp_faults_connection_storm),
         cmocka_unit_test(test_mqp_faults_slow_consumer),
         cmocka_unit_test(test_mqp_faults_alloc_failure_on_the_way),
+        cmocka_unit_test(test_mqp_faults_alloc_failure_on_a_command),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
