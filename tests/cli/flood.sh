@@ -40,6 +40,9 @@ $M run --broker "$URL" --log-level info 2> "$TMP/node.log" & NODE=$!
 PIDS+=("$NODE")
 wait_retained inference/control/status '"status":"running"'
 sub_start "$TMP/wire" -t inference/data/detections -t inference/control/responses -v
+# The answers again, each with the moment it arrived (ns): the pause is timed by it, not by
+# how often this script looks.
+sub_start "$TMP/answers" -t inference/control/responses -F '%U %p'
 wait_lines "$TMP/wire" track_id 10 20
 wait_ctl '"connected":true' -b "$URL" status
 base=$(rss_kb "$NODE")
@@ -61,11 +64,13 @@ PIDS+=("$F0" "$F1")
 dets=$(count "$TMP/wire" track_id)
 # In the middle of it, a pause: timed until its answer arrives.
 wait_lines "$TMP/wire" "\"ok\":false" 2000 20
-sent=$(now_ms)
+sent_ns=$(date +%s%N) # Before mosquitto_pub starts: its own start-up counts against us.
 mosquitto_pub -h 127.0.0.1 -p "$PORT" -q 1 -t inference/control/commands \
   -m '{"command":"pause","request_id":"mid-flood"}'
 wait_lines "$TMP/wire" '"request_id":"mid-flood".*"status":"paused"' 1 20
-latency=$(( $(now_ms) - sent ))
+wait_lines "$TMP/answers" '"request_id":"mid-flood"' 1 5
+arrived=$(grep '"request_id":"mid-flood"' "$TMP/answers" | head -1 | cut -d' ' -f1)
+latency=$(( (${arrived%.*}${arrived#*.} - sent_ns) / 1000000 ))
 alive "$F0" || alive "$F1" || fail "the flood was over before the pause: the test proves nothing"
 # Detections went on until the pause.
 [ "$(count "$TMP/wire" track_id)" -gt "$dets" ] || fail "no detections during the flood"
