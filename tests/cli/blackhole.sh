@@ -59,8 +59,6 @@ blackhole_off() {
     in_ns nft delete table inet mqpbh
   fi
 }
-# Lines of the node's log saying a plane lost its connection.
-losses() { count "$TMP/node.log" "\[$1\] MQP_ERR_[A-Z_]*: connection to .* lost"; }
 
 BROKER_ADDRS=$HOST_IP
 broker_start
@@ -79,20 +77,11 @@ echo "== blackhole (keepalive $KEEPALIVE s)"
 blackhole_on || fail "cannot drop packets in the namespace with iptables or nft"
 t0=$(now_ms)
 # An operator's commands meanwhile: the broker sends them into a connection that leads nowhere.
-for i in $(seq "$COMMANDS"); do echo "{\"command\":\"status\",\"request_id\":\"bh-$i\"}"; done |
+status_commands bh- "$COMMANDS" |
   mosquitto_pub -h 127.0.0.1 -p "$PORT" -i operator -q 1 -t inference/control/commands -l ||
   fail "the operator could not publish"
 limit=$(( KEEPALIVE * 1500 ))
-noticed=()
-for plane in inference_control inference_data; do
-  while [ "$(losses $plane)" -lt 1 ]; do
-    [ $(( $(now_ms) - t0 )) -le "$limit" ] ||
-      fail "$plane did not notice the blackhole within 1.5 x keepalive: $(tail -3 "$TMP/node.log")"
-    sleep 0.05
-  done
-  noticed+=("$plane $(( $(now_ms) - t0 )) ms")
-done
-echo "   noticed: ${noticed[*]} (limit $limit ms)"
+wait_noticed "the blackhole" "$t0" "$limit"
 # A while longer: the node's attempts meanwhile go into the blackhole and get no answer at all,
 # until one gives up with the reason (and the next begins).
 wait_lines "$TMP/node.log" "no answer from mqtt://$HOST_IP:$PORT within [0-9]* s" 1 30
@@ -106,25 +95,14 @@ t1=$(now_ms)
 wait_lines "$TMP/node.log" "reconnected to" $((reconnects + 2)) 30
 echo "   both planes back $(( $(now_ms) - t1 )) ms after the path"
 wait_lines "$TMP/answers" '"request_id":"bh-' "$COMMANDS" 30
-/usr/bin/python3 - "$TMP/answers" "$COMMANDS" <<'PY' || fail "answers: $(cat "$TMP/answers")"
-import json, sys
-ids = [json.loads(l.split(" ", 1)[1])["request_id"] for l in open(sys.argv[1])]
-ids = [i for i in ids if str(i).startswith("bh-")]  # Not ctl's own.
-want = [f"bh-{i}" for i in range(1, int(sys.argv[2]) + 1)]
-assert sorted(set(ids)) == sorted(want), ids
-print(f"   {len(want)} commands sent into the blackhole, all answered ({len(ids) - len(want)} repeats)")
-PY
+all_answered "$TMP/answers" bh- "$COMMANDS" "sent into the blackhole"
 wait_lines "$TMP/detections" track_id $((seen + 5)) 20
 wait_ctl '"connected":true' -b "$URL" status
 
 echo "== stop while reaching for a broker behind the blackhole"
-lost_c=$(losses inference_control)
+lost=("$(losses inference_control)" "$(losses inference_data)")
 blackhole_on || fail "cannot drop packets in the namespace again"
-t2=$(now_ms)
-while [ "$(losses inference_control)" -le "$lost_c" ]; do
-  [ $(( $(now_ms) - t2 )) -le "$limit" ] || fail "the second blackhole was not noticed"
-  sleep 0.05
-done
+wait_noticed "the second blackhole" "$(now_ms)" "$limit" "${lost[@]}"
 sleep 1 # Into its next attempt, which gets no answer: not a wait for a condition.
 t3=$(now_ms)
 kill -TERM "$NODE"

@@ -176,3 +176,45 @@ wait_lines() {
   done
   fail "$1 has fewer than $3 lines matching $2"
 }
+
+# Lines of the node's log ($TMP/node.log) saying PLANE (inference_control, inference_data) lost
+# its connection.
+losses() { count "$TMP/node.log" "\[$1\] MQP_ERR_[A-Z_]*: connection to .* lost"; }
+
+# Waits until both planes have lost their connection once more than BEFORE_CONTROL and
+# BEFORE_DATA times, failing after LIMIT ms from T0 (ms); prints when each noticed. WHAT names
+# the fault. wait_noticed WHAT T0 LIMIT [BEFORE_CONTROL BEFORE_DATA]
+wait_noticed() {
+  local what=$1 t0=$2 limit=$3 before=("${4:-0}" "${5:-0}") plane i=0 noticed=()
+  for plane in inference_control inference_data; do
+    while [ "$(losses $plane)" -le "${before[$i]}" ]; do
+      [ $(( $(now_ms) - t0 )) -le "$limit" ] ||
+        fail "$plane did not notice $what within $limit ms: $(tail -3 "$TMP/node.log")"
+      sleep 0.05
+    done
+    noticed+=("$plane $(( $(now_ms) - t0 )) ms")
+    i=$((i + 1))
+  done
+  echo "   noticed: ${noticed[*]} (limit $limit ms)"
+}
+
+# COUNT status commands with request ids PREFIX1..PREFIXCOUNT on standard output, one a line
+# (for mosquitto_pub -l). status_commands PREFIX COUNT
+status_commands() {
+  local i
+  for i in $(seq "$2"); do echo "{\"command\":\"status\",\"request_id\":\"$1$i\"}"; done
+}
+
+# Checks that FILE (mosquitto_sub -v lines of the responses topic) answers each of
+# PREFIX1..PREFIXCOUNT; prints how many, with WHAT, and the repeats.
+all_answered() {
+  /usr/bin/python3 - "$1" "$2" "$3" "$4" <<'PY' || fail "answers: $(cat "$1")"
+import json, sys
+path, prefix, n, what = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+ids = [json.loads(l.split(" ", 1)[1]).get("request_id") for l in open(path)]
+ids = [i for i in ids if str(i).startswith(prefix)]  # Not ctl's own.
+want = [f"{prefix}{i}" for i in range(1, n + 1)]
+assert sorted(set(ids)) == sorted(want), ids
+print(f"   {n} commands {what}, all answered ({len(ids) - n} repeats)")
+PY
+}
