@@ -21,6 +21,7 @@ static const char usage[] =
     "  demo     a private broker, a node and a monitor, live (Ctrl-C stops all)\n"
     "  services up|down|status|logs: the broker, with the shipped dev or prod configuration\n"
     "  config   keys: every configuration key; check FILE: what a configuration amounts to\n"
+    "  bench    publish|rtt: load through the real planes, for the benchmarks (bench/)\n"
     "\n"
     "  mqplane COMMAND --help   options of a command\n"
     "  mqplane --version\n"
@@ -194,6 +195,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "config") == 0) {
         return cli_config(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "bench") == 0) {
+        return cli_bench(argc - 1, argv + 1);
     }
     fprintf(stderr, "mqplane: unknown command '%s'\n\n%s", argv[1], usage);
     return EXIT_USAGE;
