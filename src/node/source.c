@@ -22,6 +22,7 @@ typedef struct synthetic {
     double fps;
     uint64_t n;
     double start;    /* Monotonic time of frame 0: frames are paced from it, without drift. */
+    bool unpaced;    /* realtime=0: each frame as soon as it is asked for (benchmarks). */
     image_view last; /* The frame last read, gray, for colour(). */
     pixfmt format;   /* What read() gives: the scene is gray; colour is three equal bytes. */
     uint8_t *conv;   /* The frame in that format, when it is colour. */
@@ -44,7 +45,7 @@ static mqp_err synthetic_read(source *s, source_frame *out, int timeout_ms)
 {
     synthetic *y = (synthetic *)s;
     /* A camera delivers at its own rate: wait for this frame's moment. */
-    double wait = y->start + (double)y->n / y->fps - mqpx_mono_s();
+    double wait = y->unpaced ? 0 : y->start + (double)y->n / y->fps - mqpx_mono_s();
     if (wait * 1e3 > timeout_ms) {
         mqpx_sleep_ms(timeout_ms);
         return MQP_ERR_TIMEOUT;
@@ -106,23 +107,51 @@ static void synthetic_destroy(source *s)
 static const source_ops synthetic_ops = {synthetic_read, synthetic_colour, synthetic_stats,
                                          synthetic_destroy};
 
-static mqp_err open_synthetic(source **out, const char *args, const source_opts *so, char *err,
+/* "realtime=0" or "realtime=1" (the default), the synthetic source's one option. */
+static bool synthetic_query(const char *q, bool *unpaced)
+{
+    if (strcmp(q, "realtime=0") == 0 || strcmp(q, "realtime=1") == 0) {
+        *unpaced = q[9] == '0';
+        return true;
+    }
+    return false;
+}
+
+/* spec: "synthetic", "synthetic:WxH@FPS", either with "?realtime=0". */
+static mqp_err open_synthetic(source **out, const char *spec, const source_opts *so, char *err,
                               size_t errlen)
 {
     scene_opts o = {.seed = so->seed};
-    if (args) {
+    bool unpaced = false;
+    const char *q = strchr(spec, '?');
+    size_t head = q ? (size_t)(q - spec) : strlen(spec);
+    if (q && !synthetic_query(q + 1, &unpaced)) {
+        snprintf(err, errlen,
+                 "source '%s': unknown option '%s' (synthetic takes realtime=0: frames as fast "
+                 "as the pipeline takes them)",
+                 spec, q + 1);
+        return MQP_ERR_INVALID;
+    }
+    if (head > 9 && spec[9] == ':') {
+        char args[64];
         int w, h, consumed = 0;
         double fps;
-        if (sscanf(args, "%dx%d@%lf%n", &w, &h, &fps, &consumed) != 3 || args[consumed]) {
+        snprintf(args, sizeof args, "%.*s", (int)(head - 10), spec + 10);
+        if (head - 10 >= sizeof args || sscanf(args, "%dx%d@%lf%n", &w, &h, &fps, &consumed) != 3 ||
+            args[consumed]) {
             snprintf(err, errlen,
-                     "source 'synthetic:%s': expected synthetic:WIDTHxHEIGHT@FPS, "
+                     "source '%s': expected synthetic:WIDTHxHEIGHT@FPS[?realtime=0], "
                      "e.g. synthetic:640x480@30",
-                     args);
+                     spec);
             return MQP_ERR_INVALID;
         }
         o.width = w;
         o.height = h;
         o.fps = fps;
+    } else if (head != 9) {
+        snprintf(err, errlen, "source '%s': expected synthetic[:WIDTHxHEIGHT@FPS][?realtime=0]",
+                 spec);
+        return MQP_ERR_INVALID;
     }
     synthetic *y = calloc(1, sizeof *y);
     if (!y) {
@@ -136,6 +165,7 @@ static mqp_err open_synthetic(source **out, const char *args, const source_opts 
     y->base.ops = &synthetic_ops;
     y->base.id = so->id;
     y->fps = scene_fps(y->sc);
+    y->unpaced = unpaced;
     y->format = so->format;
     if (so->format != PIXFMT_GRAY8 &&
         !(y->conv = malloc((size_t)scene_width(y->sc) * (size_t)scene_height(y->sc) * 3))) {
@@ -143,8 +173,8 @@ static mqp_err open_synthetic(source **out, const char *args, const source_opts 
         return MQP_ERR_NOMEM;
     }
     char desc[64];
-    snprintf(desc, sizeof desc, "synthetic %dx%d@%g", scene_width(y->sc), scene_height(y->sc),
-             y->fps);
+    snprintf(desc, sizeof desc, "synthetic %dx%d@%g%s", scene_width(y->sc), scene_height(y->sc),
+             y->fps, unpaced ? " (unpaced)" : "");
     y->base.description = strdup(desc);
     y->start = mqpx_mono_s();
     if (!y->base.description) {
@@ -171,11 +201,8 @@ mqp_err source_open(source **out, const char *spec, const source_opts *o, char *
     if (!spec || !out || !o) {
         return MQP_ERR_INVALID;
     }
-    if (strcmp(spec, "synthetic") == 0) {
-        return open_synthetic(out, NULL, o, err, errlen);
-    }
-    if (strncmp(spec, "synthetic:", 10) == 0) {
-        return open_synthetic(out, spec + 10, o, err, errlen);
+    if (strncmp(spec, "synthetic", 9) == 0 && (!spec[9] || spec[9] == ':' || spec[9] == '?')) {
+        return open_synthetic(out, spec, o, err, errlen);
     }
     if (is_video_spec(spec)) {
         return source_av_open(out, spec, o, err, errlen);

@@ -20,7 +20,41 @@ static void test_source_open_bad_arguments(void **state)
     assert_non_null(strstr(err, "source 'webcam:0': unknown kind"));
     assert_rc(source_open(&s, "synthetic:640x480", &o, err, sizeof err), MQP_ERR_INVALID);
     assert_null(s);
+    assert_rc(source_open(&s, "synthetic?loop=1", &o, err, sizeof err), MQP_ERR_INVALID);
+    assert_string_equal(err, "source 'synthetic?loop=1': unknown option 'loop=1' (synthetic takes "
+                             "realtime=0: frames as fast as the pipeline takes them)");
+    assert_rc(source_open(&s, "synthetic:64x48@5?realtime=2", &o, err, sizeof err),
+              MQP_ERR_INVALID);
+    assert_rc(source_open(&s, "synthetic:64x48?realtime=0", &o, err, sizeof err), MQP_ERR_INVALID);
+    assert_non_null(strstr(err, "expected synthetic:WIDTHxHEIGHT@FPS[?realtime=0]"));
+    assert_rc(source_open(&s, "synthetics", &o, err, sizeof err), MQP_ERR_UNSUPPORTED);
+    assert_null(s);
     source_close(NULL);
+}
+
+/* realtime=0: a frame whenever one is asked for. At 1 frame a second, paced, the second read
+ * within 100 ms times out; unpaced, ten in a row do not. */
+static void test_source_synthetic_unpaced(void **state)
+{
+    (void)state;
+    source *s = NULL;
+    source_opts o = {.seed = 1};
+    char err[256];
+    source_frame f;
+    assert_ok(source_open(&s, "synthetic:64x48@1", &o, err, sizeof err));
+    assert_ok(source_read(s, &f, 100));
+    assert_rc(source_read(s, &f, 100), MQP_ERR_TIMEOUT);
+    source_close(s);
+    assert_ok(source_open(&s, "synthetic:64x48@1?realtime=0", &o, err, sizeof err));
+    assert_string_equal(s->description, "synthetic 64x48@1 (unpaced)");
+    for (int i = 1; i <= 10; i++) {
+        assert_ok(source_read(s, &f, 100));
+        assert_int_equal(f.frame_id, i);
+    }
+    source_close(s);
+    assert_ok(source_open(&s, "synthetic?realtime=0", &o, err, sizeof err));
+    assert_string_equal(s->description, "synthetic 640x480@30 (unpaced)");
+    source_close(s);
 }
 
 static void test_source_synthetic_frames_and_colour(void **state)
@@ -129,6 +163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_open_bad_arguments),
         cmocka_unit_test(test_source_synthetic_frames_and_colour),
+        cmocka_unit_test(test_source_synthetic_unpaced),
         cmocka_unit_test(test_source_synthetic_in_colour),
 #ifdef MQP_HAVE_FFMPEG
         cmocka_unit_test(test_source_av_spec),
