@@ -1,19 +1,51 @@
-/* The data plane's messages, written by hand into one buffer: this runs for every frame. */
+/* The data plane's messages, written by hand into one buffer: this runs for every frame, so
+ * no snprintf on the way (src/util/number_write.c) and the date and time of a second worked out
+ * once for all the messages of that second. */
 #define _POSIX_C_SOURCE 200809L
 #include "mqplane/dataplane.h"
 
 #include "alloc.h"
 #include "buf.h"
+#include "json_write.h"
+#include "number_write.h"
 #include "reserved.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+/* The local date and time of one second, "YYYY-MM-DDTHH:MM:SS", per thread: localtime_r and
+ * strftime cost more than the rest of a message, and a camera's messages come 30 to a second.
+ * (A change of TZ while running shows from the next second on.) */
+typedef struct second_text {
+    bool valid;
+    time_t sec;
+    size_t len;
+    char text[32];
+} second_text;
+
+static const second_text *local_second(time_t t)
+{
+    static _Thread_local second_text c;
+    if (!c.valid || c.sec != t) {
+        struct tm tm;
+        c.valid = false;
+        if (!localtime_r(&t, &tm) ||
+            !(c.len = strftime(c.text, sizeof c.text, "%Y-%m-%dT%H:%M:%S", &tm))) {
+            return NULL;
+        }
+        c.sec = t;
+        c.valid = true;
+    }
+    return &c;
+}
+
 size_t mqp_iso8601(double epoch_s, char *buf, size_t len)
 {
-    if (!buf || len < 27 || !isfinite(epoch_s)) {
+    /* Beyond some 30 000 years a time_t cannot be told from the double. */
+    if (!buf || len < 27 || !isfinite(epoch_s) || fabs(epoch_s) > 1e12) {
         return 0;
     }
     double whole = floor(epoch_s);
@@ -23,28 +55,30 @@ size_t mqp_iso8601(double epoch_s, char *buf, size_t len)
         t++;
         usec -= 1000000;
     }
-    struct tm tm;
-    if (!localtime_r(&t, &tm)) {
+    const second_text *s = local_second(t);
+    if (!s || s->len + 8 > len) {
         return 0;
     }
-    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-    int m = snprintf(buf + n, len - n, ".%06ld", usec);
-    return m < 0 ? 0 : n + (size_t)m;
+    memcpy(buf, s->text, s->len);
+    buf[s->len] = '.';
+    mqpx_write_padded(buf + s->len + 1, (uint32_t)usec, 6);
+    buf[s->len + 7] = '\0';
+    return s->len + 7;
 }
 
-/* A float as JSON: always with a point or an exponent, so readers see a float, not an int;
- * NaN and infinities, which JSON cannot hold, as null. */
+/* A float as JSON ("%.6g"): always with a point or an exponent, so readers see a float, not an
+ * int; NaN and infinities, which JSON cannot hold, as null. */
 static void put_double(mqp__buf *b, double v)
 {
     if (!isfinite(v)) {
         mqp__buf_puts(b, "null");
         return;
     }
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%.6g", v);
-    mqp__buf_append(b, tmp, (size_t)n);
-    if (!strpbrk(tmp, ".e")) {
-        mqp__buf_puts(b, ".0");
+    char tmp[MQPX_NUMBER_MAX];
+    size_t n = mqpx_write_g6(tmp, v);
+    mqp__buf_append(b, tmp, n);
+    if (!memchr(tmp, '.', n) && !memchr(tmp, 'e', n)) {
+        mqp__buf_append(b, ".0", 2);
     }
 }
 
@@ -57,9 +91,66 @@ static void put_stamp(mqp__buf *b, double epoch_s)
     mqp__buf_putc(b, '"');
 }
 
-static void put_box(mqp__buf *b, int x, int y, int w, int h)
+/* ---- the detections message: one allocation, sized first, then written with a cursor ---- */
+
+/* Copies a literal and moves the cursor past it (the copy of a known size is inlined). */
+#define PUT(p, lit) ((void)memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+
+/* Room for a number, a time stamp in quotes, and a JSON string of n bytes. */
+#define NUM_ROOM        MQPX_NUMBER_MAX
+#define STAMP_ROOM      (2 + 40)
+#define STRING_ROOM(n)  (2 + 6 * (n))
+#define BOX_ROOM        (sizeof "{\"x\":,\"y\":,\"width\":,\"height\":}" + 4 * NUM_ROOM)
+#define DETECTION_FIXED 160 /* The keys and punctuation of one detection. */
+#define MESSAGE_FIXED   256 /* Those of the rest, roi_metrics included. */
+
+static char *w_stamp(char *p, double epoch_s)
 {
-    mqp__buf_printf(b, "{\"x\":%d,\"y\":%d,\"width\":%d,\"height\":%d}", x, y, w, h);
+    *p++ = '"';
+    p += mqp_iso8601(epoch_s, p, 40);
+    *p++ = '"';
+    return p;
+}
+
+static char *w_int(char *p, int64_t v)
+{
+    return p + mqpx_write_i64(p, v);
+}
+
+static char *w_double(char *p, double v)
+{
+    if (!isfinite(v)) {
+        PUT(p, "null");
+        return p;
+    }
+    size_t n = mqpx_write_g6(p, v);
+    if (!memchr(p, '.', n) && !memchr(p, 'e', n)) {
+        p[n++] = '.';
+        p[n++] = '0';
+    }
+    return p + n;
+}
+
+static char *w_string(char *p, const char *s, size_t n)
+{
+    *p++ = '"';
+    p += mqpx_json_escape(p, 6 * n, s, n);
+    *p++ = '"';
+    return p;
+}
+
+static char *w_box(char *p, int x, int y, int w, int h)
+{
+    PUT(p, "{\"x\":");
+    p = w_int(p, x);
+    PUT(p, ",\"y\":");
+    p = w_int(p, y);
+    PUT(p, ",\"width\":");
+    p = w_int(p, w);
+    PUT(p, ",\"height\":");
+    p = w_int(p, h);
+    *p++ = '}';
+    return p;
 }
 
 mqp_err mqp_detections_json(uint64_t message_id, double now, const mqp_detection *dets, size_t n,
@@ -81,52 +172,78 @@ mqp_err mqp_detections_batch_json(uint64_t message_id, double now,
     size_t n = batch->count;
     const mqp_frame_info *frame = batch->frame;
     const mqp_roi_info *roi = batch->roi;
-    mqp__buf b;
-    mqp__buf_init(&b);
-    mqp__buf_reserve(&b, 192 + n * 140);
-    mqp__buf_puts(&b, "{\"timestamp\":");
-    put_stamp(&b, now);
-    mqp__buf_printf(&b, ",\"message_id\":%llu,\"detection_count\":%zu,\"detections\":[",
-                    (unsigned long long)message_id, n);
+    size_t detector_len = batch->detector ? strlen(batch->detector) : 0;
+    /* The most it can take: every number at its longest, every string escaped at 6 bytes a
+     * byte. A bound that cannot overflow: class names and the detector's name are C strings
+     * in memory, n is an array's length. */
+    size_t room = MESSAGE_FIXED + 2 * STAMP_ROOM + 6 * NUM_ROOM + BOX_ROOM;
     for (size_t i = 0; i < n; i++) {
-        const mqp_detection *d = &dets[i];
-        const char *cls = d->class_name ? d->class_name : "unknown";
-        mqp__buf_puts(&b, i ? ",{\"class\":" : "{\"class\":");
-        mqp__buf_json_string(&b, cls, strlen(cls));
-        mqp__buf_puts(&b, ",\"confidence\":");
-        put_double(&b, d->confidence);
-        mqp__buf_puts(&b, ",\"bbox\":");
-        put_box(&b, d->x, d->y, d->width, d->height);
-        if (d->class_id >= 0) {
-            mqp__buf_printf(&b, ",\"class_id\":%d", d->class_id);
-        } else {
-            mqp__buf_puts(&b, ",\"class_id\":null");
-        }
-        if (d->track_id >= 0) {
-            mqp__buf_printf(&b, ",\"track_id\":%lld", (long long)d->track_id);
-        }
-        if (batch->detector) {
-            mqp__buf_puts(&b, ",\"detector\":");
-            mqp__buf_json_string(&b, batch->detector, strlen(batch->detector));
-        }
-        mqp__buf_putc(&b, '}');
+        const char *cls = dets[i].class_name ? dets[i].class_name : "unknown";
+        room += DETECTION_FIXED + STRING_ROOM(strlen(cls)) + STRING_ROOM(detector_len) +
+                4 * NUM_ROOM + BOX_ROOM;
     }
-    mqp__buf_printf(&b, "],\"frame\":{\"frame_id\":%llu,\"source_id\":%d,\"timestamp\":",
-                    (unsigned long long)frame->frame_id, frame->source_id);
-    put_stamp(&b, frame->timestamp);
-    mqp__buf_putc(&b, '}');
-    if (roi) {
-        mqp__buf_puts(&b, ",\"roi_metrics\":{\"roi_enabled\":true,\"roi_box\":");
-        put_box(&b, roi->x, roi->y, roi->width, roi->height);
-        mqp__buf_printf(&b, ",\"crop_offset_x\":%d,\"crop_offset_y\":%d}", roi->offset_x,
-                        roi->offset_y);
-    }
-    mqp__buf_putc(&b, '}');
-    char *json = mqp__buf_take(&b, len);
+    char *json = mqp__malloc(room);
     if (!json) {
         return MQP_ERR_NOMEM;
     }
+    char *p = json;
+    PUT(p, "{\"timestamp\":");
+    p = w_stamp(p, now);
+    PUT(p, ",\"message_id\":");
+    p += mqpx_write_u64(p, message_id);
+    PUT(p, ",\"detection_count\":");
+    p += mqpx_write_u64(p, n);
+    PUT(p, ",\"detections\":[");
+    for (size_t i = 0; i < n; i++) {
+        const mqp_detection *d = &dets[i];
+        const char *cls = d->class_name ? d->class_name : "unknown";
+        if (i) {
+            *p++ = ',';
+        }
+        PUT(p, "{\"class\":");
+        p = w_string(p, cls, strlen(cls));
+        PUT(p, ",\"confidence\":");
+        p = w_double(p, d->confidence);
+        PUT(p, ",\"bbox\":");
+        p = w_box(p, d->x, d->y, d->width, d->height);
+        PUT(p, ",\"class_id\":");
+        if (d->class_id >= 0) {
+            p = w_int(p, d->class_id);
+        } else {
+            PUT(p, "null");
+        }
+        if (d->track_id >= 0) {
+            PUT(p, ",\"track_id\":");
+            p = w_int(p, d->track_id);
+        }
+        if (batch->detector) {
+            PUT(p, ",\"detector\":");
+            p = w_string(p, batch->detector, detector_len);
+        }
+        *p++ = '}';
+    }
+    PUT(p, "],\"frame\":{\"frame_id\":");
+    p += mqpx_write_u64(p, frame->frame_id);
+    PUT(p, ",\"source_id\":");
+    p = w_int(p, frame->source_id);
+    PUT(p, ",\"timestamp\":");
+    p = w_stamp(p, frame->timestamp);
+    *p++ = '}';
+    if (roi) {
+        PUT(p, ",\"roi_metrics\":{\"roi_enabled\":true,\"roi_box\":");
+        p = w_box(p, roi->x, roi->y, roi->width, roi->height);
+        PUT(p, ",\"crop_offset_x\":");
+        p = w_int(p, roi->offset_x);
+        PUT(p, ",\"crop_offset_y\":");
+        p = w_int(p, roi->offset_y);
+        *p++ = '}';
+    }
+    *p++ = '}';
+    *p = '\0';
     *out = json;
+    if (len) {
+        *len = (size_t)(p - json);
+    }
     return MQP_OK;
 }
 
