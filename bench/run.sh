@@ -28,6 +28,11 @@ echo
 echo
 "$(dirname "$0")/broker_persistence.sh"
 
+if [ -x "$build/src/cli/mqplane" ]; then
+  echo
+  "$(dirname "$0")/pipeline.sh" "$build"
+fi
+
 if [ -x "$build/src/cli/mqplane" ] && command -v ffmpeg > /dev/null; then
   echo
   "$(dirname "$0")/video.sh" "$build"
