@@ -5,21 +5,13 @@
 # the node's share of a core and its memory. Numbers are printed, never asserted; each is the
 # median of RUNS runs, with the range.
 #   bench/pipeline.sh [BUILD_DIR] [RUNS] [FRAMES]
-set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 build=${1:-build}
 runs=${2:-3}
 frames=${3:-2000}
 M="$build/src/cli/mqplane"
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\nmax_queued_messages 0\nlog_dest file %s/m.log\n%s\n' \
-  "$port" "$dir" "$( [ "$(id -u)" = 0 ] && echo "user root" )" > "$dir/m.conf"
-cpus=$(nproc)
-other=$(( cpus > 1 ? 1 : 0 ))
-taskset -c "$other" mosquitto -c "$dir/m.conf" 2>/dev/null & broker=$!
-trap 'kill $broker 2>/dev/null; wait $broker 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do grep -q " running" "$dir/m.log" 2>/dev/null && break; sleep 0.05; done
-url="mqtt://127.0.0.1:$port"
+other=$(( $(nproc) > 1 ? 1 : 0 ))
+bench_broker taskset -c "$other"
 
 # Frames per second between the first and the last detections message, and CPU per frame.
 run_node() { # size

@@ -6,18 +6,11 @@
 # never asserted.
 # Each figure is the median of RUNS runs (the range after it).
 #   bench/video.sh [BUILD_DIR] [RUNS]
-set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 build=${1:-build}
 runs=${2:-3}
 M="$build/src/cli/mqplane"
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nlog_dest file %s/m.log\n%s\n' \
-  "$port" "$dir" "$( [ "$(id -u)" = 0 ] && echo "user root" )" > "$dir/m.conf"
-mosquitto -c "$dir/m.conf" 2>/dev/null & broker=$!
-trap 'kill $broker 2>/dev/null; wait $broker 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do grep -q " running" "$dir/m.log" 2>/dev/null && break; sleep 0.05; done
-url="mqtt://127.0.0.1:$port"
+bench_broker
 
 # A white square moving over noise (so every frame costs the detector something).
 video() { # size file

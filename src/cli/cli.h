@@ -49,11 +49,27 @@ typedef struct cli_session {
     mqp_client *client;
 } cli_session;
 
+/* The options every operator's tool (ctl, monitor, bench) takes: -b/--broker URL,
+ * -c/--config FILE, --node-id ID, -l/--log-level L. CLI_TOOL_LONGOPTS goes into the tool's
+ * getopt_long table (short options "b:c:l:"), and cli_tool_opt() takes what getopt returned:
+ * true when it was one of them (stored in t; a bad log level exits with EXIT_USAGE). */
+typedef struct cli_tool_opts {
+    const char *broker, *config, *node_id;
+    mqp_log_level level; /* MQP_LOG_ERR unless given (0 counts as not given). */
+} cli_tool_opts;
+/* clang-format off */
+#define CLI_TOOL_LONGOPTS                         \
+    {"broker", required_argument, NULL, 'b'},     \
+    {"config", required_argument, NULL, 'c'},     \
+    {"node-id", required_argument, NULL, 'N'},    \
+    {"log-level", required_argument, NULL, 'l'}
+/* clang-format on */
+bool cli_tool_opt(int c, const char *arg, cli_tool_opts *t);
+
 /* Loads the configuration (may be NULL), applies the namespace (may be NULL) and creates a
  * client with a fresh id and no health, so it never takes over a node's connection. Prints
  * the reason and returns false on a bad configuration, node id or URL. */
-bool cli_session_open(cli_session *ss, const char *cmd, const char *config, const char *node_id,
-                      const char *broker, mqp_log_level level);
+bool cli_session_open(cli_session *ss, const char *cmd, const cli_tool_opts *t);
 /* Connects within timeout_ms; on failure prints "mqplane CMD: cannot reach the broker: WHY"
  * (with "(still trying)" when the caller keeps the client going) and returns false. */
 bool cli_session_connect(cli_session *ss, const char *cmd, int timeout_ms, bool still_trying);

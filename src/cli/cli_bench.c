@@ -47,37 +47,34 @@ static void usage(FILE *to)
 }
 
 typedef struct bench_opts {
-    const char *what, *broker, *config, *node_id, *client_id;
+    cli_tool_opts tool;
+    const char *what, *client_id;
     long long count;
     int detections;
     double rate, timeout_s;
-    mqp_log_level level;
 } bench_opts;
 
 static int parse_bench(int argc, char **argv, bench_opts *o)
 {
     static const struct option longopts[] = {
-        {"broker", required_argument, NULL, 'b'},
+        CLI_TOOL_LONGOPTS,
         {"count", required_argument, NULL, 'n'},
         {"detections", required_argument, NULL, 'k'},
         {"rate", required_argument, NULL, 'r'},
         {"client-id", required_argument, NULL, 'I'},
-        {"node-id", required_argument, NULL, 'N'},
-        {"config", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 't'},
-        {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (bench_opts){.count = -1, .detections = 5, .timeout_s = 5, .level = MQP_LOG_ERR};
+    *o = (bench_opts){.count = -1, .detections = 5, .timeout_s = 5, .tool = {.level = MQP_LOG_ERR}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:n:k:r:c:t:l:h", longopts, NULL)) != -1) {
+        if (cli_tool_opt(c, optarg, &o->tool)) {
+            continue;
+        }
         bool ok = true;
         switch (c) {
-        case 'b':
-            o->broker = optarg;
-            break;
         case 'n':
             ok = cli_int_arg("bench", "--count", optarg, 0, 1000000000000LL, &o->count);
             break;
@@ -91,17 +88,8 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
         case 'I':
             o->client_id = optarg;
             break;
-        case 'N':
-            o->node_id = optarg;
-            break;
-        case 'c':
-            o->config = optarg;
-            break;
         case 't':
             ok = cli_number_arg("bench", "--timeout", optarg, 0.001, 3600, &o->timeout_s);
-            break;
-        case 'l':
-            o->level = cli_log_level(optarg);
             break;
         case 'h':
             usage(stdout);
@@ -160,9 +148,9 @@ static int bench_publish(const bench_opts *o, cli_session *ss)
 {
     char id[64];
     snprintf(id, sizeof id, "mqplane-bench-%ld", (long)getpid());
-    mqp_dataplane_opts dopts = {.client = {.log_cb = cli_log, .log_level = o->level}};
+    mqp_dataplane_opts dopts = {.client = {.log_cb = cli_log, .log_level = o->tool.level}};
     mqp_mqtt_settings_apply(&ss->s, &dopts.client);
-    dopts.client.url = o->broker ? o->broker : ss->s.url;
+    dopts.client.url = o->tool.broker ? o->tool.broker : ss->s.url;
     dopts.client.client_id = o->client_id ? o->client_id : id;
     dopts.detections_topic = ss->s.data_topic;
     dopts.metrics_topic = ss->s.metrics_topic;
@@ -328,7 +316,7 @@ int cli_bench(int argc, char **argv)
         return rc;
     }
     static cli_session ss;
-    if (!cli_session_open(&ss, "bench", o.config, o.node_id, o.broker, o.level)) {
+    if (!cli_session_open(&ss, "bench", &o.tool)) {
         return EXIT_USAGE;
     }
     rc = o.what[0] == 'p' ? bench_publish(&o, &ss) : bench_rtt(&o, &ss);

@@ -33,44 +33,31 @@ static void usage(FILE *to)
 }
 
 typedef struct ctl_opts {
-    const char *broker, *config, *node_id;
+    cli_tool_opts tool;
     double timeout_s;
-    mqp_log_level level;
     mqp_command cmd;
 } ctl_opts;
 
 static int parse_ctl(int argc, char **argv, ctl_opts *o)
 {
     static const struct option longopts[] = {
-        {"broker", required_argument, NULL, 'b'},
+        CLI_TOOL_LONGOPTS,
         {"timeout", required_argument, NULL, 't'},
-        {"config", required_argument, NULL, 'c'},
-        {"node-id", required_argument, NULL, 'N'},
-        {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (ctl_opts){.timeout_s = 5, .level = MQP_LOG_ERR};
+    *o = (ctl_opts){.timeout_s = 5, .tool = {.level = MQP_LOG_ERR}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:t:c:l:h", longopts, NULL)) != -1) {
+        if (cli_tool_opt(c, optarg, &o->tool)) {
+            continue;
+        }
         switch (c) {
-        case 'b':
-            o->broker = optarg;
-            break;
         case 't':
             if (!cli_number_arg("ctl", "--timeout", optarg, 0.001, 3600, &o->timeout_s)) {
                 return EXIT_USAGE;
             }
-            break;
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'N':
-            o->node_id = optarg;
-            break;
-        case 'l':
-            o->level = cli_log_level(optarg);
             break;
         case 'h':
             usage(stdout);
@@ -130,7 +117,7 @@ static mqp_err send_command(mqp_client *cl, const char *topic, mqp_command cmd, 
 static int run_ctl(const ctl_opts *o)
 {
     static cli_session ss;
-    if (!cli_session_open(&ss, "ctl", o->config, o->node_id, o->broker, o->level)) {
+    if (!cli_session_open(&ss, "ctl", &o->tool)) {
         return EXIT_USAGE;
     }
     static waiter w;

@@ -259,8 +259,7 @@ static const struct {
 };
 
 typedef struct monitor_opts {
-    const char *broker, *config, *node_id;
-    mqp_log_level level;
+    cli_tool_opts tool;
     long long count;
     bool json;
     const char *out;
@@ -270,30 +269,21 @@ typedef struct monitor_opts {
 static int parse_monitor(int argc, char **argv, monitor_opts *o)
 {
     static const struct option longopts[] = {
-        {"broker", required_argument, NULL, 'b'},
-        {"config", required_argument, NULL, 'c'},
-        {"node-id", required_argument, NULL, 'N'},
+        CLI_TOOL_LONGOPTS,
         {"count", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},
-        {"log-level", required_argument, NULL, 'l'},
         {"out", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (monitor_opts){.level = MQP_LOG_ERR};
+    *o = (monitor_opts){.tool = {.level = MQP_LOG_ERR}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:c:n:jo:l:h", longopts, NULL)) != -1) {
+        if (cli_tool_opt(c, optarg, &o->tool)) {
+            continue;
+        }
         switch (c) {
-        case 'b':
-            o->broker = optarg;
-            break;
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'N':
-            o->node_id = optarg;
-            break;
         case 'n':
             if (!cli_int_arg("monitor", "--count", optarg, 1, LLONG_MAX, &o->count)) {
                 return EXIT_USAGE;
@@ -304,9 +294,6 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
             break;
         case 'o':
             o->out = optarg;
-            break;
-        case 'l':
-            o->level = cli_log_level(optarg);
             break;
         case 'h':
             fputs(monitor_usage, stdout);
@@ -373,7 +360,7 @@ static int run_monitor(const monitor_opts *o)
     }
     m.count = o->count;
     static cli_session ss;
-    if (!cli_session_open(&ss, "monitor", o->config, o->node_id, o->broker, o->level)) {
+    if (!cli_session_open(&ss, "monitor", &o->tool)) {
         return EXIT_USAGE;
     }
     mqp_client *cl = ss.client;

@@ -112,9 +112,30 @@ bool cli_apply_node_id(const char *node_id, mqp_mqtt_settings *s, cli_namespace 
     return true;
 }
 
-bool cli_session_open(cli_session *ss, const char *cmd, const char *config, const char *node_id,
-                      const char *broker, mqp_log_level level)
+bool cli_tool_opt(int c, const char *arg, cli_tool_opts *t)
 {
+    switch (c) {
+    case 'b':
+        t->broker = arg;
+        return true;
+    case 'c':
+        t->config = arg;
+        return true;
+    case 'N':
+        t->node_id = arg;
+        return true;
+    case 'l':
+        t->level = cli_log_level(arg);
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool cli_session_open(cli_session *ss, const char *cmd, const cli_tool_opts *t)
+{
+    const char *config = t->config, *node_id = t->node_id, *broker = t->broker;
+    mqp_log_level level = t->level ? t->level : MQP_LOG_ERR;
     memset(ss, 0, sizeof *ss);
     char err[MQP_CONFIG_ERRLEN];
     if (mqp_config_load(&ss->cfg, config, err, sizeof err) != MQP_OK ||
