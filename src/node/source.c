@@ -16,6 +16,11 @@ const char *source_state_name(source_state st)
     return (unsigned)st < 4 ? names[st] : "unknown";
 }
 
+/* How far behind its frames' moments the scene may fall before it moves them on: a camera hands
+ * over no backlog after a pause or a stall, so neither does the scene (it was catching up on a
+ * 5 s pause at 155 frames a second). */
+#define SYNTHETIC_MAX_LAG_S 0.5
+
 typedef struct synthetic {
     source base;
     scene *sc;
@@ -46,6 +51,10 @@ static mqp_err synthetic_read(source *s, source_frame *out, int timeout_ms)
     synthetic *y = (synthetic *)s;
     /* A camera delivers at its own rate: wait for this frame's moment. */
     double wait = y->unpaced ? 0 : y->start + (double)y->n / y->fps - mqpx_mono_s();
+    if (wait < -SYNTHETIC_MAX_LAG_S) {
+        y->start -= wait; /* This frame is due now, the next ones a frame apart from it. */
+        wait = 0;
+    }
     if (wait * 1e3 > timeout_ms) {
         mqpx_sleep_ms(timeout_ms);
         return MQP_ERR_TIMEOUT;

@@ -5,6 +5,8 @@
 
 #include "source.h"
 
+#include "clock.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,25 @@ static void test_source_open_bad_arguments(void **state)
     assert_rc(source_open(&s, "synthetics", &o, err, sizeof err), MQP_ERR_UNSUPPORTED);
     assert_null(s);
     source_close(NULL);
+}
+
+/* After a pause (nothing read for a while) the scene goes on at its rate: it hands over no
+ * backlog. At 10 frames a second, 1.5 s of nothing would be 15 frames due at once; the first
+ * read after it gives one, and another within 20 ms there is not. */
+static void test_source_synthetic_no_backlog_after_a_pause(void **state)
+{
+    (void)state;
+    source *s = NULL;
+    source_opts o = {.seed = 1};
+    char err[256];
+    source_frame f;
+    assert_ok(source_open(&s, "synthetic:64x48@10", &o, err, sizeof err));
+    assert_ok(source_read(s, &f, 1000));
+    mqpx_sleep_ms(1500); /* The pause itself, not a wait for a condition. */
+    assert_ok(source_read(s, &f, 1000));
+    assert_int_equal(f.frame_id, 2);
+    assert_rc(source_read(s, &f, 20), MQP_ERR_TIMEOUT);
+    source_close(s);
 }
 
 /* realtime=0: a frame whenever one is asked for. At 1 frame a second, paced, the second read
@@ -164,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_source_open_bad_arguments),
         cmocka_unit_test(test_source_synthetic_frames_and_colour),
         cmocka_unit_test(test_source_synthetic_unpaced),
+        cmocka_unit_test(test_source_synthetic_no_backlog_after_a_pause),
         cmocka_unit_test(test_source_synthetic_in_colour),
 #ifdef MQP_HAVE_FFMPEG
         cmocka_unit_test(test_source_av_spec),
