@@ -42,7 +42,7 @@ typedef struct pipeline {
     size_t ntracks;
     pthread_t thread;
     bool started;
-    atomic_bool in_frame;  /* Reading, processing or publishing a frame (see node_pause). */
+    atomic_bool in_frame;  /* Processing or publishing a frame, not waiting for one (pause). */
     atomic_bool snapshot;  /* Publish the next frame annotated, whatever the rate. */
     double next_annotated; /* Monotonic time the next periodic annotated frame is due. */
     uint8_t *rgb;          /* The colour frame handed to the frame publisher. */

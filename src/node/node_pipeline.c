@@ -145,6 +145,10 @@ static mqp_err process_frame(pipeline *p)
     if (rc != MQP_OK) {
         return rc;
     }
+    /* In a frame from here, not while waiting for one (a paced source waits up to a frame's
+     * interval): a pause waits only for work that has begun. Marked before the flag is read
+     * (both sequentially consistent): either this sees the pause or the pause sees it busy. */
+    atomic_store(&p->in_frame, true);
     if (atomic_load(&n->paused)) {
         return MQP_ERR_TIMEOUT; /* Paused while it waited: the frame is not processed. */
     }
@@ -205,9 +209,7 @@ void *node_pipeline_main(void *arg)
     pipeline *p = arg;
     node *n = p->n;
     while (!node_stopping(n) && !(n->o.max_frames && p->frames >= n->o.max_frames)) {
-        atomic_store(&p->in_frame, true);
         if (atomic_load(&n->paused)) {
-            atomic_store(&p->in_frame, false);
             idle(p);
             continue;
         }
