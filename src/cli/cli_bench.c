@@ -128,18 +128,18 @@ static double cpu_seconds(void)
 /* Detections as a tracker reports them: people and cars moving a little each message. */
 static void fill_detections(mqp_detection *d, int k, long long i)
 {
-    static const char *const classes[] = {"person", "car", "bicycle", "dog"};
+    static const struct {
+        const char *name;
+        int id; /* COCO's. */
+    } classes[] = {{"person", 0}, {"car", 2}, {"bicycle", 1}, {"dog", 16}};
     for (int j = 0; j < k; j++) {
-        d[j] = (mqp_detection){.class_name = classes[j % 4],
+        d[j] = (mqp_detection){.class_name = classes[j % 4].name,
                                .confidence = 0.55 + 0.4 * (double)((i * 7 + j * 13) % 100) / 100,
                                .x = (int)((i + j * 97) % 560),
                                .y = (int)((i / 2 + j * 61) % 380),
                                .width = 48 + j * 8,
                                .height = 96 + j * 4,
-                               .class_id = j % 4 == 0   ? 0
-                                           : j % 4 == 1 ? 2
-                                           : j % 4 == 2 ? 1
-                                                        : 16,
+                               .class_id = classes[j % 4].id,
                                .track_id = 1000 + j};
     }
 }

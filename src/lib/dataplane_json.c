@@ -66,31 +66,6 @@ size_t mqp_iso8601(double epoch_s, char *buf, size_t len)
     return s->len + 7;
 }
 
-/* A float as JSON ("%.6g"): always with a point or an exponent, so readers see a float, not an
- * int; NaN and infinities, which JSON cannot hold, as null. */
-static void put_double(mqp__buf *b, double v)
-{
-    if (!isfinite(v)) {
-        mqp__buf_puts(b, "null");
-        return;
-    }
-    char tmp[MQPX_NUMBER_MAX];
-    size_t n = mqpx_write_g6(tmp, v);
-    mqp__buf_append(b, tmp, n);
-    if (!memchr(tmp, '.', n) && !memchr(tmp, 'e', n)) {
-        mqp__buf_append(b, ".0", 2);
-    }
-}
-
-static void put_stamp(mqp__buf *b, double epoch_s)
-{
-    char ts[40];
-    size_t n = mqp_iso8601(epoch_s, ts, sizeof ts);
-    mqp__buf_putc(b, '"');
-    mqp__buf_append(b, ts, n);
-    mqp__buf_putc(b, '"');
-}
-
 /* ---- the detections message: one allocation, sized first, then written with a cursor ---- */
 
 /* Copies a literal and moves the cursor past it (the copy of a known size is inlined). */
@@ -117,6 +92,8 @@ static char *w_int(char *p, int64_t v)
     return p + mqpx_write_i64(p, v);
 }
 
+/* A float as JSON ("%.6g"): always with a point or an exponent, so readers see a float, not an
+ * int; NaN and infinities, which JSON cannot hold, as null. */
 static char *w_double(char *p, double v)
 {
     if (!isfinite(v)) {
@@ -129,6 +106,19 @@ static char *w_double(char *p, double v)
         p[n++] = '0';
     }
     return p + n;
+}
+
+/* The same into a growing buffer, for the messages that are not per frame (metrics). */
+static void put_double(mqp__buf *b, double v)
+{
+    char tmp[NUM_ROOM + 2];
+    mqp__buf_append(b, tmp, (size_t)(w_double(tmp, v) - tmp));
+}
+
+static void put_stamp(mqp__buf *b, double epoch_s)
+{
+    char tmp[STAMP_ROOM];
+    mqp__buf_append(b, tmp, (size_t)(w_stamp(tmp, epoch_s) - tmp));
 }
 
 static char *w_string(char *p, const char *s, size_t n)
