@@ -160,10 +160,10 @@ static mqp_err process_frame(pipeline *p)
         roi_set_enabled(&p->region, crop);
     }
     double t0 = mqpx_mono_s();
-    box region = roi_next(&p->region, p->tracks, p->ntracks);
+    box look[NODE_MAX_TRACKS]; /* The tentative tracks: the crop and the gate look there too. */
+    size_t nlook = tracker_tentative(p->trk, look, NODE_MAX_TRACKS);
+    box region = roi_next(&p->region, p->tracks, p->ntracks, look, nlook);
     box searched = region;
-    box look[NODE_MAX_TRACKS];
-    size_t nlook = p->gate.motion ? tracker_tentative(p->trk, look, NODE_MAX_TRACKS) : 0;
     bool run = gate_decide(&p->gate, f.view, t0, look, nlook, &searched);
     if (run) {
         detection dets[NODE_MAX_TRACKS];

@@ -14,17 +14,20 @@ void roi_set_enabled(roi *r, bool on)
     r->frames = 0;
 }
 
-box roi_next(roi *r, const tracked *tracks, size_t n)
+box roi_next(roi *r, const tracked *tracks, size_t n, const box *tentative, size_t ntentative)
 {
     box full = {0, 0, r->width, r->height};
     bool refresh = r->frames++ % (uint64_t)r->o.full_frame_every == 0;
-    if (!r->enabled || n == 0 || refresh) {
+    if (!r->enabled || n + ntentative == 0 || refresh) {
         r->current = full;
         return full;
     }
     box u = {0, 0, 0, 0};
     for (size_t i = 0; i < n; i++) {
         u = box_union(u, tracks[i].det.b);
+    }
+    for (size_t i = 0; i < ntentative; i++) {
+        u = box_union(u, tentative[i]);
     }
     r->current = box_expand_clamped(u, r->o.margin, r->width, r->height);
     if (box_is_empty(r->current)) {

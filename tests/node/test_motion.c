@@ -54,7 +54,9 @@ static score run(uint64_t seed, int frames, int warmup, bool crop)
     score s = {0};
     for (int n = 0; n < frames; n++) {
         image_view full = scene_render(sc, (uint64_t)n);
-        box region = roi_next(&r, tracks, ntracks);
+        box tentative[MAX_DETS];
+        size_t ntentative = tracker_tentative(tr, tentative, MAX_DETS);
+        box region = roi_next(&r, tracks, ntracks, tentative, ntentative);
         detection d[MAX_DETS];
         size_t nd;
         assert_ok(detector_detect(det, image_view_crop(full, region), d, MAX_DETS, &nd));

@@ -15,7 +15,7 @@ static void test_roi_next_disabled_is_full_frame(void **state)
     roi_init(&r, 640, 480, NULL);
     tracked t = track_at(100, 100, 50, 50);
     for (int i = 0; i < 5; i++) {
-        box b = roi_next(&r, &t, 1);
+        box b = roi_next(&r, &t, 1, NULL, 0);
         assert_int_equal(b.w, 640);
         assert_int_equal(b.h, 480);
     }
@@ -28,25 +28,34 @@ static void test_roi_next_crops_around_tracks(void **state)
     roi_init(&r, 640, 480, &(roi_opts){.margin = 20, .full_frame_every = 10});
     roi_set_enabled(&r, true);
     tracked t[2] = {track_at(100, 100, 50, 50), track_at(300, 200, 40, 60)};
-    box b = roi_next(&r, t, 2); /* The first frame after switching on looks everywhere. */
+    box b = roi_next(&r, t, 2, NULL, 0); /* The first frame after switching on looks everywhere. */
     assert_int_equal(b.w, 640);
-    b = roi_next(&r, t, 2);
+    b = roi_next(&r, t, 2, NULL, 0);
     assert_int_equal(b.x, 80);
     assert_int_equal(b.y, 80);
     assert_int_equal(b.x + b.w, 360);
     assert_int_equal(b.y + b.h, 280);
     /* Clamped at the edges. */
     tracked edge = track_at(0, 450, 30, 30);
-    b = roi_next(&r, &edge, 1);
+    b = roi_next(&r, &edge, 1, NULL, 0);
     assert_int_equal(b.x, 0);
     assert_int_equal(b.y + b.h, 480);
     /* Nothing tracked: full frame. */
-    b = roi_next(&r, NULL, 0);
+    b = roi_next(&r, NULL, 0, NULL, 0);
     assert_int_equal(b.w, 640);
+    /* A tentative track (seen on a full frame, not yet confirmed) is in the crop. */
+    box seen = {500, 400, 40, 40};
+    b = roi_next(&r, t, 1, &seen, 1);
+    assert_int_equal(b.x, 80);
+    assert_int_equal(b.x + b.w, 560);
+    assert_int_equal(b.y + b.h, 460);
+    b = roi_next(&r, NULL, 0, &seen, 1);
+    assert_int_equal(b.x, 480);
+    assert_int_equal(b.w, 80);
     /* Every full_frame_every-th frame is a full frame, tracks or not. */
     int full = 0;
     for (int i = 0; i < 30; i++) {
-        full += roi_next(&r, t, 2).w == 640;
+        full += roi_next(&r, t, 2, NULL, 0).w == 640;
     }
     assert_int_equal(full, 3);
 }
