@@ -23,6 +23,7 @@ struct scene {
     object obj[SCENE_MAX_OBJECTS];
     uint8_t *background;
     uint8_t *frame;
+    int8_t *noise; /* Two frames of noise in [-noise, noise], or NULL. */
 };
 
 /* SplitMix64: a small, well-mixed generator, enough for layouts and noise. */
@@ -69,6 +70,8 @@ mqp_err scene_new(scene **out, const scene_opts *opts, char *err, size_t errlen)
         bad = "fps must be in (0, 240]";
     } else if (o.objects > SCENE_MAX_OBJECTS) {
         bad = "objects must be 0 to 16";
+    } else if (o.noise > 127) {
+        bad = "noise must be at most 127 gray levels";
     }
     if (bad) {
         snprintf(err, errlen, "synthetic scene: %s", bad);
@@ -76,7 +79,8 @@ mqp_err scene_new(scene **out, const scene_opts *opts, char *err, size_t errlen)
     }
     scene *s = calloc(1, sizeof *s);
     size_t px = (size_t)o.width * (size_t)o.height;
-    if (!s || !(s->background = malloc(px)) || !(s->frame = malloc(px))) {
+    if (!s || !(s->background = malloc(px)) || !(s->frame = malloc(px)) ||
+        (o.noise > 0 && !(s->noise = malloc(2 * px)))) {
         scene_free(s);
         return MQP_ERR_NOMEM;
     }
@@ -106,6 +110,13 @@ mqp_err scene_new(scene **out, const scene_opts *opts, char *err, size_t errlen)
             s->background[(size_t)y * (size_t)o.width + (size_t)x] = (uint8_t)v;
         }
     }
+    if (s->noise) {
+        int span = 2 * o.noise + 1;
+        for (size_t p = 0; p < 2 * px; p++) {
+            st = mix(st);
+            s->noise[p] = (int8_t)((int)((st >> 11) % (uint64_t)span) - o.noise);
+        }
+    }
     *out = s;
     return MQP_OK;
 }
@@ -115,6 +126,7 @@ void scene_free(scene *s)
     if (s) {
         free(s->background);
         free(s->frame);
+        free(s->noise);
         free(s);
     }
 }
@@ -161,17 +173,15 @@ image_view scene_render(scene *s, uint64_t n)
             memset(s->frame + (size_t)y * (size_t)w + (size_t)b.x, s->obj[i].shade, (size_t)b.w);
         }
     }
-    if (s->o.noise > 0) {
-        int span = 2 * s->o.noise + 1;
-        uint64_t st = mix(s->o.seed ^ (n * 0x9e3779b97f4a7c15ULL));
+    if (s->noise) {
+        /* Frame n's noise is the pattern from an offset drawn from n: each pixel's noise
+         * changes from frame to frame, and adding it is vector code. */
         size_t px = (size_t)w * (size_t)h;
-        for (size_t p = 0; p < px; p += 8) {
-            st = mix(st);
-            uint64_t r = st;
-            for (size_t k = 0; k < 8 && p + k < px; k++, r >>= 8) {
-                int v = s->frame[p + k] + (int)((r & 0xff) % (uint64_t)span) - s->o.noise;
-                s->frame[p + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-            }
+        const int8_t *restrict noise = s->noise + mix(s->o.seed ^ (n * 0x9e3779b97f4a7c15ULL)) % px;
+        uint8_t *restrict f = s->frame;
+        for (size_t p = 0; p < px; p++) {
+            int v = f[p] + noise[p];
+            f[p] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
     }
     return (image_view){s->frame, w, h, w, 0, 0, PIXFMT_GRAY8};

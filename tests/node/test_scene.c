@@ -15,6 +15,8 @@ static void test_scene_new_bad_options(void **state)
     assert_non_null(strstr(err, "size"));
     assert_rc(scene_new(&s, &(scene_opts){.fps = 1000}, err, sizeof err), MQP_ERR_INVALID);
     assert_rc(scene_new(&s, &(scene_opts){.objects = 17}, err, sizeof err), MQP_ERR_INVALID);
+    assert_rc(scene_new(&s, &(scene_opts){.noise = 128}, err, sizeof err), MQP_ERR_INVALID);
+    assert_non_null(strstr(err, "noise"));
     assert_null(s);
     scene_free(NULL);
 }
