@@ -4,6 +4,7 @@
 #include "detector_plugin.h"
 
 #include "motion.h"
+#include "module_path.h"
 
 #include "mqplane/detector.h"
 
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAX_OPTIONS     16
 #define MAX_CLASS_NAMES 256
@@ -280,32 +280,9 @@ static const struct {
  * <libdir>/mqplane/detectors/NAME.so), else the configured install location. */
 static bool find_builtin(const char *name, char *path, size_t len, char *tried, size_t tlen)
 {
-    char exe[1024], dirs[4][1100];
-    int ndirs = 0;
-    const char *env = getenv("MQPLANE_DETECTOR_DIR");
-    if (env && *env) {
-        snprintf(dirs[ndirs++], sizeof dirs[0], "%s", env);
-    }
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
-    if (slash) {
-        *slash = '\0';
-        snprintf(dirs[ndirs++], sizeof dirs[0], "%s/../detectors", exe);
-        snprintf(dirs[ndirs++], sizeof dirs[0], "%s/../%s", exe, MQP_DETECTOR_INSTALL_DIR);
-    }
-    snprintf(dirs[ndirs++], sizeof dirs[0], "%s", MQP_DETECTOR_INSTALL_FULL_DIR);
-    size_t used = 0;
-    tried[0] = '\0';
-    for (int i = 0; i < ndirs; i++) {
-        int w = snprintf(path, len, "%s/%s.so", dirs[i], name);
-        if (w > 0 && (size_t)w < len && access(path, R_OK) == 0) {
-            return true;
-        }
-        if (used < tlen) {
-            used += (size_t)snprintf(tried + used, tlen - used, "%s%s", i ? ", " : "", dirs[i]);
-        }
-    }
-    return false;
+    const char *dirs[] = {getenv("MQPLANE_DETECTOR_DIR"), "@exe/../detectors",
+                          "@exe/../" MQP_DETECTOR_INSTALL_DIR, MQP_DETECTOR_INSTALL_FULL_DIR};
+    return module_find(dirs, sizeof dirs / sizeof dirs[0], name, path, len, tried, tlen);
 }
 #endif
 

@@ -94,8 +94,16 @@ static inline void source_stats_get(source *s, source_stats *out)
     s->ops->stats(s, out);
 }
 
-/* For the kinds in other files (source_av.c). */
+/* For the kinds in other files: the video kinds, from the video module (source_av_load.c),
+ * loaded the first time one is opened. */
 mqp_err source_av_open(source **out, const char *spec, const source_opts *o, char *err,
                        size_t errlen);
+
+/* The video module's one entry point (source_av.c, built as video.so with FFmpeg), which
+ * source_av_open() calls once it has loaded it. */
+#define SOURCE_AV_MODULE_ENTRY "source_av_module_open"
+typedef mqp_err source_av_module_open_fn(source **out, const char *spec, const source_opts *o,
+                                         char *err, size_t errlen);
+source_av_module_open_fn source_av_module_open;
 
 #endif

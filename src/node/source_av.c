@@ -9,7 +9,11 @@
  *
  * A live source that cannot be opened, fails, ends, or stays connected without sending
  * anything for the stall timeout (FFmpeg's interrupt callback notices) is closed and reopened
- * with jittered backoff, forever; the node hears of it through the source's events. */
+ * with jittered backoff, forever; the node hears of it through the source's events.
+ *
+ * Built as a module of its own (video.so), which the node loads when it first opens a video
+ * source: FFmpeg and what it pulls in are 30 MB of libraries mapped into every process that
+ * links them. */
 #define _GNU_SOURCE
 #include "source.h"
 #include "source_spec.h"
@@ -538,8 +542,10 @@ static void av_destroy(source *s)
 
 static const source_ops av_ops = {av_read, av_colour, av_stats, av_destroy};
 
-mqp_err source_av_open(source **out, const char *spec, const source_opts *o, char *err,
-                       size_t errlen)
+/* Exported even where the build hides symbols by default; video.map hides all else. */
+__attribute__((visibility("default"))) mqp_err source_av_module_open(source **out, const char *spec,
+                                                                     const source_opts *o,
+                                                                     char *err, size_t errlen)
 {
     pthread_once(&av_once, av_init);
     av_source *a = calloc(1, sizeof *a);

@@ -101,7 +101,20 @@ assert [x["source_id"] for x in s] == [0, 1], s
 assert all(x["state"] == "running" for x in s), s
 assert s[1]["source"] == "synthetic 320x240@15", s
 ' || fail "status of two sources: $CTL_OUT"
+grep -q libavformat "/proc/$NODE/maps" || fail "a node reading a file has not loaded FFmpeg?"
 kill -TERM "$NODE"; wait "$NODE" || fail "two-source node exit status $?"
+
+echo "== FFmpeg is loaded only for a video source (the video module)"
+$M run --broker "$URL" --source synthetic:320x240@15 2> "$TMP/synth.log" & NODE=$!
+PIDS+=("$NODE")
+wait_ctl '"source_status":[{"source_id":0,' -b "$URL" status
+if grep -E 'libav(format|codec|device)' "/proc/$NODE/maps"; then
+  fail "a node on the synthetic scene mapped FFmpeg's libraries"
+fi
+kill -TERM "$NODE"; wait "$NODE" || fail "synthetic node exit status $?"
+# A module folder that does not hold it is passed over for the next place.
+MQPLANE_MODULE_DIR=$TMP/nowhere $M run --broker "$URL" --source "file:$TMP/square.mp4?realtime=0" \
+  --frames 5 2> "$TMP/mod.log" || fail "MQPLANE_MODULE_DIR without the module: $(tail -3 "$TMP/mod.log")"
 
 echo "== annotated frames: the boxes are drawn where the detections say"
 : > "$TMP/dets"
