@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define MAX_DETECTIONS 256
+#define ROOM_POLL_US   50 /* --wait-for-room: how often a full window is looked at again. */
 
 static void usage(FILE *to)
 {
@@ -27,7 +28,7 @@ static void usage(FILE *to)
           "\n"
           "  publish   publish detections messages through the data plane (its formatting and\n"
           "            its bounded queue), then disconnect; prints\n"
-          "            calls_per_s=R published=N dropped=D cpu_s=C seconds=S\n"
+          "            calls_per_s=R published=N dropped=D cpu_s=C seconds=S [waits=W]\n"
           "  rtt       pause/resume alternately at QoS 1 to a running node, each timed until\n"
           "            its status says so; prints p50_ms p90_ms p99_ms max_ms over_10ms count\n"
           "\n"
@@ -36,6 +37,9 @@ static void usage(FILE *to)
           "                        or round trips (rtt, default 200)\n"
           "  -k, --detections K    detections per message (publish, default 5)\n"
           "  -r, --rate R          messages per second (publish; default: as fast as it goes)\n"
+          "      --wait-for-room   publish: when the outgoing queue is full, wait for room\n"
+          "                        instead of dropping (the data plane's capacity, not its\n"
+          "                        drops; a node never waits)\n"
           "      --client-id ID    publish's client id (default mqplane-bench-PID: never a\n"
           "                        node's inference_data)\n"
           "      --node-id ID      the node's namespace, as given to mqplane run --node-id\n"
@@ -52,6 +56,7 @@ typedef struct bench_opts {
     long long count;
     int detections;
     double rate, timeout_s;
+    bool wait_for_room;
 } bench_opts;
 
 static int parse_bench(int argc, char **argv, bench_opts *o)
@@ -62,6 +67,7 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
         {"detections", required_argument, NULL, 'k'},
         {"rate", required_argument, NULL, 'r'},
         {"client-id", required_argument, NULL, 'I'},
+        {"wait-for-room", no_argument, NULL, 'W'},
         {"timeout", required_argument, NULL, 't'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -87,6 +93,9 @@ static int parse_bench(int argc, char **argv, bench_opts *o)
             break;
         case 'I':
             o->client_id = optarg;
+            break;
+        case 'W':
+            o->wait_for_room = true;
             break;
         case 't':
             ok = cli_number_arg("bench", "--timeout", optarg, 0.001, 3600, &o->timeout_s);
@@ -170,7 +179,7 @@ static int bench_publish(const bench_opts *o, cli_session *ss)
     cli_catch_stop_signals();
     static mqp_detection d[MAX_DETECTIONS];
     double cpu0 = cpu_seconds(), t0 = mqpx_mono_s();
-    long long i = 0;
+    long long i = 0, waits = 0;
     for (; (o->count == 0 || i < o->count) && !atomic_load(&cli_stop_requested); i++) {
         if (o->rate > 0) {
             double due = t0 + (double)i / o->rate, now = mqpx_mono_s();
@@ -180,15 +189,24 @@ static int bench_publish(const bench_opts *o, cli_session *ss)
         }
         fill_detections(d, o->detections, i);
         mqp_frame_info f = {.frame_id = (uint64_t)i, .source_id = 0, .timestamp = mqpx_wall_s()};
-        mqp_dataplane_publish_detections(dp, d, (size_t)o->detections, &f, NULL);
+        while (mqp_dataplane_publish_detections(dp, d, (size_t)o->detections, &f, NULL) ==
+                   MQP_ERR_QUEUE_FULL &&
+               o->wait_for_room && !atomic_load(&cli_stop_requested)) {
+            waits++;
+            mqpx_sleep_us(ROOM_POLL_US); /* A full window drains in milliseconds. */
+        }
     }
     double seconds = mqpx_mono_s() - t0, cpu = cpu_seconds() - cpu0;
     mqp_dataplane_stats s;
     mqp_dataplane_stats_get(dp, &s);
     mqp_dataplane_destroy(dp); /* Disconnects cleanly. */
-    printf("calls_per_s=%.0f published=%llu dropped=%llu cpu_s=%.3f seconds=%.3f\n",
+    printf("calls_per_s=%.0f published=%llu dropped=%llu cpu_s=%.3f seconds=%.3f%s",
            seconds > 0 ? (double)i / seconds : 0, (unsigned long long)s.messages_published,
-           (unsigned long long)s.dropped, cpu, seconds);
+           (unsigned long long)(s.dropped - (unsigned long long)waits), cpu, seconds,
+           o->wait_for_room ? "" : "\n");
+    if (o->wait_for_room) {
+        printf(" waits=%lld\n", waits);
+    }
     return EXIT_OK;
 }
 

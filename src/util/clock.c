@@ -40,9 +40,14 @@ struct timespec mqpx_deadline_in(int64_t ms)
     return ts;
 }
 
-void mqpx_sleep_ms(int ms)
+void mqpx_sleep_us(int64_t us)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+}
+
+void mqpx_sleep_ms(int ms)
+{
+    mqpx_sleep_us((int64_t)ms * 1000);
 }

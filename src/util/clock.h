@@ -15,7 +15,8 @@ double mqpx_wall_s(void);
 /* An absolute CLOCK_MONOTONIC deadline ms from now (negative: now), for
  * pthread_cond_timedwait on a condition variable that uses the monotonic clock. */
 struct timespec mqpx_deadline_in(int64_t ms);
-/* Sleeps ms milliseconds, resuming after a signal. */
+/* Sleeps ms milliseconds (us microseconds), resuming after a signal. */
 void mqpx_sleep_ms(int ms);
+void mqpx_sleep_us(int64_t us);
 
 #endif
