@@ -1,5 +1,5 @@
-/* What library layers above the client (the control plane) may do to a client beyond the
- * public API: one hook, so they need not see the client's insides. */
+/* What library layers above the client (the control and data planes) may do to a client beyond
+ * the public API: two hooks, so they need not see the client's insides. */
 #ifndef MQP_CLIENT_HOOKS_H
 #define MQP_CLIENT_HOOKS_H
 
@@ -9,5 +9,9 @@
  * connection attempt: fn returns a fresh payload allocated with mqp__malloc, or NULL to keep
  * the current one. Set before the client starts. */
 void mqp__client_set_will_refresh(mqp_client *c, char *(*fn)(void *ctx), void *ctx);
+
+/* True when a QoS 0 publish now would be refused for a full outgoing window (and counted as
+ * such, as a refused publish is): the data plane asks before it formats a message. */
+bool mqp__client_out_full(mqp_client *c);
 
 #endif

@@ -87,6 +87,15 @@ mqp_err mqp_client_publish_props(mqp_client *c, const char *topic, const void *p
     return send_one(c, topic, payload, len, qos, retain, props ? &rp : NULL);
 }
 
+bool mqp__client_out_full(mqp_client *c)
+{
+    if (!c->transport->ops->out_full || !c->transport->ops->out_full(c->transport)) {
+        return false;
+    }
+    atomic_fetch_add(&c->n.publish_failed, 1);
+    return true;
+}
+
 mqp_err mqp_client_publish(mqp_client *c, const char *topic, const void *payload, size_t len,
                            int qos, bool retain)
 {

@@ -9,6 +9,7 @@
 #include "mqplane/topics.h"
 
 #include "alloc.h"
+#include "client_hooks.h"
 #include "clock.h"
 #include "fail.h"
 #include "reserved.h"
@@ -76,15 +77,21 @@ mqp_err mqp_dataplane_new(mqp_dataplane **out, const mqp_dataplane_opts *o, char
     return MQP_OK;
 }
 
-/* Offline, a message is dropped before it is formatted: formatting a message nobody will
- * receive is wasted work on the pipeline thread. */
-static bool drop_if_offline(mqp_dataplane *dp)
+/* Offline, or with the outgoing window full, a message is dropped before it is formatted:
+ * formatting a message nobody will receive is wasted work on the pipeline thread (at full
+ * speed, most of its work). QoS 1 and 2 are not windowed. */
+static mqp_err drop_early(mqp_dataplane *dp)
 {
-    if (mqp_client_is_connected(dp->client)) {
-        return false;
+    if (!mqp_client_is_connected(dp->client)) {
+        atomic_fetch_add(&dp->dropped, 1);
+        return MQP_ERR_NO_CONN;
     }
-    atomic_fetch_add(&dp->dropped, 1);
-    return true;
+    if (dp->qos == 0 && mqp__client_out_full(dp->client)) {
+        atomic_fetch_add(&dp->dropped, 1);
+        atomic_fetch_add(&dp->dropped_full, 1);
+        return MQP_ERR_QUEUE_FULL;
+    }
+    return MQP_OK;
 }
 
 static mqp_err count(mqp_dataplane *dp, mqp_err rc, atomic_uint_fast64_t *counter)
@@ -119,8 +126,9 @@ mqp_err mqp_dataplane_publish_batch(mqp_dataplane *dp, const mqp_detections_batc
     if (!dp) {
         return MQP_ERR_INVALID;
     }
-    if (drop_if_offline(dp)) {
-        return MQP_ERR_NO_CONN;
+    mqp_err early = drop_early(dp);
+    if (early != MQP_OK) {
+        return early;
     }
     char *json = NULL;
     size_t len = 0;
@@ -134,8 +142,9 @@ mqp_err mqp_dataplane_publish_metrics(mqp_dataplane *dp, const mqp_metrics_repor
     if (!dp) {
         return MQP_ERR_INVALID;
     }
-    if (drop_if_offline(dp)) {
-        return MQP_ERR_NO_CONN;
+    mqp_err early = drop_early(dp);
+    if (early != MQP_OK) {
+        return early;
     }
     mqp_metrics_report with = *m;
     mqp_dataplane_stats own;
@@ -155,8 +164,9 @@ mqp_err mqp_dataplane_publish_frame(mqp_dataplane *dp, const void *jpeg, size_t 
     if (!dp || !jpeg || !len || !frame) {
         return MQP_ERR_INVALID;
     }
-    if (drop_if_offline(dp)) {
-        return MQP_ERR_NO_CONN;
+    mqp_err early = drop_early(dp);
+    if (early != MQP_OK) {
+        return early;
     }
     char source[24], id[24], stamp[40];
     snprintf(source, sizeof source, "%d", frame->source_id);

@@ -59,6 +59,13 @@ bool mqp__outq_admit(mqp__outq *q, size_t bytes, bool *nomem)
     return true;
 }
 
+bool mqp__outq_refuse_if_full(mqp__outq *q)
+{
+    bool full = q->count > 0 && (q->count >= q->max_msgs || q->bytes >= q->max_bytes);
+    q->refused += full;
+    return full;
+}
+
 void mqp__outq_push(mqp__outq *q, int mid, size_t bytes)
 {
     if (q->count >= q->cap) {

@@ -41,6 +41,9 @@ void mqp__outq_free(mqp__outq *q);
  * room for the entry, so that mqp__outq_push cannot fail after libmosquitto took the message:
  * false (without counting a refusal) when that allocation fails. */
 bool mqp__outq_admit(mqp__outq *q, size_t bytes, bool *nomem);
+/* True, counting a refusal, when no message would be admitted now (the window holds its most
+ * messages or bytes): a publisher that asks first need not build one to see it refused. */
+bool mqp__outq_refuse_if_full(mqp__outq *q);
 /* Records an admitted message that libmosquitto accepted under the id mid. */
 void mqp__outq_push(mqp__outq *q, int mid, size_t bytes);
 /* A QoS 0 message left for the socket. False if mid was not outstanding (the caller then takes

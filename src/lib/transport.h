@@ -99,6 +99,9 @@ typedef struct mqp__transport_ops {
     mqp_err (*flush)(mqp__transport *t, int64_t timeout_ms);
     /* Optional: the outgoing QoS 0 window; without it, QoS 0 never waits (memory://). */
     void (*out_stats)(mqp__transport *t, mqp__out_stats *s);
+    /* Optional, with out_stats: true, counting a refusal, when the window would refuse any
+     * QoS 0 message now. */
+    bool (*out_full)(mqp__transport *t);
     /* Optional: while waiting between attempts, try again now (a client about to stop). */
     void (*retry_now)(mqp__transport *t);
     /* Drops the connection (no clean DISCONNECT) and reconnects. */

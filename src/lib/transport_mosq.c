@@ -831,6 +831,15 @@ static void op_out_stats(mqp__transport *base, mqp__out_stats *s)
     pthread_mutex_unlock(&t->pub_mu);
 }
 
+static bool op_out_full(mqp__transport *base)
+{
+    mosq_transport *t = (mosq_transport *)base;
+    pthread_mutex_lock(&t->pub_mu);
+    bool full = mqp__outq_refuse_if_full(&t->out);
+    pthread_mutex_unlock(&t->pub_mu);
+    return full;
+}
+
 static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
                           int qos, bool retain, const mqp__pub_props *rp)
 {
@@ -967,6 +976,7 @@ static const mqp__transport_ops mosq_ops = {
     .unsubscribe = op_unsubscribe,
     .flush = op_flush,
     .out_stats = op_out_stats,
+    .out_full = op_out_full,
     .retry_now = op_retry_now,
     .force_reconnect = op_force_reconnect,
     .stop = op_stop,

@@ -37,6 +37,28 @@ static void test_mqp__outq_message_bound(void **state)
     mqp__outq_free(&q);
 }
 
+/* Asking first: full by messages or by bytes is refused (and counted) before a message is
+ * made; an empty window is never full, whatever the bounds. */
+static void test_mqp__outq_refuse_if_full(void **state)
+{
+    (void)state;
+    mqp__outq q;
+    mqp__outq_init(&q, 2, 1000);
+    assert_false(mqp__outq_refuse_if_full(&q));
+    assert_true(send(&q, 1, 10));
+    assert_false(mqp__outq_refuse_if_full(&q));
+    assert_true(send(&q, 2, 10));
+    assert_true(mqp__outq_refuse_if_full(&q));
+    assert_int_equal(q.refused, 1);
+    assert_true(mqp__outq_complete(&q, 1));
+    assert_false(mqp__outq_refuse_if_full(&q));
+    assert_true(mqp__outq_complete(&q, 2));
+    assert_true(send(&q, 3, 1000)); /* The byte bound, reached by one message. */
+    assert_true(mqp__outq_refuse_if_full(&q));
+    assert_int_equal(q.refused, 2);
+    mqp__outq_free(&q);
+}
+
 static void test_mqp__outq_byte_bound(void **state)
 {
     (void)state;
@@ -133,6 +155,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mqp__outq_message_bound),
+        cmocka_unit_test(test_mqp__outq_refuse_if_full),
         cmocka_unit_test(test_mqp__outq_byte_bound),
         cmocka_unit_test(test_mqp__outq_completion_order),
         cmocka_unit_test(test_mqp__outq_lose_all),
