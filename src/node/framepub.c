@@ -4,6 +4,8 @@
 #include "annotate.h"
 
 #include "clock.h"
+#include "source.h"
+#include "sync.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -94,6 +96,7 @@ static bool take(framepub *fp)
 static void *framepub_main(void *arg)
 {
     framepub *fp = arg;
+    mqpx_thread_lower_priority(NODE_FRAME_WORK_NICE); /* Best effort, as the pipeline's. */
     while (take(fp)) {
         double t0 = mqpx_mono_s();
         size_t len = 0;

@@ -7,9 +7,11 @@
 #include "detector_plugin.h"
 
 #include "clock.h"
+#include "sync.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define READ_TIMEOUT_MS 50 /* How often a pipeline waiting for frames looks at its flags. */
 
@@ -208,6 +210,11 @@ void *node_pipeline_main(void *arg)
 {
     pipeline *p = arg;
     node *n = p->n;
+    int prio = mqpx_thread_lower_priority(NODE_FRAME_WORK_NICE);
+    if (prio) {
+        node_log(n, MQP_LOG_DEBUG, "source %d: pipeline at the process's priority: %s", p->id,
+                 strerror(prio));
+    }
     while (!node_stopping(n) && !(n->o.max_frames && p->frames >= n->o.max_frames)) {
         if (atomic_load(&n->paused)) {
             idle(p);

@@ -14,6 +14,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* How much lower than the node's other threads its frame work runs (each pipeline, each video
+ * decoder and FFmpeg's threads under it, the frame publisher), in nice levels: when all want a
+ * core, the control plane's threads and the data plane's network thread run first, so a
+ * command is not answered behind a pipeline that takes all the CPU it is given. */
+#define NODE_FRAME_WORK_NICE 10
+
 typedef struct source_frame {
     image_view view;     /* Valid until the next read. */
     uint64_t frame_id;   /* Counts from 1, across reconnections. */

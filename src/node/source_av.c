@@ -399,6 +399,7 @@ static bool wait_or_stop(av_source *a, int64_t ms)
 static void *decode_main(void *arg)
 {
     av_source *a = arg;
+    mqpx_thread_lower_priority(NODE_FRAME_WORK_NICE); /* FFmpeg's threads inherit it. */
     mqpx_backoff backoff;
     mqpx_backoff_init(&backoff, RECONNECT_MIN_MS, RECONNECT_MAX_MS);
     bool lost = false; /* Reported lost, and not yet restored. */
