@@ -5,6 +5,7 @@
 #include "mqplane/dataplane.h"
 
 #include "alloc.h"
+#include "dataplane_json.h"
 #include "buf.h"
 #include "json_write.h"
 #include "number_write.h"
@@ -151,8 +152,9 @@ mqp_err mqp_detections_json(uint64_t message_id, double now, const mqp_detection
     return mqp_detections_batch_json(message_id, now, &b, out, len);
 }
 
-mqp_err mqp_detections_batch_json(uint64_t message_id, double now,
-                                  const mqp_detections_batch *batch, char **out, size_t *len)
+mqp_err mqp__detections_batch_json_in(uint64_t message_id, double now,
+                                      const mqp_detections_batch *batch, char *buf, size_t cap,
+                                      char **out, size_t *len)
 {
     if (!batch || (!batch->detections && batch->count) || !batch->frame || !out ||
         MQP__CHECK_RESERVED(batch, "detections batch", NULL, 0) != MQP_OK) {
@@ -172,7 +174,7 @@ mqp_err mqp_detections_batch_json(uint64_t message_id, double now,
         room += DETECTION_FIXED + STRING_ROOM(strlen(cls)) + STRING_ROOM(detector_len) +
                 4 * NUM_ROOM + BOX_ROOM;
     }
-    char *json = mqp__malloc(room);
+    char *json = room <= cap ? buf : mqp__malloc(room);
     if (!json) {
         return MQP_ERR_NOMEM;
     }
@@ -235,6 +237,12 @@ mqp_err mqp_detections_batch_json(uint64_t message_id, double now,
         *len = (size_t)(p - json);
     }
     return MQP_OK;
+}
+
+mqp_err mqp_detections_batch_json(uint64_t message_id, double now,
+                                  const mqp_detections_batch *batch, char **out, size_t *len)
+{
+    return mqp__detections_batch_json_in(message_id, now, batch, NULL, 0, out, len);
 }
 
 mqp_err mqp_metrics_json(double now, const mqp_metrics_report *m, char **out, size_t *len)
