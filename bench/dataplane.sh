@@ -6,14 +6,17 @@
 #   bare       bench_wire publish: the same bytes (a message mqplane formatted), preformatted,
 #              through mosquitto_publish with libmosquitto's unbounded queue
 # Per run: the rate the receiver got them (first to last), the publisher's CPU per message it
-# published (all its threads, formatting included), and the broker's share of its core.
+# published (all its threads, formatting included), and the broker's share of its core. Then
+# both publishers again at RATE messages a second (default 50 000, 3 s), where neither waits
+# nor drops: the CPU per message of a steady load, as a busy node's.
 # Numbers are printed, never asserted; each is the median of RUNS runs, with the range.
-#   bench/dataplane.sh [BUILD_DIR] [RUNS] [N] [K]
+#   bench/dataplane.sh [BUILD_DIR] [RUNS] [N] [K] [RATE]
 . "$(dirname "$0")/lib.sh"
 build=${1:-build}
 runs=${2:-3}
 n=${3:-200000}
 k=${4:-5}
+rate=${5:-50000}
 M="$build/src/cli/mqplane"
 W="$build/bench/bench_wire"
 other=$(($(nproc) > 1 ? 1 : 0))
@@ -62,14 +65,22 @@ for _ in $(seq "$runs"); do # Interleaved, so both see the same machine.
   one_run bare "$W" publish "$url" "$topic" "$dir/sample" "$n"
   one_run mqplane "$M" bench publish -b "$url" -n "$n" -k "$k" --wait-for-room
 done
+: > "$dir/bare_paced"
+: > "$dir/mqplane_paced"
+for _ in $(seq "$runs"); do
+  one_run bare_paced "$W" publish "$url" "$topic" "$dir/sample" $((3 * rate)) "$rate"
+  one_run mqplane_paced "$M" bench publish -b "$url" -n $((3 * rate)) -k "$k" --rate "$rate"
+done
 
-python3 - "$dir/bare" "$dir/mqplane" "$n" "$k" "$bytes" "$runs" "${SUMMARY:-}" <<'PY'
+python3 - "$dir" "$n" "$k" "$bytes" "$runs" "${SUMMARY:-}" "$rate" <<'PY'
 import statistics, sys
 def load(f):
     rows = [list(map(float, l.split())) for l in open(f)]
     return {key: [r[i] for r in rows] for i, key in enumerate(("rate", "cpu", "pub", "recv", "broker"))}
-bare, mq = load(sys.argv[1]), load(sys.argv[2])
-n, k, size, runs, summary = sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
+d = sys.argv[1]
+bare, mq = load(d + "/bare"), load(d + "/mqplane")
+bare_p, mq_p = load(d + "/bare_paced"), load(d + "/mqplane_paced")
+n, k, size, runs, summary, rate = sys.argv[2:8]
 med = statistics.median
 def rng(v, fmt):
     return f"({fmt.format(min(v))}-{fmt.format(max(v))})"
@@ -84,6 +95,12 @@ ratio_rate = med(mq["rate"]) / med(bare["rate"])
 ratio_cpu = med(mq["cpu"]) / med(bare["cpu"])
 print(f"  mqplane / bare: received rate x{ratio_rate:.2f} (target >= 0.9), "
       f"CPU per message x{ratio_cpu:.2f} (target <= 1.5)")
+print(f"the same at {rate} messages a second, {3 * int(rate)} a run:")
+for name, v in (("bare libmosquitto", bare_p), ("mqplane bench publish", mq_p)):
+    print(f"  {name:22} CPU/msg {med(v['cpu']):6.2f} us {rng(v['cpu'], '{:.2f}'):>14}   "
+          f"received {med(v['recv']):.0f} of {med(v['pub']):.0f}")
+ratio_paced = med(mq_p["cpu"]) / med(bare_p["cpu"])
+print(f"  mqplane / bare: CPU per message x{ratio_paced:.2f} (target <= 1.5)")
 if summary:
     with open(summary, "a") as f:
         f.write(f"| data plane, received msg/s ({k} detections, {size} B) | {med(mq['rate']):.0f} "
@@ -92,4 +109,6 @@ if summary:
                 f"| {med(bare['cpu']):.2f} us | x{ratio_cpu:.2f} (<= 1.5) |\n")
         f.write(f"| broker's share of its core, at full speed | {100 * med(mq['broker']):.0f} % "
                 f"| {100 * med(bare['broker']):.0f} % | |\n")
+        f.write(f"| publisher CPU per message at {rate} msg/s | {med(mq_p['cpu']):.2f} us "
+                f"| {med(bare_p['cpu']):.2f} us | x{ratio_paced:.2f} (<= 1.5) |\n")
 PY

@@ -34,12 +34,17 @@ PY
 median_of_runs() { # size
   : > "$dir/results"
   for _ in $(seq "$runs"); do run_node "$1"; done
-  python3 - "$dir/results" <<'PY'
+  python3 - "$dir/results" "$1" "${SUMMARY:-}" <<'PY'
 import statistics, sys
 rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
 fps = sorted(r[0] for r in rows)
-print(f"{statistics.median(fps):8.1f} frames/s ({fps[0]:.0f}-{fps[-1]:.0f})"
-      f"  {statistics.median(r[1] for r in rows):6.2f} ms CPU/frame")
+cpu = statistics.median(r[1] for r in rows)
+print(f"{statistics.median(fps):8.1f} frames/s ({fps[0]:.0f}-{fps[-1]:.0f})  {cpu:6.2f} ms CPU/frame")
+if sys.argv[3]:
+    with open(sys.argv[3], "a") as f:
+        f.write(f"| node, {sys.argv[2]} frames/s on one core (motion + tracking + publishing) "
+                f"| {statistics.median(fps):.0f} ({cpu:.2f} ms CPU/frame) | | "
+                f"{'>= 400' if sys.argv[2] == '640x480' else ''} |\n")
 PY
 }
 
@@ -62,8 +67,13 @@ paced() { # seconds
 import os, sys
 ticks = os.sysconf('SC_CLK_TCK')
 c0, c1, t0, t1 = map(float, sys.argv[1:5])
-print(f'{100 * (c1 - c0) / ticks / (t1 - t0):8.1f} % of a core   RSS {sys.argv[5]} -> {sys.argv[6]} kB over {t1 - t0:.0f} s')
-" "$c0" "$c1" "$t0" "$t1" "$rss0" "$rss1"
+share = 100 * (c1 - c0) / ticks / (t1 - t0)
+print(f'{share:8.1f} % of a core   RSS {sys.argv[5]} -> {sys.argv[6]} kB over {t1 - t0:.0f} s')
+if sys.argv[7]:
+    with open(sys.argv[7], 'a') as f:
+        f.write(f'| node at 30 fps, 640x480: CPU / RSS (first -> last, {t1 - t0:.0f} s) | {share:.1f} % of a core / '
+                f'{int(sys.argv[5]) / 1024:.1f} -> {int(sys.argv[6]) / 1024:.1f} MB | | <= 8 %, <= 16 MB |\n')
+" "$c0" "$c1" "$t0" "$t1" "$rss0" "$rss1" "${SUMMARY:-}"
 }
 
 echo "pipeline: motion + tracking + publishing on one core, synthetic scene unpaced, $frames frames, median of $runs"
