@@ -182,6 +182,7 @@ mqp_err node_new(node **out, const node_opts *o, char *err, size_t errlen)
         return MQP_ERR_NOMEM;
     }
     n->o = *o;
+    n->started = mqpx_mono_s();
     pthread_mutex_init(&n->mu, NULL);
     atomic_store(&n->crop, o->crop);
     pixfmt format = PIXFMT_GRAY8;

@@ -54,6 +54,7 @@ static void source_status(node *n, mqpx_jw *w, double now)
         source_stats_get(n->pipes[i].src, &st);
         pthread_mutex_lock(&n->mu);
         mqp_detector_report det = n->pipes[i].det_stats;
+        int fw = n->pipes[i].frame_width, fh = n->pipes[i].frame_height;
         pthread_mutex_unlock(&n->mu);
         mqpx_jw_object(w);
         mqpx_jw_key(w, "source_id");
@@ -82,6 +83,12 @@ static void source_status(node *n, mqpx_jw *w, double now)
         mqpx_jw_uint(w, det.failures);
         mqpx_jw_key(w, "detector_skipped");
         mqpx_jw_uint(w, det.skipped);
+        if (fw > 0) { /* Known once a frame came; last, after the fields scripts knew. */
+            mqpx_jw_key(w, "width");
+            mqpx_jw_int(w, fw);
+            mqpx_jw_key(w, "height");
+            mqpx_jw_int(w, fh);
+        }
         mqpx_jw_end(w);
     }
     mqpx_jw_end(w);
@@ -139,6 +146,8 @@ static mqp_err status_result(node *n, mqp_command_reply *r)
     mqpx_jw_key(&w, "topic");
     mqpx_jw_string(&w, ds.topic);
     mqpx_jw_end(&w);
+    mqpx_jw_key(&w, "uptime_s"); /* Last, after the fields scripts knew. */
+    mqpx_jw_double(&w, now - n->started, 1);
     mqpx_jw_end(&w);
     return finish_result(&w, r, "status");
 }

@@ -53,6 +53,7 @@ typedef struct pipeline {
     tracker_stats tstats;
     uint64_t frames;
     mqp_detector_report det_stats; /* Its name is the node's detector_name. */
+    int frame_width, frame_height; /* The frames' size; 0 before the first. */
 } pipeline;
 
 typedef struct node {
@@ -71,6 +72,7 @@ typedef struct node {
     atomic_bool crop;
     atomic_bool running; /* Some pipeline has processed a frame. */
     atomic_int live;     /* Pipelines still running. */
+    double started;      /* Monotonic seconds node_new() ran: the uptime's start. */
     pthread_mutex_t mu;  /* Guards the pipelines' snapshots. */
 } node;
 

@@ -54,6 +54,10 @@ static mqp_err ensure_stages(pipeline *p, int w, int h)
     p->detector = d;
     p->width = w;
     p->height = h;
+    pthread_mutex_lock(&p->n->mu);
+    p->frame_width = w;
+    p->frame_height = h;
+    pthread_mutex_unlock(&p->n->mu);
     roi_init(&p->region, w, h, NULL);
     p->ntracks = 0;
     tracker_reset(p->trk);
