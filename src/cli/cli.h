@@ -75,10 +75,15 @@ bool cli_session_open(cli_session *ss, const char *cmd, const cli_tool_opts *t);
 bool cli_session_connect(cli_session *ss, const char *cmd, int timeout_ms, bool still_trying);
 void cli_session_close(cli_session *ss);
 
-/* Set by SIGINT and SIGTERM once cli_catch_stop_signals() ran: the long-running subcommands
+/* Set by SIGINT, SIGTERM and SIGHUP (unless ignored, as under nohup) once
+ * cli_catch_stop_signals() ran: the long-running subcommands
  * (run, monitor, demo) poll it and stop in order. */
 extern atomic_int cli_stop_requested;
 void cli_catch_stop_signals(void);
+
+/* The filter for every client's health topic (MQP_TEMPLATE_HEALTH, any client id) into buf;
+ * prints why and returns false if it cannot be built. */
+bool cli_monitor_health_filter(char *buf, size_t len);
 
 /* Prints "mqplane CMD: MESSAGE" and "(see mqplane CMD --help)" to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

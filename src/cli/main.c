@@ -47,6 +47,12 @@ void cli_catch_stop_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* A closed terminal stops in order too (demo then stops what it started), unless the
+     * process was started to ignore it (nohup). */
+    struct sigaction hup;
+    if (sigaction(SIGHUP, NULL, &hup) == 0 && hup.sa_handler != SIG_IGN) {
+        sigaction(SIGHUP, &sa, NULL);
+    }
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
