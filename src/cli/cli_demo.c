@@ -1,8 +1,10 @@
-/* mqplane demo: a private broker, a node and a live monitor, stopped together by pid. */
+/* mqplane demo: a private broker, a node and a live view (or a monitor's lines), stopped
+ * together by pid. */
 #define _GNU_SOURCE
 #include "cli.h"
 #include "cli_opts.h"
 #include "cli_proc.h"
+#include "cli_view.h"
 
 #include "clock.h"
 #include "net.h"
@@ -18,11 +20,13 @@
 #include <unistd.h>
 
 static const char demo_usage[] =
-    "usage: mqplane demo [--seconds N]\n"
+    "usage: mqplane demo [--seconds N] [--plain]\n"
     "\n"
-    "Starts a private mosquitto on a free loopback port, an inference node on the synthetic\n"
-    "scene and a live monitor, and sends the node a few commands along the way. Ctrl-C (or\n"
-    "--seconds N) stops everything it started, by pid. Needs mosquitto on the PATH.\n";
+    "Starts a private mosquitto on a free loopback port and an inference node on the synthetic\n"
+    "scene. In a terminal it shows the live view, operated with keys (p pause, r resume, c crop,\n"
+    "s snapshot, m metrics, q quit); elsewhere, or with --plain, a monitor's lines while it\n"
+    "sends the node a few commands along the way. q, Ctrl-C or --seconds N stops everything it\n"
+    "started, by pid. Needs mosquitto on the PATH.\n";
 
 /* The control plane at work, while the monitor shows it: seconds after the node runs. */
 static const struct {
@@ -32,6 +36,7 @@ static const struct {
 
 typedef struct demo_opts {
     double seconds; /* 0: until Ctrl-C */
+    bool plain;     /* Lines even in a terminal. */
 } demo_opts;
 
 /* What the demo started, and where. */
@@ -46,16 +51,19 @@ typedef struct demo {
 static int parse_demo(int argc, char **argv, demo_opts *o)
 {
     static const struct option longopts[] = {{"seconds", required_argument, NULL, 's'},
+                                             {"plain", no_argument, NULL, 'p'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     *o = (demo_opts){0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:ph", longopts, NULL)) != -1) {
         if (c == 's') {
             if (!cli_number_arg("demo", "--seconds", optarg, 0.1, 365 * 86400, &o->seconds)) {
                 return EXIT_USAGE;
             }
+        } else if (c == 'p') {
+            o->plain = true;
         } else {
             fputs(demo_usage, c == 'h' ? stdout : stderr);
             return c == 'h' ? EXIT_OK : EXIT_USAGE;
@@ -200,6 +208,43 @@ static int play(demo *d, const demo_opts *o, double started)
     return EXIT_OK;
 }
 
+/* The view's watch on the node: it says so when the node stops by itself, and on --seconds. */
+typedef struct demo_watch {
+    demo *d;
+    const demo_opts *o;
+    double started;
+    bool failed;
+} demo_watch;
+
+static bool node_alive(void *ctx, char *why, size_t len)
+{
+    demo_watch *w = ctx;
+    if (w->o->seconds > 0 && mqpx_mono_s() - w->started >= w->o->seconds) {
+        atomic_store(&cli_stop_requested, 1); /* Time is up: as Ctrl-C. */
+    }
+    if (w->d->node > 0 && waitpid(w->d->node, NULL, WNOHANG) == w->d->node) {
+        w->d->node = 0;
+        w->failed = true;
+        snprintf(why, len, "the node stopped; see %s (q quits)", w->d->nodelog);
+        return false;
+    }
+    return true;
+}
+
+/* In a terminal: the live view, on a client of the demo's own. */
+static int view_demo(demo *d, const demo_opts *o, double started)
+{
+    static cli_session ss;
+    cli_tool_opts t = {.broker = d->url, .level = MQP_LOG_ERR};
+    if (!cli_session_open(&ss, "demo", &t)) {
+        return EXIT_FAILED;
+    }
+    demo_watch w = {d, o, started, false};
+    cli_view_opts vo = {.title = "demo", .alive = node_alive, .ctx = &w};
+    int rc = cli_view_run(&ss, &vo);
+    return rc != EXIT_OK ? rc : w.failed ? EXIT_FAILED : EXIT_OK;
+}
+
 static int run_demo(const demo_opts *o)
 {
     static demo d;
@@ -218,17 +263,22 @@ static int run_demo(const demo_opts *o)
     cli_catch_stop_signals();
     double started = mqpx_mono_s();
     int rc = EXIT_FAILED;
+    bool live = cli_view_wanted(o->plain);
     if (broker_start(&d)) {
-        printf("demo: broker %s (pid %d), node log %s; Ctrl-C stops everything\n", d.url,
-               (int)d.broker, d.nodelog);
+        printf("demo: broker %s (pid %d), node log %s; %s stops everything\n", d.url, (int)d.broker,
+               d.nodelog, live ? "q or Ctrl-C" : "Ctrl-C");
         fflush(stdout);
         char *node_argv[] = {d.self, "run", "-b", d.url, "--metrics-interval", "5", NULL};
         d.node = cli_spawn(node_argv, -1, d.nodelog, false);
-        char monerr[300];
-        snprintf(monerr, sizeof monerr, "%s/monitor.log", d.dir);
-        char *mon_argv[] = {d.self, "monitor", "-b", d.url, "all", NULL};
-        d.monitor = cli_spawn(mon_argv, -1, monerr, false);
-        rc = play(&d, o, started);
+        if (live) {
+            rc = view_demo(&d, o, started);
+        } else {
+            char monerr[300];
+            snprintf(monerr, sizeof monerr, "%s/monitor.log", d.dir);
+            char *mon_argv[] = {d.self, "monitor", "--plain", "-b", d.url, "all", NULL};
+            d.monitor = cli_spawn(mon_argv, -1, monerr, false);
+            rc = play(&d, o, started);
+        }
     }
     cli_stop(d.node, "node", 10); /* SIGTERM: status stopped, clean disconnects. */
     cli_stop(d.monitor, "monitor", 5);
@@ -238,7 +288,7 @@ static int run_demo(const demo_opts *o)
     if (system(cmd) != 0) {
         fprintf(stderr, "demo: could not remove %s\n", d.dir);
     }
-    printf("demo: stopped the node, the monitor and the broker\n");
+    printf("demo: stopped the node, %sthe broker\n", live ? "" : "the monitor and ");
     return rc;
 }
 

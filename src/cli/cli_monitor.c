@@ -1,7 +1,10 @@
-/* mqplane monitor: watch a node, one line per message. */
+/* mqplane monitor: watch a node: the live view in a terminal (cli_view.c), else one line per
+ * message. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "cli_json.h"
 #include "cli_opts.h"
+#include "cli_view.h"
 
 #include "clock.h"
 
@@ -21,8 +24,12 @@
 static const char monitor_usage[] =
     "usage: mqplane monitor [options] status|detections|metrics|health|full_frames|all\n"
     "\n"
-    "Prints what a node publishes, one line per message: human-readable and aligned, or the\n"
-    "raw JSON with --json. Runs until Ctrl-C, or until --count messages were shown.\n"
+    "In a terminal, shows a live view of the node (status, health, each source's rates and\n"
+    "latencies, a map of the tracked boxes, the last events) and operates it with keys:\n"
+    "p pause, r resume, c crop, s snapshot, m metrics, tab next source, q quit. Elsewhere\n"
+    "(a pipe, a file), or with --plain, prints what the node publishes, one line per message:\n"
+    "human-readable and aligned, or the raw JSON with --json. Runs until Ctrl-C (q), or until\n"
+    "--count messages were shown (lines only).\n"
     "full_frames (annotated JPEG frames; not part of all) prints a line per frame, and with\n"
     "--out DIR saves each as DIR/source<ID>-frame<N>.jpg.\n"
     "\n"
@@ -30,7 +37,8 @@ static const char monitor_usage[] =
     "      --node-id ID      the node's namespace, as given to mqplane run --node-id\n"
     "  -c, --config FILE     take the broker and topics from a configuration file\n"
     "  -n, --count N         stop after N messages (exit 0)\n"
-    "  -j, --json            print each message's JSON as it arrived\n"
+    "  -j, --json            print each message's JSON as it arrived (lines)\n"
+    "  -p, --plain           lines even in a terminal\n"
     "  -o, --out DIR         full_frames: save the frames in DIR (made if needed)\n"
     "  -l, --log-level L     error (default), warning, notice, info, debug\n"
     "  -h, --help            this text\n";
@@ -47,14 +55,12 @@ typedef struct monitor {
 
 static const char *sval(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : "?";
+    return cli_json_str(o, k, "?");
 }
 
 static double nval(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+    return cli_json_num(o, k, -1);
 }
 
 static void clock_prefix(char *buf, size_t len)
@@ -261,7 +267,7 @@ static const struct {
 typedef struct monitor_opts {
     cli_tool_opts tool;
     long long count;
-    bool json;
+    bool json, plain;
     const char *out;
     unsigned feeds;
 } monitor_opts;
@@ -272,6 +278,7 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
         CLI_TOOL_LONGOPTS,
         {"count", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},
+        {"plain", no_argument, NULL, 'p'},
         {"out", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -279,7 +286,7 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
     *o = (monitor_opts){.tool = {.level = MQP_LOG_ERR}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:c:n:jo:l:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:c:n:jpo:l:h", longopts, NULL)) != -1) {
         if (cli_tool_opt(c, optarg, &o->tool)) {
             continue;
         }
@@ -291,6 +298,9 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
             break;
         case 'j':
             o->json = true;
+            break;
+        case 'p':
+            o->plain = true;
             break;
         case 'o':
             o->out = optarg;
@@ -319,16 +329,24 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
     return CLI_GO;
 }
 
+bool cli_monitor_health_filter(char *buf, size_t len)
+{
+    mqp_topic_var any = {"client_id", "+", 0};
+    char err[MQP_TOPICS_ERRLEN];
+    if (mqp_topic_build(MQP_TEMPLATE_HEALTH, &any, 1, MQP_TOPIC_FILTER, buf, len, err,
+                        sizeof err) != MQP_OK) {
+        fprintf(stderr, "mqplane monitor: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
 /* Subscribes to each feed asked for; the health of every client comes from its template. */
 static bool subscribe_feeds(mqp_client *cl, const mqp_mqtt_settings *s, unsigned feeds,
                             watch *watches, monitor *m)
 {
     char health[256];
-    mqp_topic_var any = {"client_id", "+", 0};
-    char err[MQP_TOPICS_ERRLEN];
-    if (mqp_topic_build(MQP_TEMPLATE_HEALTH, &any, 1, MQP_TOPIC_FILTER, health, sizeof health, err,
-                        sizeof err) != MQP_OK) {
-        fprintf(stderr, "mqplane monitor: %s\n", err);
+    if (!cli_monitor_health_filter(health, sizeof health)) {
         return false;
     }
     const struct {
@@ -362,6 +380,12 @@ static int run_monitor(const monitor_opts *o)
     static cli_session ss;
     if (!cli_session_open(&ss, "monitor", &o->tool)) {
         return EXIT_USAGE;
+    }
+    /* The view shows every feed but annotated frames; a count or JSON means lines. */
+    if (!o->json && !o->count && o->feeds != FEED(FEED_FRAMES) && cli_view_wanted(o->plain)) {
+        cli_catch_stop_signals();
+        cli_view_opts vo = {.title = "monitor", .node_id = o->tool.node_id};
+        return cli_view_run(&ss, &vo);
     }
     mqp_client *cl = ss.client;
     if (!subscribe_feeds(cl, &ss.s, o->feeds, watches, &m)) {
