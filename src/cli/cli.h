@@ -81,9 +81,26 @@ void cli_session_close(cli_session *ss);
 extern atomic_int cli_stop_requested;
 void cli_catch_stop_signals(void);
 
-/* The filter for every client's health topic (MQP_TEMPLATE_HEALTH, any client id) into buf;
- * prints why and returns false if it cannot be built. */
-bool cli_monitor_health_filter(char *buf, size_t len);
+/* What an operator's tool (monitor, the live view) may watch of a node: each feed one
+ * subscription, its topic in the session's namespace and its QoS; health is every client's
+ * (MQP_TEMPLATE_HEALTH, any client id). */
+typedef enum cli_feed {
+    CLI_FEED_STATUS,
+    CLI_FEED_DETECTIONS,
+    CLI_FEED_METRICS,
+    CLI_FEED_HEALTH,
+    CLI_FEED_RESPONSES,
+    CLI_FEED_FRAMES,
+    CLI_FEEDS
+} cli_feed;
+typedef struct cli_feed_topics {
+    char health[256];
+    const char *topic[CLI_FEEDS];
+    int qos[CLI_FEEDS];
+} cli_feed_topics;
+/* Fills t from s (whose strings it points to); prints why and returns false if the health
+ * filter cannot be built. */
+bool cli_feed_topics_of(const mqp_mqtt_settings *s, cli_feed_topics *t);
 
 /* Prints "mqplane CMD: MESSAGE" and "(see mqplane CMD --help)" to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -104,16 +104,6 @@ static void describe_detections(monitor *m, const cJSON *j, char *line, size_t l
     }
 }
 
-/* What a monitor can watch: each feed is one subscription with its own way of telling. */
-typedef enum feed {
-    FEED_STATUS,
-    FEED_DETECTIONS,
-    FEED_METRICS,
-    FEED_HEALTH,
-    FEED_RESPONSES,
-    FEED_FRAMES
-} feed;
-
 static void describe_status(const mqp_message *msg, const cJSON *j, char *line, size_t len)
 {
     (void)msg;
@@ -149,29 +139,30 @@ static void describe_response(const mqp_message *msg, const cJSON *j, char *line
 /* A subscription of the monitor: which feed it is. */
 typedef struct watch {
     monitor *m;
-    feed f;
+    cli_feed f;
 } watch;
 
 static void describe(watch *w, const mqp_message *msg, const cJSON *j, char *line, size_t len)
 {
     switch (w->f) {
-    case FEED_STATUS:
+    case CLI_FEED_STATUS:
         describe_status(msg, j, line, len);
         break;
-    case FEED_DETECTIONS:
+    case CLI_FEED_DETECTIONS:
         describe_detections(w->m, j, line, len);
         break;
-    case FEED_METRICS:
+    case CLI_FEED_METRICS:
         describe_metrics(msg, j, line, len);
         break;
-    case FEED_HEALTH:
+    case CLI_FEED_HEALTH:
         describe_health(msg, j, line, len);
         break;
-    case FEED_RESPONSES:
+    case CLI_FEED_RESPONSES:
         describe_response(msg, j, line, len);
         break;
-    case FEED_FRAMES:
-        break; /* Not JSON: see on_frame. */
+    case CLI_FEED_FRAMES: /* Not JSON: see on_frame. */
+    case CLI_FEEDS:
+        break;
     }
 }
 
@@ -218,7 +209,7 @@ static int on_message(mqp_client *c, const mqp_message *msg, void *user)
         return 0;
     }
     pthread_mutex_lock(&m->out);
-    if (w->f == FEED_FRAMES) {
+    if (w->f == CLI_FEED_FRAMES) {
         char stamp[32], line[4200];
         clock_prefix(stamp, sizeof stamp);
         on_frame(m, msg, line, sizeof line);
@@ -255,13 +246,13 @@ static const struct {
     const char *name;
     unsigned feeds;
 } choices[] = {
-    {"status", FEED(FEED_STATUS)},
-    {"detections", FEED(FEED_DETECTIONS)},
-    {"metrics", FEED(FEED_METRICS)},
-    {"health", FEED(FEED_HEALTH)},
-    {"full_frames", FEED(FEED_FRAMES)},
-    {"all", FEED(FEED_STATUS) | FEED(FEED_DETECTIONS) | FEED(FEED_METRICS) | FEED(FEED_HEALTH) |
-                FEED(FEED_RESPONSES)},
+    {"status", FEED(CLI_FEED_STATUS)},
+    {"detections", FEED(CLI_FEED_DETECTIONS)},
+    {"metrics", FEED(CLI_FEED_METRICS)},
+    {"health", FEED(CLI_FEED_HEALTH)},
+    {"full_frames", FEED(CLI_FEED_FRAMES)},
+    {"all", FEED(CLI_FEED_STATUS) | FEED(CLI_FEED_DETECTIONS) | FEED(CLI_FEED_METRICS) |
+                FEED(CLI_FEED_HEALTH) | FEED(CLI_FEED_RESPONSES)},
 };
 
 typedef struct monitor_opts {
@@ -329,37 +320,40 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
     return CLI_GO;
 }
 
-bool cli_monitor_health_filter(char *buf, size_t len)
+bool cli_feed_topics_of(const mqp_mqtt_settings *s, cli_feed_topics *t)
 {
     mqp_topic_var any = {"client_id", "+", 0};
     char err[MQP_TOPICS_ERRLEN];
-    if (mqp_topic_build(MQP_TEMPLATE_HEALTH, &any, 1, MQP_TOPIC_FILTER, buf, len, err,
-                        sizeof err) != MQP_OK) {
-        fprintf(stderr, "mqplane monitor: %s\n", err);
+    if (mqp_topic_build(MQP_TEMPLATE_HEALTH, &any, 1, MQP_TOPIC_FILTER, t->health, sizeof t->health,
+                        err, sizeof err) != MQP_OK) {
+        fprintf(stderr, "mqplane: %s\n", err);
         return false;
+    }
+    const char *topics[CLI_FEEDS] = {
+        [CLI_FEED_STATUS] = s->status_topic,      [CLI_FEED_DETECTIONS] = s->data_topic,
+        [CLI_FEED_METRICS] = s->metrics_topic,    [CLI_FEED_HEALTH] = t->health,
+        [CLI_FEED_RESPONSES] = s->response_topic, [CLI_FEED_FRAMES] = s->full_frames_topic};
+    static const int qos[CLI_FEEDS] = {
+        [CLI_FEED_STATUS] = 1, [CLI_FEED_HEALTH] = 1, [CLI_FEED_RESPONSES] = 1};
+    for (int f = 0; f < CLI_FEEDS; f++) {
+        t->topic[f] = topics[f];
+        t->qos[f] = qos[f];
     }
     return true;
 }
 
-/* Subscribes to each feed asked for; the health of every client comes from its template. */
+/* Subscribes to each feed asked for. */
 static bool subscribe_feeds(mqp_client *cl, const mqp_mqtt_settings *s, unsigned feeds,
                             watch *watches, monitor *m)
 {
-    char health[256];
-    if (!cli_monitor_health_filter(health, sizeof health)) {
+    static cli_feed_topics t;
+    if (!cli_feed_topics_of(s, &t)) {
         return false;
     }
-    const struct {
-        const char *topic;
-        int qos;
-    } topics[] = {
-        [FEED_STATUS] = {s->status_topic, 1},      [FEED_DETECTIONS] = {s->data_topic, 0},
-        [FEED_METRICS] = {s->metrics_topic, 0},    [FEED_HEALTH] = {health, 1},
-        [FEED_RESPONSES] = {s->response_topic, 1}, [FEED_FRAMES] = {s->full_frames_topic, 0}};
-    for (feed f = FEED_STATUS; f <= FEED_FRAMES; f++) {
+    for (cli_feed f = CLI_FEED_STATUS; f < CLI_FEEDS; f++) {
         if (feeds & FEED(f)) {
             watches[f] = (watch){m, f};
-            mqp_client_subscribe(cl, topics[f].topic, topics[f].qos, on_message, &watches[f]);
+            mqp_client_subscribe(cl, t.topic[f], t.qos[f], on_message, &watches[f]);
         }
     }
     return true;
@@ -368,7 +362,7 @@ static bool subscribe_feeds(mqp_client *cl, const mqp_mqtt_settings *s, unsigned
 static int run_monitor(const monitor_opts *o)
 {
     static monitor m;
-    static watch watches[FEED_FRAMES + 1];
+    static watch watches[CLI_FEEDS];
     pthread_mutex_init(&m.out, NULL);
     m.json = o->json;
     m.out_dir = o->out;
@@ -382,7 +376,7 @@ static int run_monitor(const monitor_opts *o)
         return EXIT_USAGE;
     }
     /* The view shows every feed but annotated frames; a count or JSON means lines. */
-    if (!o->json && !o->count && o->feeds != FEED(FEED_FRAMES) && cli_view_wanted(o->plain)) {
+    if (!o->json && !o->count && o->feeds != FEED(CLI_FEED_FRAMES) && cli_view_wanted(o->plain)) {
         cli_catch_stop_signals();
         cli_view_opts vo = {.title = "monitor", .node_id = o->tool.node_id};
         return cli_view_run(&ss, &vo);

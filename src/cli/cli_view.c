@@ -69,26 +69,23 @@ static int on_feed(mqp_client *c, const mqp_message *msg, void *user)
     return 0;
 }
 
+/* Every feed but the annotated frames. */
 static bool subscribe(cli_session *ss, view_model *m, feed *feeds)
 {
-    char health[256];
-    if (!cli_monitor_health_filter(health, sizeof health)) {
+    static cli_feed_topics t;
+    if (!cli_feed_topics_of(&ss->s, &t)) {
         return false;
     }
-    const struct {
-        const char *topic;
-        int qos;
-        take_fn take;
-    } subs[] = {{ss->s.status_topic, 1, view_model_status},
-                {health, 1, view_model_health},
-                {ss->s.data_topic, 0, view_model_detections},
-                {ss->s.metrics_topic, 0, view_model_metrics},
-                {ss->s.response_topic, 1, view_model_response}};
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-        feeds[i] = (feed){m, subs[i].take};
-        if (mqp_client_subscribe(ss->client, subs[i].topic, subs[i].qos, on_feed, &feeds[i]) !=
-            MQP_OK) {
-            fprintf(stderr, "mqplane: cannot subscribe to %s\n", subs[i].topic);
+    const take_fn takes[CLI_FEEDS] = {[CLI_FEED_STATUS] = view_model_status,
+                                      [CLI_FEED_DETECTIONS] = view_model_detections,
+                                      [CLI_FEED_METRICS] = view_model_metrics,
+                                      [CLI_FEED_HEALTH] = view_model_health,
+                                      [CLI_FEED_RESPONSES] = view_model_response};
+    for (cli_feed f = CLI_FEED_STATUS; f < CLI_FEEDS; f++) {
+        feeds[f] = (feed){m, takes[f]};
+        if (takes[f] &&
+            mqp_client_subscribe(ss->client, t.topic[f], t.qos[f], on_feed, &feeds[f]) != MQP_OK) {
+            fprintf(stderr, "mqplane: cannot subscribe to %s\n", t.topic[f]);
             return false;
         }
     }
@@ -515,7 +512,7 @@ int cli_view_run(cli_session *ss, const cli_view_opts *o)
     v.ss = ss;
     v.o = o;
     view_model_init(&v.m);
-    static feed feeds[5];
+    static feed feeds[CLI_FEEDS];
     if (!subscribe(ss, &v.m, feeds)) {
         return EXIT_USAGE;
     }

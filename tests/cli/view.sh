@@ -26,10 +26,16 @@ wait_screen() {
 $(screen "$1")"
 }
 
+# Runs a command in a terminal of COLSxLINES named NAME, in a UTF-8 locale; sets PANE_PID.
+in_terminal() { # name cols lines command
+  T new-session -d -s "$1" -x "$2" -y "$3" "exec env LANG=C.UTF-8 LC_ALL=C.UTF-8 $4"
+  PANE_PID=$(T display-message -p -t "$1" '#{pane_pid}')
+  PIDS+=("$PANE_PID")
+}
+
 echo "== demo in a 120x40 terminal: header, a running source, boxes on the map"
-T new-session -d -s demo -x 120 -y 40 "exec env LANG=C.UTF-8 LC_ALL=C.UTF-8 $M demo 2> $TMP/demo.err"
-DEMO=$(T display-message -p -t demo '#{pane_pid}')
-PIDS+=("$DEMO")
+in_terminal demo 120 40 "$M demo 2> $TMP/demo.err"
+DEMO=$PANE_PID
 wait_screen demo '^mqplane demo +broker mqtt://127\.0\.0\.1:[0-9]+ \(connected\)'
 wait_screen demo '^status RUNNING'
 wait_screen demo '^0 +running +[1-9][0-9]*\.[0-9]'             # Source 0 at a non-zero fps.
@@ -64,9 +70,8 @@ wait_screen demo '^status RUNNING'
 wait_screen demo '┌#[0-9]+'
 
 echo "== mqplane monitor shows the same node"
-T new-session -d -s mon -x 100 -y 30 "exec env LANG=C.UTF-8 LC_ALL=C.UTF-8 $M monitor -b $URL all"
-MON=$(T display-message -p -t mon '#{pane_pid}')
-PIDS+=("$MON")
+in_terminal mon 100 30 "$M monitor -b $URL all"
+MON=$PANE_PID
 wait_screen mon '^mqplane monitor +broker mqtt://127\.0\.0\.1'
 wait_screen mon '^status RUNNING'
 wait_screen mon '^0 +running +[1-9]'
