@@ -532,21 +532,24 @@ int cli_view_run(cli_session *ss, const cli_view_opts *o)
     colours();
     view_model_event(&v.m, "watching %s", mqp_client_url(ss->client));
     bool go = true;
+    double next_draw = 0;
     while (go && !cli_stop_requested) {
         double now = mqpx_mono_s();
-        ask_node(&v, now);
-        if (!v.ended && o->alive && !o->alive(o->ctx, v.ended_why, sizeof v.ended_why)) {
-            v.ended = true;
-            view_model_event(&v.m, "%s", v.ended_why);
+        if (now >= next_draw) { /* Every FRAME_MS, however many messages or keys came. */
+            next_draw = now + FRAME_MS / 1000.0;
+            ask_node(&v, now);
+            if (!v.ended && o->alive && !o->alive(o->ctx, v.ended_why, sizeof v.ended_why)) {
+                v.ended = true;
+                view_model_event(&v.m, "%s", v.ended_why);
+            }
+            draw(&v);
         }
-        draw(&v);
-        int ch = getch(); /* Waits up to FRAME_MS. */
-        while (ch != ERR && go) {
+        int wait_ms = (int)((next_draw - mqpx_mono_s()) * 1000);
+        timeout(wait_ms > 0 ? wait_ms : 0);
+        int ch = getch(); /* A key, or the next frame's time. */
+        if (ch != ERR) {
             go = key(&v, ch);
-            timeout(0);
-            ch = getch();
         }
-        timeout(FRAME_MS);
     }
     endwin();
     cli_session_close(ss); /* Before the model goes: the feeds write into it. */
