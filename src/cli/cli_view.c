@@ -416,8 +416,8 @@ static void draw(view *v)
 {
     erase();
     if (COLS < MIN_COLS || LINES < MIN_LINES) {
-        mvprintw(0, 0, "The terminal is %dx%d: the view needs %dx%d. Make it larger, or q quits.",
-                 COLS, LINES, MIN_COLS, MIN_LINES);
+        mvprintw(0, 0, "The terminal is %dx%d: the view needs %dx%d (q quits).", COLS, LINES,
+                 MIN_COLS, MIN_LINES);
         refresh();
         return;
     }
