@@ -392,9 +392,6 @@ static int configure(mosq_transport *t, struct mosquitto *m, attempt *a)
     mosquitto_user_data_set(m, a);
     mosquitto_connect_v5_callback_set(m, on_connect_cb);
     mosquitto_disconnect_v5_callback_set(m, on_disconnect_cb);
-    if (logs_libmosquitto(t) || t->url->scheme == MQP_SCHEME_MQTTS) {
-        mosquitto_log_callback_set(m, on_log_cb);
-    }
     mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, t->protocol);
     int rc = MOSQ_ERR_SUCCESS;
@@ -530,6 +527,9 @@ static mqp_err run_connection(mosq_transport *t, struct mosquitto *m, attempt *a
 {
     *a = (attempt){.t = t, .main = a->main, .disconnect_reason = -1};
     t->tls_error[0] = '\0';
+    /* Each attempt: the CONNACK of the one before may have taken it off (on_connect_cb). */
+    mosquitto_log_callback_set(
+        m, logs_libmosquitto(t) || t->url->scheme == MQP_SCHEME_MQTTS ? on_log_cb : NULL);
     mosquitto_property *props = connect_props(t, expiry);
     errno = 0;
     int rc = connect_start(t, m, props);

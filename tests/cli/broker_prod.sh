@@ -204,6 +204,20 @@ monitor_failing "$TMP/tls.yaml"
 grep -q "certificate verify failed (certificate has expired)" "$TMP/err" \
   || fail "an expired certificate should say so: $(cat "$TMP/err")"
 
+echo "== TLS: a reconnection refused for its certificate says why too"
+stop
+start "$CFG"
+pubr node-control "$MQTT_PASSWORD_NODE_CONTROL" inference/control/status '{"status":"running"}'
+$M monitor -c "$TMP/tls.yaml" status --plain -l warning > "$TMP/recon.out" 2> "$TMP/recon.err" &
+MON=$!
+PIDS+=("$MON")
+wait_lines "$TMP/recon.out" "status" 1 20
+stop
+start "$X" # The expired certificate: the monitor's next attempts are refused.
+wait_lines "$TMP/recon.err" "certificate verify failed (certificate has expired)" 1 30
+kill $MON 2> /dev/null || true
+wait $MON 2> /dev/null || true
+
 echo "== mutual TLS: a client certificate is required"
 stop
 start "$CFG" --mutual-tls
