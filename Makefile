@@ -13,7 +13,8 @@ PACKAGES = build-essential cmake pkg-config libmosquitto-dev libssl-dev libcjson
            openssl libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavdevice-dev \
            libturbojpeg0-dev ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
            gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
-           libopencv-dev python3-onnx python3-numpy darknet iproute2 iptables libncurses-dev tmux
+           libopencv-dev python3-onnx python3-numpy darknet iproute2 iptables libncurses-dev tmux \
+           libmicrohttpd-dev prometheus
 
 # libFuzzer (make fuzz): clang and its runtime.
 FUZZ_PACKAGES = clang libclang-rt-14-dev

@@ -27,6 +27,7 @@ int cli_demo(int argc, char **argv);
 int cli_services(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_exporter(int argc, char **argv);
 
 /* Topics and client ids of a node namespace (--node-id), filled into s. Owns the strings. */
 typedef struct cli_namespace {

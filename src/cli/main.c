@@ -17,8 +17,9 @@ static const char usage[] =
     "commands:\n"
     "  run      run an inference node (synthetic scene by default)\n"
     "  ctl      send a command to a node and print its answer\n"
-    "  monitor  watch a node: status, detections, metrics, health\n"
-    "  demo     a private broker, a node and a monitor, live (Ctrl-C stops all)\n"
+    "  monitor  watch a node: a live view in a terminal, else a line per message\n"
+    "  demo     a private broker and a node, shown live (q or Ctrl-C stops all)\n"
+    "  exporter every node on the broker as Prometheus metrics (/metrics)\n"
     "  services up|down|status|logs: the broker, with the shipped dev or prod configuration\n"
     "  config   keys: every configuration key; check FILE: what a configuration amounts to\n"
     "  bench    publish|rtt: load through the real planes, for the benchmarks (bench/)\n"
@@ -225,6 +226,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "bench") == 0) {
         return cli_bench(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "exporter") == 0) {
+        return cli_exporter(argc - 1, argv + 1);
     }
     fprintf(stderr, "mqplane: unknown command '%s'\n\n%s", argv[1], usage);
     return EXIT_USAGE;

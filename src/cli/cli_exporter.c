@@ -1,0 +1,301 @@
+/* mqplane exporter: the fleet's status, health, metrics and detections, from the broker, as
+ * Prometheus metrics on /metrics (libmicrohttpd serves them; cli_exporter_model.c keeps and
+ * renders them). Every namespace is watched: the reference topics and inference/+/... */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "cli_exporter_model.h"
+#include "cli_opts.h"
+
+#include "clock.h"
+#include "number.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#ifdef MQP_HAVE_MICROHTTPD
+#include <microhttpd.h>
+#endif
+
+#define DEFAULT_LISTEN "127.0.0.1:9108"
+
+static const char exporter_usage[] =
+    "usage: mqplane exporter [options]\n"
+    "\n"
+    "Watches every node on the broker (the reference topics and every --node-id namespace):\n"
+    "status, health, metrics and detections, and serves them as Prometheus metrics on\n"
+    "http://LISTEN/metrics. Nodes publish metrics when run with --metrics-interval S.\n"
+    "Runs until Ctrl-C or SIGTERM.\n"
+    "\n"
+    "  -b, --broker URL      broker (default MQTT_URL, else mqtt://localhost:1883)\n"
+    "  -L, --listen ADDR     HOST:PORT to serve on (default " DEFAULT_LISTEN "; [::1]:PORT for\n"
+    "                        IPv6, 0.0.0.0:PORT for every interface)\n"
+    "  -c, --config FILE     take the broker and topics from a configuration file\n"
+    "  -l, --log-level L     error (default), warning, notice, info, debug\n"
+    "  -h, --help            this text\n";
+
+typedef struct exporter_opts {
+    cli_tool_opts tool;
+    const char *listen;
+} exporter_opts;
+
+static int parse_exporter(int argc, char **argv, exporter_opts *o)
+{
+    static const struct option longopts[] = {
+        CLI_TOOL_LONGOPTS,
+        {"listen", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (exporter_opts){.tool = {.level = MQP_LOG_ERR}, .listen = DEFAULT_LISTEN};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:c:l:L:h", longopts, NULL)) != -1) {
+        if (cli_tool_opt(c, optarg, &o->tool)) {
+            continue;
+        }
+        if (c == 'L') {
+            o->listen = optarg;
+        } else {
+            fputs(exporter_usage, c == 'h' ? stdout : stderr);
+            return c == 'h' ? EXIT_OK : EXIT_USAGE;
+        }
+    }
+    if (o->tool.node_id) {
+        return cli_usage_error("exporter", "--node-id: the exporter watches every namespace");
+    }
+    if (optind < argc) {
+        return cli_usage_error("exporter", "unexpected argument '%s'", argv[optind]);
+    }
+    return CLI_GO;
+}
+
+/* HOST:PORT or [HOST]:PORT into a socket address; false with why in err. */
+static bool parse_listen(const char *text, struct sockaddr_storage *sa, char *err, size_t len)
+{
+    char host[256];
+    const char *colon = strrchr(text, ':');
+    const char *h = text, *h_end = colon;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':') {
+            snprintf(err, len, "'%s': expected [ADDRESS]:PORT", text);
+            return false;
+        }
+        h = text + 1;
+        h_end = close;
+        colon = close + 1;
+    }
+    long long port;
+    if (!colon || h_end == h || (size_t)(h_end - h) >= sizeof host ||
+        mqpx_parse_int(colon + 1, 1, 65535, &port) != MQPX_NUM_OK) {
+        snprintf(err, len, "'%s': expected HOST:PORT with a port 1..65535", text);
+        return false;
+    }
+    memcpy(host, h, (size_t)(h_end - h));
+    host[h_end - h] = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    char service[8];
+    snprintf(service, sizeof service, "%lld", port);
+    int rc = getaddrinfo(host, service, &hints, &ai);
+    if (rc != 0 || !ai) {
+        snprintf(err, len, "'%s': cannot resolve '%s': %s", text, host, gai_strerror(rc));
+        return false;
+    }
+    memcpy(sa, ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(ai);
+    return true;
+}
+
+/* ---- the feeds: each subscription knows how to name the node of its topics ---- */
+
+typedef void (*node_take)(exp_model *m, const char *node, const char *payload, size_t len);
+
+typedef struct sub {
+    exp_model *m;
+    node_take take;  /* NULL for health. */
+    bool namespaced; /* inference/<node id>/...: the node is the topic's second level. */
+} sub;
+
+static int on_message(mqp_client *c, const mqp_message *msg, void *user)
+{
+    (void)c;
+    const sub *s = user;
+    char node[128] = "";
+    if (!s->take) {
+        const char *slash = strrchr(msg->topic, '/');
+        exp_model_health(s->m, slash ? slash + 1 : msg->topic, msg->payload, msg->payload_len);
+        return 0;
+    }
+    if (s->namespaced) {
+        const char *a = strchr(msg->topic, '/'), *b = a ? strchr(a + 1, '/') : NULL;
+        if (!b || (size_t)(b - a - 1) >= sizeof node) {
+            return 0;
+        }
+        memcpy(node, a + 1, (size_t)(b - a - 1));
+        node[b - a - 1] = '\0';
+    }
+    s->take(s->m, node, msg->payload, msg->payload_len);
+    return 0;
+}
+
+static bool subscribe(cli_session *ss, exp_model *m, sub *subs)
+{
+    static cli_feed_topics t;
+    if (!cli_feed_topics_of(&ss->s, &t)) {
+        return false;
+    }
+    static const struct {
+        cli_feed feed;
+        const char *plane, *name;
+        node_take take;
+    } feeds[] = {{CLI_FEED_STATUS, "control", "status", exp_model_status},
+                 {CLI_FEED_METRICS, "data", "metrics", exp_model_metrics},
+                 {CLI_FEED_DETECTIONS, "data", "detections", exp_model_detections}};
+    static char namespaced[3][256];
+    size_t k = 0;
+    for (size_t i = 0; i < 3; i++) {
+        mqp_topic_var v[] = {{"prefix", "inference", 0},
+                             {"node_id", "+", 0},
+                             {"plane", feeds[i].plane, 0},
+                             {"name", feeds[i].name, 0}};
+        char err[MQP_TOPICS_ERRLEN];
+        if (mqp_topic_build(MQP_TEMPLATE_NODE, v, 4, MQP_TOPIC_FILTER, namespaced[i],
+                            sizeof namespaced[i], err, sizeof err) != MQP_OK) {
+            fprintf(stderr, "mqplane exporter: %s\n", err);
+            return false;
+        }
+        subs[k] = (sub){m, feeds[i].take, false};
+        mqp_client_subscribe(ss->client, t.topic[feeds[i].feed], t.qos[feeds[i].feed], on_message,
+                             &subs[k++]);
+        subs[k] = (sub){m, feeds[i].take, true};
+        mqp_client_subscribe(ss->client, namespaced[i], t.qos[feeds[i].feed], on_message,
+                             &subs[k++]);
+    }
+    subs[k] = (sub){m, NULL, false};
+    mqp_client_subscribe(ss->client, t.topic[CLI_FEED_HEALTH], 1, on_message, &subs[k]);
+    return true;
+}
+
+#ifdef MQP_HAVE_MICROHTTPD
+
+typedef struct server {
+    exp_model *m;
+    mqp_client *client;
+} server;
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+                             char *body, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_len, void **req)
+{
+    (void)version;
+    (void)upload;
+    (void)upload_len;
+    (void)req;
+    server *s = cls;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", strdup("GET only\n"), 9);
+    }
+    if (strcmp(url, "/metrics") == 0) {
+        size_t len = 0;
+        char *body =
+            exp_model_render(s->m, mqpx_mono_s(), mqp_client_is_connected(s->client), &len);
+        if (!body) {
+            return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
+                         strdup("out of memory\n"), 14);
+        }
+        return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len);
+    }
+    if (strcmp(url, "/") == 0) {
+        static const char page[] = "mqplane exporter: the metrics are on /metrics\n";
+        return reply(conn, MHD_HTTP_OK, "text/plain", strdup(page), sizeof page - 1);
+    }
+    return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", strdup("not found: try /metrics\n"), 24);
+}
+
+static int run_exporter(const exporter_opts *o)
+{
+    char err[512];
+    struct sockaddr_storage sa = {0};
+    if (!parse_listen(o->listen, &sa, err, sizeof err)) {
+        return cli_usage_error("exporter", "--listen %s", err);
+    }
+    static cli_session ss;
+    if (!cli_session_open(&ss, "exporter", &o->tool)) {
+        return EXIT_USAGE;
+    }
+    static exp_model m;
+    exp_model_init(&m);
+    static sub subs[7];
+    if (!subscribe(&ss, &m, subs)) {
+        cli_session_close(&ss);
+        return EXIT_USAGE;
+    }
+    server srv = {&m, ss.client};
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv,
+                                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                                            MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr,
+                "mqplane exporter: cannot serve on %s (in use, or not an address of this "
+                "machine?)\n",
+                o->listen);
+        cli_session_close(&ss);
+        exp_model_free(&m);
+        return EXIT_USAGE;
+    }
+    cli_catch_stop_signals();
+    cli_session_connect(&ss, "exporter", 5000, true);
+    fprintf(stderr, "mqplane exporter: serving http://%s/metrics\n", o->listen);
+    while (!cli_stop_requested) {
+        mqpx_sleep_ms(50);
+    }
+    MHD_stop_daemon(d);
+    cli_session_close(&ss);
+    exp_model_free(&m);
+    return EXIT_OK;
+}
+
+#else
+
+static int run_exporter(const exporter_opts *o)
+{
+    (void)o;
+    fprintf(stderr, "mqplane exporter: not built: this mqplane was built without libmicrohttpd "
+                    "(install libmicrohttpd-dev and build again)\n");
+    (void)subscribe;
+    (void)parse_listen;
+    return EXIT_USAGE;
+}
+
+#endif
+
+int cli_exporter(int argc, char **argv)
+{
+    exporter_opts o;
+    int rc = parse_exporter(argc, argv, &o);
+    return rc == CLI_GO ? run_exporter(&o) : rc;
+}

@@ -1,0 +1,464 @@
+#define _POSIX_C_SOURCE 200809L
+#include "cli_exporter_model.h"
+
+#include "cli_json.h"
+
+#include "clock.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONTROL_ID "inference_control" /* The node's client ids: "-<node id>" in a namespace. */
+#define DATA_ID    "inference_data"
+
+void exp_model_init(exp_model *m)
+{
+    memset(m, 0, sizeof *m);
+    pthread_mutex_init(&m->mu, NULL);
+}
+
+void exp_model_free(exp_model *m)
+{
+    pthread_mutex_destroy(&m->mu);
+}
+
+/* The node's entry, made on first sight; NULL when the table is full (counted). */
+static exp_node *node_of(exp_model *m, const char *id)
+{
+    for (size_t i = 0; i < m->nnodes; i++) {
+        if (strcmp(m->nodes[i].id, id) == 0) {
+            return &m->nodes[i];
+        }
+    }
+    if (m->nnodes == EXP_MAX_NODES) {
+        m->dropped_nodes++;
+        return NULL;
+    }
+    exp_node *n = &m->nodes[m->nnodes++];
+    memset(n, 0, sizeof *n);
+    snprintf(n->id, sizeof n->id, "%s", id);
+    return n;
+}
+
+/* Parses an object, counting what is not one; with the lock held on success. */
+static cJSON *take(exp_model *m, const char *payload, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(payload, len);
+    pthread_mutex_lock(&m->mu);
+    m->messages++;
+    if (!cJSON_IsObject(j)) {
+        m->bad_messages++;
+        pthread_mutex_unlock(&m->mu);
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+static void done(exp_model *m, cJSON *j)
+{
+    pthread_mutex_unlock(&m->mu);
+    cJSON_Delete(j);
+}
+
+static exp_source *source_of(exp_node *n, double id)
+{
+    return n && id >= 0 && id < EXP_MAX_SOURCES ? &n->src[(int)id] : NULL;
+}
+
+void exp_model_status(exp_model *m, const char *node, const char *payload, size_t len)
+{
+    cJSON *j = take(m, payload, len);
+    if (!j) {
+        return;
+    }
+    exp_node *n = node_of(m, node);
+    if (n) {
+        snprintf(n->status, sizeof n->status, "%s", cli_json_str(j, "status", "unknown"));
+        n->last_seen = mqpx_mono_s();
+    }
+    done(m, j);
+}
+
+void exp_model_metrics(exp_model *m, const char *node, const char *payload, size_t len)
+{
+    cJSON *j = take(m, payload, len);
+    if (!j) {
+        return;
+    }
+    exp_node *n = node_of(m, node);
+    if (n) {
+        n->last_seen = mqpx_mono_s();
+        n->has_metrics = true;
+        n->fps = cli_json_num(j, "throughput_fps", 0);
+        const cJSON *dp = cJSON_GetObjectItemCaseSensitive(j, "data_plane");
+        n->published = cli_json_num(dp, "published", 0);
+        n->dropped = cli_json_num(dp, "dropped", 0);
+        n->dropped_full = cli_json_num(dp, "dropped_queue_full", 0);
+        n->unsent_lost = cli_json_num(dp, "unsent_lost", 0);
+        const cJSON *r;
+        cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(j, "latency_reports"))
+        {
+            exp_source *s = source_of(n, cli_json_num(r, "source_id", -1));
+            if (s) {
+                s->reported = true;
+                s->decode_s = cli_json_num(r, "frame_decoding_latency_ms", 0) / 1000;
+                s->infer_s = cli_json_num(r, "inference_latency_ms", 0) / 1000;
+                s->e2e_s = cli_json_num(r, "e2e_latency_ms", 0) / 1000;
+                s->skipped = cli_json_num(r, "frames_skipped", 0);
+                s->runs = cli_json_num(r, "detector_runs", 0);
+                s->failures = cli_json_num(r, "detector_failures", 0);
+                s->det_skipped = cli_json_num(r, "detector_skipped", 0);
+            }
+        }
+    }
+    done(m, j);
+}
+
+void exp_model_detections(exp_model *m, const char *node, const char *payload, size_t len)
+{
+    cJSON *j = take(m, payload, len);
+    if (!j) {
+        return;
+    }
+    exp_node *n = node_of(m, node);
+    const cJSON *frame = cJSON_GetObjectItemCaseSensitive(j, "frame");
+    exp_source *s = source_of(n, cli_json_num(frame, "source_id", 0));
+    if (s) {
+        n->last_seen = mqpx_mono_s();
+        s->frames++;
+        s->detections +=
+            (uint64_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "detections"));
+    }
+    done(m, j);
+}
+
+/* The node a client id belongs to: "inference_control" / "inference_data" are the default
+ * namespace's, "…-ID" node ID's. False for another client. */
+static bool node_of_client(const char *client, char *node, size_t len)
+{
+    for (int k = 0; k < 2; k++) {
+        const char *base = k ? DATA_ID : CONTROL_ID;
+        size_t n = strlen(base);
+        if (strncmp(client, base, n) == 0 && (client[n] == '\0' || client[n] == '-')) {
+            snprintf(node, len, "%s", client[n] ? client + n + 1 : "");
+            return true;
+        }
+    }
+    return false;
+}
+
+void exp_model_health(exp_model *m, const char *client, const char *payload, size_t len)
+{
+    cJSON *j = take(m, payload, len);
+    if (!j) {
+        return;
+    }
+    size_t i = 0;
+    while (i < m->nclients && strcmp(m->clients[i].id, client) != 0) {
+        i++;
+    }
+    if (i == m->nclients && m->nclients < EXP_MAX_CLIENTS) {
+        exp_client *c = &m->clients[m->nclients++];
+        memset(c, 0, sizeof *c);
+        snprintf(c->id, sizeof c->id, "%s", client);
+        c->node_known = node_of_client(client, c->node, sizeof c->node);
+    }
+    if (i < m->nclients) {
+        exp_client *c = &m->clients[i];
+        c->ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ok"));
+        snprintf(c->event, sizeof c->event, "%s", cli_json_str(j, "event", "unknown"));
+        c->reconnects += strcmp(c->event, "reconnected") == 0;
+        exp_node *n = c->node_known ? node_of(m, c->node) : NULL;
+        if (n) {
+            n->last_seen = mqpx_mono_s();
+        }
+    }
+    done(m, j);
+}
+
+/* ---- rendering ---- */
+
+typedef struct out {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+} out;
+
+static void put(out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(out *o, const char *fmt, ...)
+{
+    for (int attempt = 0; attempt < 2 && !o->failed; attempt++) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            o->failed = true;
+            return;
+        }
+        if ((size_t)n < o->cap - o->len) {
+            o->len += (size_t)n;
+            return;
+        }
+        size_t cap = o->cap * 2 + (size_t)n + 1;
+        char *b = realloc(o->buf, cap);
+        if (!b) {
+            o->failed = true;
+            return;
+        }
+        o->buf = b;
+        o->cap = cap;
+    }
+}
+
+/* A label value as the text format wants it: backslash, quote and newline escaped. */
+static void put_label(out *o, const char *v)
+{
+    for (; *v && !o->failed; v++) {
+        if (*v == '\\' || *v == '"') {
+            put(o, "\\%c", *v);
+        } else if (*v == '\n') {
+            put(o, "\\n");
+        } else {
+            put(o, "%c", *v);
+        }
+    }
+}
+
+static void family(out *o, const char *name, const char *type, const char *help)
+{
+    put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static const char *shown_id(const char *id)
+{
+    return id[0] ? id : "default";
+}
+
+/* A whole number exactly (counters; doubles hold them so to 2^53), another to 9 digits. */
+static void put_value(out *o, double v)
+{
+    if (fabs(v) <= 9007199254740992.0 && v == (double)(long long)v) { /* Range first: no UB cast. */
+        put(o, " %lld\n", (long long)v);
+    } else {
+        put(o, " %.9g\n", v);
+    }
+}
+
+static void node_sample(out *o, const char *name, const exp_node *n, double v)
+{
+    put(o, "%s{node=\"", name);
+    put_label(o, shown_id(n->id));
+    put(o, "\"}");
+    put_value(o, v);
+}
+
+static void source_sample(out *o, const char *name, const exp_node *n, int src, double v)
+{
+    put(o, "%s{node=\"", name);
+    put_label(o, shown_id(n->id));
+    put(o, "\",source=\"%d\"}", src);
+    put_value(o, v);
+}
+
+static bool is_up(const char *status)
+{
+    return strcmp(status, "running") == 0 || strcmp(status, "paused") == 0 ||
+           strcmp(status, "connected") == 0;
+}
+
+/* One family per node figure. */
+typedef struct node_figure {
+    const char *name, *type, *help;
+    double (*get)(const exp_node *n, double now);
+    bool needs_metrics;
+} node_figure;
+
+static double get_up(const exp_node *n, double now)
+{
+    (void)now;
+    return is_up(n->status);
+}
+
+static double get_seen(const exp_node *n, double now)
+{
+    return now - n->last_seen;
+}
+
+static double get_fps(const exp_node *n, double now)
+{
+    (void)now;
+    return n->fps;
+}
+
+static double get_published(const exp_node *n, double now)
+{
+    (void)now;
+    return n->published;
+}
+
+static double get_dropped(const exp_node *n, double now)
+{
+    (void)now;
+    return n->dropped;
+}
+
+static double get_dropped_full(const exp_node *n, double now)
+{
+    (void)now;
+    return n->dropped_full;
+}
+
+static double get_unsent(const exp_node *n, double now)
+{
+    (void)now;
+    return n->unsent_lost;
+}
+
+static const node_figure node_figures[] = {
+    {"mqplane_node_up", "gauge",
+     "1 while the node's retained status says running, paused or connected; 0 after stopped or "
+     "disconnected (its last will)",
+     get_up, false},
+    {"mqplane_node_last_seen_seconds", "gauge",
+     "Seconds since the node's latest status, health, metrics or detections message", get_seen,
+     false},
+    {"mqplane_node_fps", "gauge", "Frames per second over all its sources (its latest metrics)",
+     get_fps, true},
+    {"mqplane_node_published_total", "counter",
+     "Messages its data plane published (detections, metrics, frames)", get_published, true},
+    {"mqplane_node_dropped_total", "counter",
+     "Messages its data plane dropped (offline, its outgoing window full)", get_dropped, true},
+    {"mqplane_node_dropped_queue_full_total", "counter",
+     "Of those, the ones dropped for a full outgoing window", get_dropped_full, true},
+    {"mqplane_node_unsent_lost_total", "counter",
+     "Messages accepted but never written: their connection ended first", get_unsent, true},
+};
+
+/* One family per source figure. */
+typedef struct source_figure {
+    const char *name, *type, *help;
+    size_t offset; /* Of the double in exp_source. */
+} source_figure;
+
+#define SRC_DOUBLE(f) offsetof(exp_source, f)
+
+static const source_figure source_figures[] = {
+    {"mqplane_source_decode_latency_seconds", "gauge",
+     "Time to produce a frame (read, decode, convert)", SRC_DOUBLE(decode_s)},
+    {"mqplane_source_inference_latency_seconds", "gauge",
+     "Time in the detector and tracker per frame", SRC_DOUBLE(infer_s)},
+    {"mqplane_source_e2e_latency_seconds", "gauge", "From capture to detections published",
+     SRC_DOUBLE(e2e_s)},
+    {"mqplane_source_frames_skipped_total", "counter",
+     "Frames a live source replaced with newer ones before the pipeline took them",
+     SRC_DOUBLE(skipped)},
+    {"mqplane_source_detector_runs_total", "counter", "Frames the detector ran on",
+     SRC_DOUBLE(runs)},
+    {"mqplane_source_detector_failures_total", "counter", "Detector runs that failed",
+     SRC_DOUBLE(failures)},
+    {"mqplane_source_detector_skipped_total", "counter",
+     "Frames the detector did not run on (rate cap, motion gating)", SRC_DOUBLE(det_skipped)},
+};
+
+char *exp_model_render(exp_model *m, double now, bool connected, size_t *len)
+{
+    out o = {.buf = malloc(16384), .cap = 16384};
+    if (!o.buf) {
+        return NULL;
+    }
+    o.buf[0] = '\0';
+    pthread_mutex_lock(&m->mu);
+    family(&o, "mqplane_node_status", "gauge",
+           "1 for the node's current retained status (connected, running, paused, stopped, "
+           "disconnected)");
+    for (size_t i = 0; i < m->nnodes; i++) {
+        const exp_node *n = &m->nodes[i];
+        if (n->status[0]) {
+            put(&o, "mqplane_node_status{node=\"");
+            put_label(&o, shown_id(n->id));
+            put(&o, "\",status=\"");
+            put_label(&o, n->status);
+            put(&o, "\"} 1\n");
+        }
+    }
+    for (size_t f = 0; f < sizeof node_figures / sizeof node_figures[0]; f++) {
+        const node_figure *nf = &node_figures[f];
+        family(&o, nf->name, nf->type, nf->help);
+        for (size_t i = 0; i < m->nnodes; i++) {
+            const exp_node *n = &m->nodes[i];
+            if ((n->status[0] || nf->get != get_up) && (n->has_metrics || !nf->needs_metrics)) {
+                node_sample(&o, nf->name, n, nf->get(n, now));
+            }
+        }
+    }
+    for (size_t f = 0; f < sizeof source_figures / sizeof source_figures[0]; f++) {
+        const source_figure *sf = &source_figures[f];
+        family(&o, sf->name, sf->type, sf->help);
+        for (size_t i = 0; i < m->nnodes; i++) {
+            for (int s = 0; s < EXP_MAX_SOURCES; s++) {
+                const exp_source *src = &m->nodes[i].src[s];
+                if (src->reported) {
+                    double v;
+                    memcpy(&v, (const char *)src + sf->offset, sizeof v);
+                    source_sample(&o, sf->name, &m->nodes[i], s, v);
+                }
+            }
+        }
+    }
+    for (int k = 0; k < 2; k++) { /* Counted here, from the detections messages. */
+        const char *name = k ? "mqplane_source_detections_total" : "mqplane_source_frames_total";
+        family(&o, name, "counter",
+               k ? "Detections in its detections messages, since this exporter started"
+                 : "Detections messages (one a frame) this exporter received, since it started");
+        for (size_t i = 0; i < m->nnodes; i++) {
+            for (int s = 0; s < EXP_MAX_SOURCES; s++) {
+                const exp_source *src = &m->nodes[i].src[s];
+                if (src->frames) {
+                    source_sample(&o, name, &m->nodes[i], s,
+                                  (double)(k ? src->detections : src->frames));
+                }
+            }
+        }
+    }
+    family(&o, "mqplane_health_ok", "gauge",
+           "1 while the client's retained health says ok (node: its node, by its client id)");
+    for (size_t i = 0; i < m->nclients; i++) {
+        put(&o, "mqplane_health_ok{client=\"");
+        put_label(&o, m->clients[i].id);
+        put(&o, "\",node=\"");
+        put_label(&o, m->clients[i].node_known ? shown_id(m->clients[i].node) : "");
+        put(&o, "\",event=\"");
+        put_label(&o, m->clients[i].event);
+        put(&o, "\"} %d\n", m->clients[i].ok);
+    }
+    family(&o, "mqplane_health_reconnects_total", "counter",
+           "The client's reconnected health events this exporter saw");
+    for (size_t i = 0; i < m->nclients; i++) {
+        put(&o, "mqplane_health_reconnects_total{client=\"");
+        put_label(&o, m->clients[i].id);
+        put(&o, "\"} %llu\n", (unsigned long long)m->clients[i].reconnects);
+    }
+    family(&o, "mqplane_exporter_connected", "gauge",
+           "1 while the exporter is connected to the broker");
+    put(&o, "mqplane_exporter_connected %d\n", connected);
+    family(&o, "mqplane_exporter_messages_total", "counter", "Messages the exporter took in");
+    put(&o, "mqplane_exporter_messages_total %llu\n", (unsigned long long)m->messages);
+    family(&o, "mqplane_exporter_bad_messages_total", "counter",
+           "Messages that were not a JSON object (left out)");
+    put(&o, "mqplane_exporter_bad_messages_total %llu\n", (unsigned long long)m->bad_messages);
+    family(&o, "mqplane_exporter_nodes_left_out_total", "counter",
+           "Messages of nodes beyond the 64 the exporter keeps");
+    put(&o, "mqplane_exporter_nodes_left_out_total %llu\n", (unsigned long long)m->dropped_nodes);
+    pthread_mutex_unlock(&m->mu);
+    *len = o.len;
+    if (o.failed) {
+        free(o.buf);
+        return NULL;
+    }
+    return o.buf;
+}

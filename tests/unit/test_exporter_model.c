@@ -1,0 +1,85 @@
+/* mqplane exporter's model (src/cli/cli_exporter_model.c): what the nodes' messages become in
+ * the Prometheus text: label values escaped, counters exact, a client's node by its id, bad
+ * input counted and left out. (tests/cli/exporter.sh runs the whole exporter, with promtool.) */
+#include "check.h"
+
+#include "cli_exporter_model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *render(exp_model *m)
+{
+    size_t len = 0;
+    char *text = exp_model_render(m, 100, true, &len);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    return text;
+}
+
+#define FEED(fn, m, who, json) fn((m), (who), (json), strlen(json))
+
+static void test_exporter_model_labels_and_values(void **state)
+{
+    (void)state;
+    static exp_model m;
+    exp_model_init(&m);
+    FEED(exp_model_status, &m, "cam\"1\\", "{\"status\":\"running\"}");
+    FEED(exp_model_metrics, &m, "",
+         "{\"throughput_fps\":29.5,\"latency_reports\":[{\"source_id\":1,"
+         "\"e2e_latency_ms\":12.5,\"detector_runs\":12345678901}],"
+         "\"data_plane\":{\"published\":9007199254740000,\"dropped\":3}}");
+    FEED(exp_model_detections, &m, "",
+         "{\"detections\":[{},{}],\"frame\":{\"source_id\":1,\"frame_id\":1}}");
+    char *t = render(&m);
+    assert_non_null(strstr(t, "mqplane_node_status{node=\"cam\\\"1\\\\\",status=\"running\"} 1\n"));
+    assert_non_null(strstr(t, "mqplane_node_up{node=\"cam\\\"1\\\\\"} 1\n"));
+    assert_non_null(strstr(t, "mqplane_node_fps{node=\"default\"} 29.5\n"));
+    assert_non_null(
+        strstr(t, "mqplane_source_e2e_latency_seconds{node=\"default\",source=\"1\"} 0.0125\n"));
+    assert_non_null(strstr(
+        t, "mqplane_source_detector_runs_total{node=\"default\",source=\"1\"} 12345678901\n"));
+    assert_non_null(strstr(t, "mqplane_node_published_total{node=\"default\"} 9007199254740000\n"));
+    assert_non_null(
+        strstr(t, "mqplane_source_detections_total{node=\"default\",source=\"1\"} 2\n"));
+    /* A node with no status has no up or status series; one with no metrics no fps. */
+    assert_null(strstr(t, "mqplane_node_up{node=\"default\"}"));
+    assert_null(strstr(t, "mqplane_node_fps{node=\"cam"));
+    free(t);
+    exp_model_free(&m);
+}
+
+static void test_exporter_model_health_and_bad_input(void **state)
+{
+    (void)state;
+    static exp_model m;
+    exp_model_init(&m);
+    FEED(exp_model_health, &m, "inference_control-cam2", "{\"ok\":true,\"event\":\"ready\"}");
+    FEED(exp_model_health, &m, "inference_data", "{\"ok\":true,\"event\":\"reconnected\"}");
+    FEED(exp_model_health, &m, "inference_dataX", "{\"ok\":false,\"event\":\"lost\"}");
+    FEED(exp_model_status, &m, "x", "not json");
+    FEED(exp_model_metrics, &m, "x", "[1]");
+    char *t = render(&m);
+    assert_non_null(strstr(
+        t,
+        "mqplane_health_ok{client=\"inference_control-cam2\",node=\"cam2\",event=\"ready\"} 1\n"));
+    assert_non_null(strstr(
+        t,
+        "mqplane_health_ok{client=\"inference_data\",node=\"default\",event=\"reconnected\"} 1\n"));
+    assert_non_null(
+        strstr(t, "mqplane_health_ok{client=\"inference_dataX\",node=\"\",event=\"lost\"} 0\n"));
+    assert_non_null(strstr(t, "mqplane_health_reconnects_total{client=\"inference_data\"} 1\n"));
+    assert_non_null(strstr(t, "mqplane_exporter_bad_messages_total 2\n"));
+    assert_null(strstr(t, "node=\"x\"")); /* Bad messages make no node. */
+    free(t);
+    exp_model_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exporter_model_labels_and_values),
+        cmocka_unit_test(test_exporter_model_health_and_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
