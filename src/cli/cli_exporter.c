@@ -22,13 +22,15 @@
 #endif
 
 #define DEFAULT_LISTEN "127.0.0.1:9108"
+#define NO_SYS_AFTER_S 30.0 /* Three of mosquitto's default sys_interval. */
 
 static const char exporter_usage[] =
     "usage: mqplane exporter [options]\n"
     "\n"
     "Watches every node on the broker (the reference topics and every --node-id namespace):\n"
-    "status, health, metrics and detections, and serves them as Prometheus metrics on\n"
-    "http://LISTEN/metrics. Nodes publish metrics when run with --metrics-interval S.\n"
+    "status, health, metrics and detections, and the broker's own $SYS figures, and serves\n"
+    "them as Prometheus metrics on http://LISTEN/metrics. Nodes publish metrics when run with\n"
+    "--metrics-interval S.\n"
     "Runs until Ctrl-C or SIGTERM.\n"
     "\n"
     "  -b, --broker URL      broker (default MQTT_URL, else mqtt://localhost:1883)\n"
@@ -122,6 +124,7 @@ typedef struct sub {
     exp_model *m;
     node_take take;  /* NULL for health. */
     bool namespaced; /* inference/<node id>/...: the node is the topic's second level. */
+    bool sys;        /* The broker's $SYS figures. */
 } sub;
 
 static int on_message(mqp_client *c, const mqp_message *msg, void *user)
@@ -129,6 +132,10 @@ static int on_message(mqp_client *c, const mqp_message *msg, void *user)
     (void)c;
     const sub *s = user;
     char node[128] = "";
+    if (s->sys) {
+        exp_model_sys(s->m, msg->topic, msg->payload, msg->payload_len);
+        return 0;
+    }
     if (!s->take) {
         const char *slash = strrchr(msg->topic, '/');
         exp_model_health(s->m, slash ? slash + 1 : msg->topic, msg->payload, msg->payload_len);
@@ -172,15 +179,17 @@ static bool subscribe(cli_session *ss, exp_model *m, sub *subs)
             fprintf(stderr, "mqplane exporter: %s\n", err);
             return false;
         }
-        subs[k] = (sub){m, feeds[i].take, false};
+        subs[k] = (sub){m, feeds[i].take, false, false};
         mqp_client_subscribe(ss->client, t.topic[feeds[i].feed], t.qos[feeds[i].feed], on_message,
                              &subs[k++]);
-        subs[k] = (sub){m, feeds[i].take, true};
+        subs[k] = (sub){m, feeds[i].take, true, false};
         mqp_client_subscribe(ss->client, namespaced[i], t.qos[feeds[i].feed], on_message,
                              &subs[k++]);
     }
-    subs[k] = (sub){m, NULL, false};
-    mqp_client_subscribe(ss->client, t.topic[CLI_FEED_HEALTH], 1, on_message, &subs[k]);
+    subs[k] = (sub){m, NULL, false, false};
+    mqp_client_subscribe(ss->client, t.topic[CLI_FEED_HEALTH], 1, on_message, &subs[k++]);
+    subs[k] = (sub){m, NULL, false, true};
+    mqp_client_subscribe(ss->client, "$SYS/broker/#", 0, on_message, &subs[k]);
     return true;
 }
 
@@ -247,7 +256,7 @@ static int run_exporter(const exporter_opts *o)
     }
     static exp_model m;
     exp_model_init(&m);
-    static sub subs[7];
+    static sub subs[8];
     if (!subscribe(&ss, &m, subs)) {
         cli_session_close(&ss);
         return EXIT_USAGE;
@@ -270,8 +279,25 @@ static int run_exporter(const exporter_opts *o)
     cli_catch_stop_signals();
     cli_session_connect(&ss, "exporter", 5000, true);
     fprintf(stderr, "mqplane exporter: serving http://%s/metrics\n", o->listen);
+    double connected_since = 0;
+    bool said_no_sys = false;
     while (!cli_stop_requested) {
         mqpx_sleep_ms(50);
+        double now = mqpx_mono_s();
+        connected_since =
+            mqp_client_is_connected(ss.client) ? (connected_since ? connected_since : now) : 0;
+        pthread_mutex_lock(&m.mu);
+        bool no_sys = m.broker.last_seen == 0;
+        pthread_mutex_unlock(&m.mu);
+        if (!said_no_sys && no_sys && connected_since && now - connected_since >= NO_SYS_AFTER_S) {
+            said_no_sys = true;
+            fprintf(stderr,
+                    "mqplane exporter: no $SYS figures from the broker in %.0f s: it does not "
+                    "publish them (RabbitMQ; mosquitto with sys_interval 0), or this user may not "
+                    "read $SYS/# (the shipped ACL lets operator and monitor); "
+                    "mqplane_broker_sys_seen is 0\n",
+                    NO_SYS_AFTER_S);
+        }
     }
     MHD_stop_daemon(d);
     cli_session_close(&ss);

@@ -180,6 +180,68 @@ void exp_model_health(exp_model *m, const char *client, const char *payload, siz
     done(m, j);
 }
 
+/* ---- the broker ---- */
+
+static const struct {
+    const char *topic; /* Under $SYS/broker/. */
+    const char *name, *type, *help;
+} sys_figures[SYS_FIGURES] = {
+    [SYS_UPTIME] = {"uptime", "mqplane_broker_uptime_seconds", "gauge",
+                    "Seconds the broker has run ($SYS/broker/uptime)"},
+    [SYS_CLIENTS_CONNECTED] = {"clients/connected", "mqplane_broker_clients_connected", "gauge",
+                               "Clients connected now"},
+    [SYS_CLIENTS_MAXIMUM] = {"clients/maximum", "mqplane_broker_clients_maximum", "gauge",
+                             "The most clients connected at once since it started"},
+    [SYS_MESSAGES_RECEIVED] = {"messages/received", "mqplane_broker_messages_received_total",
+                               "counter", "Messages of every kind received since it started"},
+    [SYS_MESSAGES_SENT] = {"messages/sent", "mqplane_broker_messages_sent_total", "counter",
+                           "Messages of every kind sent since it started"},
+    [SYS_BYTES_RECEIVED] = {"bytes/received", "mqplane_broker_received_bytes_total", "counter",
+                            "Bytes received since it started"},
+    [SYS_BYTES_SENT] = {"bytes/sent", "mqplane_broker_sent_bytes_total", "counter",
+                        "Bytes sent since it started"},
+    [SYS_RETAINED] = {"retained messages/count", "mqplane_broker_retained_messages", "gauge",
+                      "Retained messages it holds"},
+    [SYS_STORED] = {"store/messages/count", "mqplane_broker_stored_messages", "gauge",
+                    "Messages in its store (retained, queued, in flight)"},
+    [SYS_HEAP] = {"heap/current", "mqplane_broker_heap_bytes", "gauge",
+                  "Heap in use, where the broker reports it"},
+    [SYS_LOAD_RECEIVED_1MIN] = {"load/messages/received/1min",
+                                "mqplane_broker_messages_received_per_minute", "gauge",
+                                "Messages received a minute, averaged over the last minute"},
+    [SYS_LOAD_SENT_1MIN] = {"load/messages/sent/1min", "mqplane_broker_messages_sent_per_minute",
+                            "gauge", "Messages sent a minute, averaged over the last minute"},
+};
+
+void exp_model_sys(exp_model *m, const char *topic, const char *payload, size_t len)
+{
+    static const char prefix[] = "$SYS/broker/";
+    if (strncmp(topic, prefix, sizeof prefix - 1) != 0) {
+        return;
+    }
+    const char *rest = topic + sizeof prefix - 1;
+    char text[64];
+    snprintf(text, sizeof text, "%.*s", (int)(len < sizeof text ? len : sizeof text - 1), payload);
+    char *end = NULL;
+    double v = strtod(text, &end); /* "123 seconds", "42", "1.5". */
+    if (end == text) {
+        return;
+    }
+    pthread_mutex_lock(&m->mu);
+    for (int f = 0; f < SYS_FIGURES; f++) {
+        if (strcmp(rest, sys_figures[f].topic) == 0) {
+            exp_broker *b = &m->broker;
+            if (f == SYS_UPTIME && b->has[f] && v < b->v[f]) {
+                b->restarts++; /* Its uptime went back: it started again. */
+            }
+            b->has[f] = true;
+            b->v[f] = v;
+            b->last_seen = mqpx_mono_s();
+        }
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
 /* ---- rendering ---- */
 
 typedef struct out {
@@ -442,6 +504,21 @@ char *exp_model_render(exp_model *m, double now, bool connected, size_t *len)
         put(&o, "mqplane_health_reconnects_total{client=\"");
         put_label(&o, m->clients[i].id);
         put(&o, "\"} %llu\n", (unsigned long long)m->clients[i].reconnects);
+    }
+    const exp_broker *b = &m->broker;
+    family(&o, "mqplane_broker_sys_seen", "gauge",
+           "1 while the broker's $SYS figures come (within 30 s: 3 of mosquitto's default "
+           "sys_interval); 0: it does not publish them, or the ACL hides them");
+    put(&o, "mqplane_broker_sys_seen %d\n", b->last_seen > 0 && now - b->last_seen < 30);
+    family(&o, "mqplane_broker_restarts_total", "counter",
+           "Times the broker's uptime went back (it restarted) while this exporter watched");
+    put(&o, "mqplane_broker_restarts_total %llu\n", (unsigned long long)b->restarts);
+    for (int f = 0; f < SYS_FIGURES; f++) {
+        if (b->has[f]) {
+            family(&o, sys_figures[f].name, sys_figures[f].type, sys_figures[f].help);
+            put(&o, "%s", sys_figures[f].name);
+            put_value(&o, b->v[f]);
+        }
     }
     family(&o, "mqplane_exporter_connected", "gauge",
            "1 while the exporter is connected to the broker");

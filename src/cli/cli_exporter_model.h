@@ -39,8 +39,34 @@ typedef struct exp_client {
     uint64_t reconnects; /* "reconnected" events seen. */
 } exp_client;
 
+/* The broker's own figures, from its $SYS/broker/... topics (mosquitto publishes them every
+ * sys_interval seconds; RabbitMQ does not, and an ACL may hide them). */
+typedef enum exp_sys {
+    SYS_UPTIME,
+    SYS_CLIENTS_CONNECTED,
+    SYS_CLIENTS_MAXIMUM,
+    SYS_MESSAGES_RECEIVED,
+    SYS_MESSAGES_SENT,
+    SYS_BYTES_RECEIVED,
+    SYS_BYTES_SENT,
+    SYS_RETAINED,
+    SYS_STORED,
+    SYS_HEAP,
+    SYS_LOAD_RECEIVED_1MIN,
+    SYS_LOAD_SENT_1MIN,
+    SYS_FIGURES
+} exp_sys;
+
+typedef struct exp_broker {
+    bool has[SYS_FIGURES];
+    double v[SYS_FIGURES];
+    double last_seen;  /* Monotonic seconds of the latest $SYS message; 0: none yet. */
+    uint64_t restarts; /* Times its uptime went back. */
+} exp_broker;
+
 typedef struct exp_model {
     pthread_mutex_t mu;
+    exp_broker broker;
     exp_node nodes[EXP_MAX_NODES];
     size_t nnodes;
     exp_client clients[EXP_MAX_CLIENTS];
@@ -57,6 +83,9 @@ void exp_model_metrics(exp_model *m, const char *node, const char *payload, size
 void exp_model_detections(exp_model *m, const char *node, const char *payload, size_t len);
 /* A health message of client `client` (the last level of its topic). */
 void exp_model_health(exp_model *m, const char *client, const char *payload, size_t len);
+
+/* A message on $SYS/broker/... (the topic whole); others are left alone. */
+void exp_model_sys(exp_model *m, const char *topic, const char *payload, size_t len);
 
 /* The Prometheus text of everything known, now (monotonic seconds), into a buffer it
  * allocates (free()); NULL when out of memory. connected: the exporter's own connection. */

@@ -118,6 +118,12 @@ pubr monitor "$MQTT_PASSWORD_MONITOR" inference/data/metrics '{"x":1}'
 [ -z "$(seen inference/control/responses)$(seen inference/data/metrics)" ] || fail "monitor published"
 pubr cam1 "$MQTT_PASSWORD_CAM1" inference/cam2/control/status '{"status":"running"}'
 [ -z "$(seen inference/cam2/control/status)" ] || fail "cam1 wrote into cam2's namespace"
+sysv() { # user password: the broker's version from $SYS (retained), as that user sees it
+  mosquitto_sub -h 127.0.0.1 -p "$PLAIN" -u "$1" -P "$2" -t '$SYS/broker/version' -C 1 -W 3 \
+    2> /dev/null || true
+}
+[ -n "$(sysv monitor "$MQTT_PASSWORD_MONITOR")" ] || fail "monitor cannot read \$SYS (mqplane exporter needs it)"
+[ -z "$(sysv node-data "$MQTT_PASSWORD_NODE_DATA")" ] || fail "node-data can read \$SYS"
 
 echo "== TLS: the right CA connects, another CA fails with the reason"
 tlsconf "$TMP/tls.yaml" monitor "$MQTT_PASSWORD_MONITOR"

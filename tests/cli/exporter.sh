@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mqplane exporter on a real broker with two real nodes (the reference topics and a --node-id
 # namespace): promtool accepts its /metrics; the figures are those the nodes published; a pause
-# and a stop show in the status; bad options get a clear error.
+# and a stop show in the status; the broker's $SYS figures move as messages go through, and a
+# broker restart is counted; bad options get a clear error.
 #   tests/cli/exporter.sh PATH_TO_MQPLANE
 here=$(dirname "$0")
 . "$here/lib.sh"
@@ -28,7 +29,7 @@ $M exporter --node-id cam2 2> "$TMP/err"; rc=$?
 set -e
 [ $rc = 64 ] && grep -q "watches every namespace" "$TMP/err" || fail "--node-id: $rc $(cat "$TMP/err")"
 
-broker_start
+BROKER_CONF_EXTRA="sys_interval 1" broker_start
 $M run --broker "$URL" --metrics-interval 1 2> "$TMP/node.log" & NODE=$!
 PIDS+=("$NODE")
 $M run --broker "$URL" --node-id cam2 --source synthetic:320x240@15 --metrics-interval 1 \
@@ -96,6 +97,25 @@ wait_metric '^mqplane_node_status\{node="cam2",status="stopped"\} 1$'
 wait_metric '^mqplane_node_up\{node="cam2"\} 0$'
 wait_metric '^mqplane_health_ok\{client="inference_data-cam2",node="cam2",event="shutdown"\} 0$'
 promtool check metrics < "$TMP/metrics" || fail "promtool, after the stop: $(cat "$TMP/metrics")"
+
+echo "== the broker's own figures (\$SYS), and a restart counted"
+wait_metric '^mqplane_broker_sys_seen 1$'
+wait_metric '^mqplane_broker_clients_connected [3-9]'
+wait_metric '^mqplane_broker_uptime_seconds [2-9]' # Up for 2 s at least: a restart goes back.
+before=$(sed -n 's/^mqplane_broker_messages_received_total //p' "$TMP/metrics")
+for i in $(seq 100); do mosquitto_pub -h 127.0.0.1 -p "$PORT" -t exporter/test -m "$i"; done
+for _ in $(seq 100); do
+  fetch
+  now=$(sed -n 's/^mqplane_broker_messages_received_total //p' "$TMP/metrics")
+  [ "${now:-0}" -ge $((before + 100)) ] && break
+  sleep 0.1
+done
+[ "${now:-0}" -ge $((before + 100)) ] || fail "messages received went $before -> $now for 100 sent"
+grep -q '^mqplane_broker_restarts_total 0$' "$TMP/metrics" || fail "a restart before any"
+broker_kill
+broker_restart
+wait_metric '^mqplane_broker_restarts_total 1$'
+promtool check metrics < "$TMP/metrics" || fail "promtool, with the broker's figures: $(cat "$TMP/metrics")"
 
 echo "== the port taken: said, exit 64; SIGTERM: exit 0"
 set +e

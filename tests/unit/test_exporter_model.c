@@ -75,11 +75,35 @@ static void test_exporter_model_health_and_bad_input(void **state)
     exp_model_free(&m);
 }
 
+static void test_exporter_model_broker_sys(void **state)
+{
+    (void)state;
+    static exp_model m;
+    exp_model_init(&m);
+    FEED(exp_model_sys, &m, "$SYS/broker/uptime", "120 seconds");
+    FEED(exp_model_sys, &m, "$SYS/broker/clients/connected", "7");
+    FEED(exp_model_sys, &m, "$SYS/broker/version", "mosquitto version 2.0.11"); /* Not a figure. */
+    FEED(exp_model_sys, &m, "$SYS/broker/messages/received", "n/a");            /* Not a number. */
+    FEED(exp_model_sys, &m, "other/uptime", "5");
+    char *t = render(&m);
+    assert_non_null(strstr(t, "mqplane_broker_uptime_seconds 120\n"));
+    assert_non_null(strstr(t, "mqplane_broker_clients_connected 7\n"));
+    assert_non_null(strstr(t, "mqplane_broker_restarts_total 0\n"));
+    assert_null(strstr(t, "mqplane_broker_messages_received_total"));
+    free(t);
+    FEED(exp_model_sys, &m, "$SYS/broker/uptime", "3 seconds"); /* Back: it restarted. */
+    t = render(&m);
+    assert_non_null(strstr(t, "mqplane_broker_restarts_total 1\n"));
+    free(t);
+    exp_model_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exporter_model_labels_and_values),
         cmocka_unit_test(test_exporter_model_health_and_bad_input),
+        cmocka_unit_test(test_exporter_model_broker_sys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
