@@ -36,6 +36,11 @@ typedef struct cli_namespace {
     char data_id[128];
 } cli_namespace;
 
+/* A topic of node node_id's namespace, inference/<id>/<plane>/<name> (MQP_TEMPLATE_NODE); with
+ * node_id "+" and MQP_TOPIC_FILTER, the filter for every namespace. False with why in err. */
+bool cli_node_topic(const char *node_id, const char *plane, const char *name, mqp_topic_kind kind,
+                    char *buf, size_t len, char *err, size_t errlen);
+
 /* With a node id, points s's topics at inference/<id>/...; prints the error and returns false
  * for an id that is not one topic level. A NULL id changes nothing. */
 bool cli_apply_node_id(const char *node_id, mqp_mqtt_settings *s, cli_namespace *ns,

@@ -169,13 +169,9 @@ static bool subscribe(cli_session *ss, exp_model *m, sub *subs)
     static char namespaced[3][256];
     size_t k = 0;
     for (size_t i = 0; i < 3; i++) {
-        mqp_topic_var v[] = {{"prefix", "inference", 0},
-                             {"node_id", "+", 0},
-                             {"plane", feeds[i].plane, 0},
-                             {"name", feeds[i].name, 0}};
         char err[MQP_TOPICS_ERRLEN];
-        if (mqp_topic_build(MQP_TEMPLATE_NODE, v, 4, MQP_TOPIC_FILTER, namespaced[i],
-                            sizeof namespaced[i], err, sizeof err) != MQP_OK) {
+        if (!cli_node_topic("+", feeds[i].plane, feeds[i].name, MQP_TOPIC_FILTER, namespaced[i],
+                            sizeof namespaced[i], err, sizeof err)) {
             fprintf(stderr, "mqplane exporter: %s\n", err);
             return false;
         }

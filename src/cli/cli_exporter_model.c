@@ -333,73 +333,35 @@ static bool is_up(const char *status)
            strcmp(status, "connected") == 0;
 }
 
-/* One family per node figure. */
+/* One family per node figure, each a double of exp_node from its latest metrics. */
 typedef struct node_figure {
     const char *name, *type, *help;
-    double (*get)(const exp_node *n, double now);
-    bool needs_metrics;
+    size_t offset;
 } node_figure;
 
-static double get_up(const exp_node *n, double now)
-{
-    (void)now;
-    return is_up(n->status);
-}
-
-static double get_seen(const exp_node *n, double now)
-{
-    return now - n->last_seen;
-}
-
-static double get_fps(const exp_node *n, double now)
-{
-    (void)now;
-    return n->fps;
-}
-
-static double get_published(const exp_node *n, double now)
-{
-    (void)now;
-    return n->published;
-}
-
-static double get_dropped(const exp_node *n, double now)
-{
-    (void)now;
-    return n->dropped;
-}
-
-static double get_dropped_full(const exp_node *n, double now)
-{
-    (void)now;
-    return n->dropped_full;
-}
-
-static double get_unsent(const exp_node *n, double now)
-{
-    (void)now;
-    return n->unsent_lost;
-}
-
 static const node_figure node_figures[] = {
-    {"mqplane_node_up", "gauge",
-     "1 while the node's retained status says running, paused or connected; 0 after stopped or "
-     "disconnected (its last will)",
-     get_up, false},
-    {"mqplane_node_last_seen_seconds", "gauge",
-     "Seconds since the node's latest status, health, metrics or detections message", get_seen,
-     false},
     {"mqplane_node_fps", "gauge", "Frames per second over all its sources (its latest metrics)",
-     get_fps, true},
+     offsetof(exp_node, fps)},
     {"mqplane_node_published_total", "counter",
-     "Messages its data plane published (detections, metrics, frames)", get_published, true},
+     "Messages its data plane published (detections, metrics, frames)",
+     offsetof(exp_node, published)},
     {"mqplane_node_dropped_total", "counter",
-     "Messages its data plane dropped (offline, its outgoing window full)", get_dropped, true},
+     "Messages its data plane dropped (offline, its outgoing window full)",
+     offsetof(exp_node, dropped)},
     {"mqplane_node_dropped_queue_full_total", "counter",
-     "Of those, the ones dropped for a full outgoing window", get_dropped_full, true},
+     "Of those, the ones dropped for a full outgoing window", offsetof(exp_node, dropped_full)},
     {"mqplane_node_unsent_lost_total", "counter",
-     "Messages accepted but never written: their connection ended first", get_unsent, true},
+     "Messages accepted but never written: their connection ended first",
+     offsetof(exp_node, unsent_lost)},
 };
+
+/* The double at offset in a struct: one table of figures serves every node or source. */
+static double field(const void *base, size_t offset)
+{
+    double v;
+    memcpy(&v, (const char *)base + offset, sizeof v);
+    return v;
+}
 
 /* One family per source figure. */
 typedef struct source_figure {
@@ -448,13 +410,26 @@ char *exp_model_render(exp_model *m, double now, bool connected, size_t *len)
             put(&o, "\"} 1\n");
         }
     }
+    family(&o, "mqplane_node_up", "gauge",
+           "1 while the node's retained status says running, paused or connected; 0 after "
+           "stopped or disconnected (its last will)");
+    for (size_t i = 0; i < m->nnodes; i++) {
+        if (m->nodes[i].status[0]) {
+            node_sample(&o, "mqplane_node_up", &m->nodes[i], is_up(m->nodes[i].status));
+        }
+    }
+    family(&o, "mqplane_node_last_seen_seconds", "gauge",
+           "Seconds since the node's latest status, health, metrics or detections message");
+    for (size_t i = 0; i < m->nnodes; i++) {
+        node_sample(&o, "mqplane_node_last_seen_seconds", &m->nodes[i],
+                    now - m->nodes[i].last_seen);
+    }
     for (size_t f = 0; f < sizeof node_figures / sizeof node_figures[0]; f++) {
         const node_figure *nf = &node_figures[f];
         family(&o, nf->name, nf->type, nf->help);
         for (size_t i = 0; i < m->nnodes; i++) {
-            const exp_node *n = &m->nodes[i];
-            if ((n->status[0] || nf->get != get_up) && (n->has_metrics || !nf->needs_metrics)) {
-                node_sample(&o, nf->name, n, nf->get(n, now));
+            if (m->nodes[i].has_metrics) {
+                node_sample(&o, nf->name, &m->nodes[i], field(&m->nodes[i], nf->offset));
             }
         }
     }
@@ -465,9 +440,7 @@ char *exp_model_render(exp_model *m, double now, bool connected, size_t *len)
             for (int s = 0; s < EXP_MAX_SOURCES; s++) {
                 const exp_source *src = &m->nodes[i].src[s];
                 if (src->reported) {
-                    double v;
-                    memcpy(&v, (const char *)src + sf->offset, sizeof v);
-                    source_sample(&o, sf->name, &m->nodes[i], s, v);
+                    source_sample(&o, sf->name, &m->nodes[i], s, field(src, sf->offset));
                 }
             }
         }

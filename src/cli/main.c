@@ -89,6 +89,16 @@ mqp_log_level cli_log_level(const char *name)
     return l;
 }
 
+bool cli_node_topic(const char *node_id, const char *plane, const char *name, mqp_topic_kind kind,
+                    char *buf, size_t len, char *err, size_t errlen)
+{
+    mqp_topic_var v[] = {{"prefix", "inference", 0},
+                         {"node_id", node_id, 0},
+                         {"plane", plane, 0},
+                         {"name", name, 0}};
+    return mqp_topic_build(MQP_TEMPLATE_NODE, v, 4, kind, buf, len, err, errlen) == MQP_OK;
+}
+
 bool cli_apply_node_id(const char *node_id, mqp_mqtt_settings *s, cli_namespace *ns,
                        const char *cmd)
 {
@@ -102,13 +112,9 @@ bool cli_apply_node_id(const char *node_id, mqp_mqtt_settings *s, cli_namespace 
     const char **slots[] = {&s->command_topic, &s->status_topic,  &s->response_topic,
                             &s->data_topic,    &s->metrics_topic, &s->full_frames_topic};
     for (size_t i = 0; i < 6; i++) {
-        mqp_topic_var v[] = {{"prefix", "inference", 0},
-                             {"node_id", node_id, 0},
-                             {"plane", names[i].plane, 0},
-                             {"name", names[i].name, 0}};
         char err[MQP_TOPICS_ERRLEN];
-        if (mqp_topic_build(MQP_TEMPLATE_NODE, v, 4, MQP_TOPIC_NAME, ns->topics[i],
-                            sizeof ns->topics[i], err, sizeof err) != MQP_OK) {
+        if (!cli_node_topic(node_id, names[i].plane, names[i].name, MQP_TOPIC_NAME, ns->topics[i],
+                            sizeof ns->topics[i], err, sizeof err)) {
             fprintf(stderr, "mqplane %s: --node-id '%s': %s\n", cmd, node_id, err);
             return false;
         }
