@@ -33,7 +33,8 @@ static const char services_usage[] =
     "                          over TLS, plain MQTT on loopback; passwords and a development\n"
     "                          CA are made in DIR the first time (replace them with yours)\n"
     "  -P, --port P            MQTT port (dev 1883, prod 8883 with TLS)\n"
-    "      --ws-port P         websockets port (default 9001)\n"
+    "      --ws-port P         websockets port, where the dashboard is served too (default\n"
+    "                          9001; its files: $MQPLANE_WEB_DIR, else those installed or built)\n"
     "      --local-port P      prod's plain loopback port (default 1883)\n"
     "      --mutual-tls        prod: also require a client certificate signed by the CA\n"
     "  -d, --dir DIR           state: rendered config, pid file, log, data, secrets (default\n"
@@ -114,9 +115,9 @@ static bool default_dir(char *out)
     return true;
 }
 
-/* ../share/mqplane/deploy from the executable's directory: an installed tree that was moved
- * (or installed with DESTDIR or another --prefix) still finds its own copy. */
-static const char *deploy_beside_executable(char *buf, size_t size)
+/* ../share/mqplane/SUB from the executable's directory: an installed tree that was moved (or
+ * installed with DESTDIR or another --prefix) still finds its own copy. */
+const char *svc_beside_executable(const char *sub, char *buf, size_t size)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -125,7 +126,7 @@ static const char *deploy_beside_executable(char *buf, size_t size)
         return NULL;
     }
     *slash = '\0';
-    return snprintf(buf, size, "%s/../share/mqplane/deploy", exe) < (int)size ? buf : NULL;
+    return snprintf(buf, size, "%s/../share/mqplane/%s", exe, sub) < (int)size ? buf : NULL;
 }
 
 /* The deploy/ folder: --deploy, $MQPLANE_DEPLOY_DIR, the copy installed beside the executable,
@@ -134,7 +135,7 @@ static bool find_deploy(svc *s)
 {
     char beside[PATH_MAX];
     const char *candidates[] = {s->deploy[0] ? s->deploy : NULL, getenv("MQPLANE_DEPLOY_DIR"),
-                                deploy_beside_executable(beside, sizeof beside),
+                                svc_beside_executable("deploy", beside, sizeof beside),
                                 MQP_DEPLOY_INSTALLED, MQP_DEPLOY_SOURCE};
     for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
         char conf[PATH_MAX + 32];
@@ -348,6 +349,21 @@ static void print_endpoints(const svc *s)
         printf("  mqtt://127.0.0.1:%-7d  MQTT, anonymous, this machine only\n", s->port);
         printf("  ws://127.0.0.1:%-9d  MQTT over websockets, anonymous\n", s->ws_port);
     }
+    char page[PATH_MAX];
+    svc_path(page, s, "www/index.html");
+    if (svc_exists(page) && svc_is_prod(s) && !svc_is_docker(s) && svc_web_tls_h2(s->ws_port)) {
+        /* The page itself still works, opened from disk: it then talks wss:// like any client. */
+        printf("  the dashboard: this mosquitto answers browsers in HTTP/2 over TLS and cannot\n"
+               "    serve files that way (mosquitto issue 2251; --engine docker's image can):\n"
+               "    open file://%s/www/index.html?broker=wss://HOST:%d/ instead\n",
+               s->dir, s->ws_port);
+    } else if (svc_exists(page)) {
+        printf("  %s://localhost:%-*d  the dashboard, served by the broker%s\n",
+               svc_is_prod(s) ? "https" : "http", svc_is_prod(s) ? 6 : 7, s->ws_port,
+               svc_is_prod(s) ? " (log in as operator or monitor)" : "");
+    } else {
+        printf("  (no dashboard: its files are built with npm, see docs/DASHBOARD.md)\n");
+    }
     printf("  log: %s/mosquitto.log (mqplane services logs --dir %s)\n", s->dir, s->dir);
 }
 
@@ -451,6 +467,7 @@ static int services_up(svc *s)
     }
     bool docker = svc_is_docker(s);
     if ((svc_is_prod(s) && (rc = svc_prepare_prod(s)) != EXIT_OK) ||
+        (s->web[0] && (rc = svc_web_render(s)) != EXIT_OK) ||
         (rc = svc_render(s, docker ? SVC_DOCKER_ROOT : s->dir)) != EXIT_OK) {
         return rc;
     }
@@ -716,6 +733,7 @@ static int run_services(svc *s, const char *verb)
                 "cannot find the deploy/ folder (mosquitto/dev.conf)%s%s; give --deploy",
                 s->deploy[0] ? " in " : "", s->deploy);
         }
+        (void)svc_web_find(s); /* Without it, the broker serves MQTT alone. */
         return services_up(s);
     }
     (void)find_deploy(s); /* Only the docker engine needs it, for its compose file. */

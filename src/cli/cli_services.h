@@ -22,6 +22,7 @@ typedef struct svc {
     char mosquitto[PATH_MAX]; /* the executable, for direct */
     char dir[PATH_MAX];
     char deploy[PATH_MAX];
+    char web[PATH_MAX]; /* The dashboard's files; "" when none was found (cli_services_web.c). */
     int port, ws_port, local_port;
     bool mutual_tls;
     int lines;
@@ -57,6 +58,18 @@ int svc_prepare_prod(const svc *s);
 /* DIR/mosquitto.conf from the shipped profile, with its ports moved and its paths under root
  * (DIR itself, or where the container sees DIR). */
 int svc_render(const svc *s, const char *root);
+
+/* ../share/mqplane/sub beside the running executable, into buf; NULL if it cannot be told. */
+const char *svc_beside_executable(const char *sub, char *buf, size_t size);
+
+/* The dashboard (cli_services_web.c): finds its files ($MQPLANE_WEB_DIR, installed, the build
+ * tree) into s->web, false without them; renders DIR/www, the copy the broker serves, with
+ * config.json from the environment's topic layout (MQTT_TOPIC_VERSION, ...). */
+bool svc_web_find(svc *s);
+int svc_web_render(const svc *s);
+/* Whether the TLS websockets listener on that loopback port answers browsers in HTTP/2, over
+ * which this mosquitto cannot serve the dashboard's files (see cli_services_web.c). */
+bool svc_web_tls_h2(int port);
 
 /* The data directory DIR/data (cli_services_disk.c). false, with why, when the broker could
  * not save there (read-only, full) or soon will not (nearly full). */

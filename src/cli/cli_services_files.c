@@ -222,6 +222,12 @@ int svc_render(const svc *s, const char *root)
             moved++;
             continue;
         }
+        if (strncmp(line, "protocol websockets", 19) == 0 && s->web[0]) {
+            fprintf(fo,
+                    "%s# The dashboard (docs/DASHBOARD.md), rendered from %s.\nhttp_dir %s/www\n",
+                    line, s->web, root);
+            continue;
+        }
         if (strncmp(line, "require_certificate ", 20) == 0) {
             fprintf(fo, "require_certificate %s\n", s->mutual_tls ? "true" : "false");
             continue;
