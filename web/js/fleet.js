@@ -52,7 +52,7 @@
         }
         n = { id, status: null, statusTimestamp: null, clientId: null, lastSeen: 0, statusAt: 0,
               health: {}, sources: new Map(), answers: [], metrics: null, fps: null,
-              uptime: null, crop: null, known: false, lastStatusAsk: 0 };
+              uptime: null, crop: null, known: false, needStatus: true, lastStatusAsk: 0 };
         this.nodes.set(id, n);
       }
       return n;
@@ -134,6 +134,8 @@
       }
       n.health[h.connection] = { ok: obj.ok === true, event: String(obj.event || ''),
                                  err: typeof obj.err === 'string' ? obj.err : null, at: this.now() };
+      /* A camera lost or back, a reconnection: the sources' state is worth asking again. */
+      n.needStatus = n.needStatus || /^(source_lost|source_restored|reconnected|ready)$/.test(n.health[h.connection].event);
       return { node: n.id, feed: 'health' };
     }
 
@@ -262,7 +264,9 @@
     }
 
     /* Once a second: rates, history, and commands whose answer is overdue. Returns the nodes
-     * whose status should be asked for (new ones, and every 10 s). */
+     * whose status should be asked for: new ones, and those whose health changed (at most
+     * every 2 s). Not periodically: a status command makes the node publish its retained
+     * status again, for every client to see. */
     tick() {
       const now = this.now();
       for (const [id, p] of this.pending) {
@@ -300,7 +304,8 @@
           s.rateDetections = s.detectionCount;
         }
         const live = n.status !== 'stopped' && n.status !== 'disconnected';
-        if (n.known && live && now - n.lastStatusAsk >= 10000) {
+        if (n.known && live && n.needStatus && now - n.lastStatusAsk >= 2000) {
+          n.needStatus = false;
           n.lastStatusAsk = now;
           ask.push(n.id);
         }
