@@ -14,7 +14,7 @@ PACKAGES = build-essential cmake pkg-config libmosquitto-dev libssl-dev libcjson
            libturbojpeg0-dev ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
            gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
            libopencv-dev python3-onnx python3-numpy darknet iproute2 iptables libncurses-dev tmux \
-           libmicrohttpd-dev prometheus
+           libmicrohttpd-dev prometheus chromium
 
 # libFuzzer (make fuzz): clang and its runtime.
 FUZZ_PACKAGES = clang libclang-rt-14-dev
@@ -62,7 +62,7 @@ services-logs:
 # AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
 sanitize: deps
 	cmake -S . -B $(BUILD)-asan $(CMAKE_FLAGS) -DCMAKE_BUILD_TYPE=Debug \
-	  -DMQP_SANITIZE=address,undefined
+	  -DMQP_SANITIZE=address,undefined -DMQP_WITH_WEB=OFF
 	cmake --build $(BUILD)-asan -j$(JOBS)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --test-dir $(BUILD)-asan --output-on-failure -j$(JOBS)
@@ -71,7 +71,7 @@ sanitize: deps
 # integration tests and the node's own (tests/tsan.supp says what is suppressed, and why).
 tsan: deps
 	cmake -S . -B $(BUILD)-tsan $(CMAKE_FLAGS) -DMQP_SANITIZE=thread -DMQP_WITH_OPENCV=OFF \
-	  -DMQP_BUILD_BENCH=OFF -DMQP_BUILD_EXAMPLES=OFF
+	  -DMQP_BUILD_BENCH=OFF -DMQP_BUILD_EXAMPLES=OFF -DMQP_WITH_WEB=OFF
 	cmake --build $(BUILD)-tsan -j$(JOBS)
 	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1 exitcode=66" \
 	  ctest --test-dir $(BUILD)-tsan --output-on-failure -j$(JOBS) -L tsan
