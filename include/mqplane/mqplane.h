@@ -16,6 +16,7 @@
 #include "mqplane/config.h"
 #include "mqplane/dataplane.h"
 #include "mqplane/controlplane.h"
+#include "mqplane/migration.h"
 #include "mqplane/detector.h"
 
 #endif

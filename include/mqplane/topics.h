@@ -113,7 +113,8 @@ MQP_API mqp_err mqp_topics_init(mqp_topics *t, const char *version, const char *
  * @param[in]  kind    Name or filter.
  * @param[out] outs    Two buffers of @p cap bytes: current layout first, then previous.
  * @param[in]  cap     Size of each buffer.
- * @param[out] count   1, or 2 while migrating; written only on success.
+ * @param[out] count   1, or 2 while migrating (1 when the previous layout is the current one);
+ *                     written only on success.
  * @param[out] err     Optional error message buffer.
  * @param[in]  errlen  Size of @p err.
  * @return As mqp_topic_build().

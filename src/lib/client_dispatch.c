@@ -212,7 +212,25 @@ void mqp__subs_free(mqp_client *c)
 {
     free_list(c->subs);
     free_list(c->dead_subs);
-    c->subs = c->dead_subs = NULL;
+    for (mqp__sub *k = c->kept, *next; k; k = next) {
+        next = k->next;
+        mqp__free(k->user);
+        mqp__free(k);
+    }
+    c->subs = c->dead_subs = c->kept = NULL;
+}
+
+void mqp__client_keep_until_destroy(mqp_client *c, void *p)
+{
+    mqp__sub *k = mqp__calloc(1, sizeof *k);
+    if (!k) {
+        return; /* Leaked rather than freed under a handler that may still run. */
+    }
+    k->user = p;
+    pthread_mutex_lock(&c->mu);
+    k->next = c->kept;
+    c->kept = k;
+    pthread_mutex_unlock(&c->mu);
 }
 
 static bool has_id(const mqp__item *it, uint32_t id)

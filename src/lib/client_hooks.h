@@ -14,4 +14,8 @@ void mqp__client_set_will_refresh(mqp_client *c, char *(*fn)(void *ctx), void *c
  * such, as a refused publish is): the data plane asks before it formats a message. */
 bool mqp__client_out_full(mqp_client *c);
 
+/* Hands p (from mqp__malloc) to the client, which frees it at destroy: the user data of handlers
+ * that were unsubscribed, which the dispatch thread may still be about to call. */
+void mqp__client_keep_until_destroy(mqp_client *c, void *p);
+
 #endif

@@ -62,6 +62,7 @@ struct mqp_client {
     bool taken_over; /* The last loss was a takeover: health says so on the next connection. */
     mqp__sub *subs;
     mqp__sub *dead_subs; /* Unsubscribed, freed at destroy. */
+    mqp__sub *kept;      /* Their user data, when it is the library's (user member), too. */
     uint32_t next_sub_id;
 
     pthread_t dispatch_thread;

@@ -235,7 +235,8 @@ mqp_err mqp_topics_build(const mqp_topics *t, const char *tmpl, const mqp_topic_
         memcpy(all + 2, vars, nvars * sizeof *vars);
     }
     mqp_err rc = mqp_topic_build(tmpl, all, nvars + 2, kind, outs[0], cap, err, errlen);
-    if (rc != MQP_OK || !t->migrating) {
+    /* Migrating from a layout to itself is no migration: one topic, not the same one twice. */
+    if (rc != MQP_OK || !t->migrating || strcmp(t->previous_version, t->version) == 0) {
         if (rc == MQP_OK) {
             *count = 1;
         }

@@ -44,6 +44,11 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     assert_int_equal(offsetof(mqp_mqtt_settings, data_queue_messages), 176); /* Was reserved. */
     assert_int_equal(sizeof(mqp_publish_props), 80);
     assert_int_equal(offsetof(mqp_publish_props, reserved), 48);
+    assert_int_equal(sizeof(mqp_migration_opts), 40);
+    assert_int_equal(offsetof(mqp_migration_opts, reserved), 8);
+    assert_int_equal(sizeof(mqp_migration_stat), 120);
+    assert_int_equal(offsetof(mqp_migration_stat, previous_age_s), 80);
+    assert_int_equal(offsetof(mqp_migration_stat, reserved), 88);
     assert_int_equal(sizeof(mqp_detections_batch), 72);
     assert_int_equal(offsetof(mqp_detections_batch, reserved), 40);
     /* The detector plugin ABI (MQP_DETECTOR_ABI_MAJOR), for plugins built elsewhere. */

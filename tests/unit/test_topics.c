@@ -215,6 +215,13 @@ static void test_mqp_topics_build_migration(void **state)
                                NULL, 0));
     assert_string_equal(a, "v2/voice_assistant/room/salon/session/abc/state");
     assert_string_equal(b, "v1/voice_assistant/room/salon/session/abc/state");
+    /* From a layout to itself: one topic, not the same one twice. */
+    assert_ok(mqp_topics_init(&t, "v1", NULL));
+    assert_true(t.migrating);
+    assert_ok(mqp_topics_build(&t, MQP_TEMPLATE_VOICE, v, 3, MQP_TOPIC_NAME, outs, sizeof a, &n,
+                               NULL, 0));
+    assert_int_equal(n, 1);
+    assert_string_equal(a, "v1/voice_assistant/room/salon/session/abc/state");
     unset_layout_env();
 
     /* Not migrating: one topic, and the second buffer may be absent. */
