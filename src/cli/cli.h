@@ -81,6 +81,30 @@ bool cli_session_open(cli_session *ss, const char *cmd, const cli_tool_opts *t);
 bool cli_session_connect(cli_session *ss, const char *cmd, int timeout_ms, bool still_trying);
 void cli_session_close(cli_session *ss);
 
+/* Watching a topic-layout migration (cli_migration.c), for exporter and monitor: the layout of
+ * the environment (MQTT_TOPIC_VERSION, MQTT_BASE_PREFIX, MQTT_TOPIC_PREVIOUS_VERSION) and, while
+ * it migrates, seed 04's voice template subscribed on both layouts through mqp_migration:
+ * counted per layout, with its notices on the tool's log. CLI_MIGRATION_LONGOPTS
+ * (--migration-notice S, --migration-quiet S) go into the tool's getopt_long table, and
+ * cli_migration_opt() takes what getopt returned: true when it was one of them (a bad value
+ * sets *bad). */
+typedef struct cli_migration_opts {
+    int notice_s, quiet_s; /* 0: the library's defaults (60, 600). */
+} cli_migration_opts;
+enum { CLI_OPT_MIGRATION_NOTICE = 0x4d00, CLI_OPT_MIGRATION_QUIET };
+/* clang-format off */
+#define CLI_MIGRATION_LONGOPTS                                                       \
+    {"migration-notice", required_argument, NULL, CLI_OPT_MIGRATION_NOTICE},         \
+    {"migration-quiet", required_argument, NULL, CLI_OPT_MIGRATION_QUIET}
+/* clang-format on */
+bool cli_migration_opt(const char *cmd, int c, const char *arg, cli_migration_opts *o, bool *bad);
+/* The layout into *t; while it migrates, a migration watching the voice template (each message
+ * also to cb, which may be NULL) into *out, else *out = NULL. False, said, on a bad layout. */
+bool cli_migration_open(cli_session *ss, const char *cmd, const cli_migration_opts *o,
+                        mqp_handler_cb cb, void *user, mqp_topics *t, mqp_migration **out);
+/* "legacy" for the unversioned layout's version "", else the version. */
+const char *cli_layout_name(const char *version);
+
 /* Set by SIGINT, SIGTERM and SIGHUP (unless ignored, as under nohup) once
  * cli_catch_stop_signals() ran: the long-running subcommands
  * (run, monitor, demo) poll it and stop in order. */

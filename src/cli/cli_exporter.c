@@ -38,10 +38,16 @@ static const char exporter_usage[] =
     "                        IPv6, 0.0.0.0:PORT for every interface)\n"
     "  -c, --config FILE     take the broker and topics from a configuration file\n"
     "  -l, --log-level L     error (default), warning, notice, info, debug\n"
+    "      --migration-notice S, --migration-quiet S\n"
+    "                        while migrating topic layouts (MQTT_TOPIC_PREVIOUS_VERSION set),\n"
+    "                        the exporter counts seed 04's voice topics on both layouts\n"
+    "                        (mqplane_migration_*): notices every S s (default 60; -l notice\n"
+    "                        shows them), droppable after S s of silence (default 600)\n"
     "  -h, --help            this text\n";
 
 typedef struct exporter_opts {
     cli_tool_opts tool;
+    cli_migration_opts migration;
     const char *listen;
 } exporter_opts;
 
@@ -49,6 +55,7 @@ static int parse_exporter(int argc, char **argv, exporter_opts *o)
 {
     static const struct option longopts[] = {
         CLI_TOOL_LONGOPTS,
+        CLI_MIGRATION_LONGOPTS,
         {"listen", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -57,7 +64,14 @@ static int parse_exporter(int argc, char **argv, exporter_opts *o)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:c:l:L:h", longopts, NULL)) != -1) {
+        bool bad = false;
         if (cli_tool_opt(c, optarg, &o->tool)) {
+            continue;
+        }
+        if (cli_migration_opt("exporter", c, optarg, &o->migration, &bad)) {
+            if (bad) {
+                return EXIT_USAGE;
+            }
             continue;
         }
         if (c == 'L') {
@@ -194,7 +208,22 @@ static bool subscribe(cli_session *ss, exp_model *m, sub *subs)
 typedef struct server {
     exp_model *m;
     mqp_client *client;
+    mqp_migration *migration; /* NULL unless migrating. */
+    exp_migration layouts;    /* Its layouts' names. */
 } server;
+
+/* The migration's counts into the model, before a rendering. */
+static void snapshot_migration(server *s)
+{
+    if (!s->migration) {
+        return;
+    }
+    exp_migration g = s->layouts;
+    size_t n = mqp_migration_stats(s->migration, g.st, EXP_MAX_TEMPLATES);
+    g.n = n < EXP_MAX_TEMPLATES ? n : EXP_MAX_TEMPLATES;
+    g.droppable = mqp_migration_droppable(s->migration);
+    exp_model_migration(s->m, &g);
+}
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
                              char *body, size_t len)
@@ -223,6 +252,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", strdup("GET only\n"), 9);
     }
     if (strcmp(url, "/metrics") == 0) {
+        snapshot_migration(s);
         size_t len = 0;
         char *body =
             exp_model_render(s->m, mqpx_mono_s(), mqp_client_is_connected(s->client), &len);
@@ -257,7 +287,15 @@ static int run_exporter(const exporter_opts *o)
         cli_session_close(&ss);
         return EXIT_USAGE;
     }
-    server srv = {&m, ss.client};
+    server srv = {&m, ss.client, NULL, {.on = true}};
+    mqp_topics layout;
+    if (!cli_migration_open(&ss, "exporter", &o->migration, NULL, NULL, &layout, &srv.migration)) {
+        cli_session_close(&ss);
+        exp_model_free(&m);
+        return EXIT_USAGE;
+    }
+    snprintf(srv.layouts.current, sizeof srv.layouts.current, "%s", layout.version);
+    snprintf(srv.layouts.previous, sizeof srv.layouts.previous, "%s", layout.previous_version);
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | (sa.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv,
@@ -268,6 +306,7 @@ static int run_exporter(const exporter_opts *o)
                 "mqplane exporter: cannot serve on %s (in use, or not an address of this "
                 "machine?)\n",
                 o->listen);
+        mqp_migration_free(srv.migration);
         cli_session_close(&ss);
         exp_model_free(&m);
         return EXIT_USAGE;
@@ -296,6 +335,7 @@ static int run_exporter(const exporter_opts *o)
         }
     }
     MHD_stop_daemon(d);
+    mqp_migration_free(srv.migration);
     cli_session_close(&ss);
     exp_model_free(&m);
     return EXIT_OK;

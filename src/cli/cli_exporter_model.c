@@ -389,6 +389,62 @@ static const source_figure source_figures[] = {
      "Frames the detector did not run on (rate cap, motion gating)", SRC_DOUBLE(det_skipped)},
 };
 
+void exp_model_migration(exp_model *m, const exp_migration *now)
+{
+    pthread_mutex_lock(&m->mu);
+    m->migration = *now;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static const char *layout_name(const char *version)
+{
+    return *version ? version : "legacy";
+}
+
+/* While migrating: per template, what came on each layout, and whether the old one is quiet. */
+static void render_migration(out *o, const exp_migration *g)
+{
+    if (!g->on) {
+        return;
+    }
+    family(o, "mqplane_migration_info", "gauge",
+           "1 while the exporter watches a topic-layout migration: its current and previous "
+           "layouts (legacy: the unversioned one)");
+    put(o, "mqplane_migration_info{current=\"");
+    put_label(o, layout_name(g->current));
+    put(o, "\",previous=\"");
+    put_label(o, layout_name(g->previous));
+    put(o, "\"} 1\n");
+    family(o, "mqplane_migration_messages_received_total", "counter",
+           "Messages of a template (voice: seed 04's room/session topics) that arrived on each "
+           "layout since the exporter started");
+    for (size_t i = 0; i < g->n; i++) {
+        for (int l = 0; l < 2; l++) {
+            put(o, "mqplane_migration_messages_received_total{template=\"");
+            put_label(o, g->st[i].name);
+            put(o, "\",layout=\"");
+            put_label(o, layout_name(l ? g->previous : g->current));
+            put(o, "\",role=\"%s\"} %llu\n", l ? "previous" : "current",
+                (unsigned long long)g->st[i].received[l]);
+        }
+    }
+    family(o, "mqplane_migration_previous_last_message_seconds", "gauge",
+           "Seconds since a template's latest message on the previous layout (absent: none "
+           "came since the exporter started)");
+    for (size_t i = 0; i < g->n; i++) {
+        if (g->st[i].previous_age_s >= 0) {
+            put(o, "mqplane_migration_previous_last_message_seconds{template=\"");
+            put_label(o, g->st[i].name);
+            put(o, "\"}");
+            put_value(o, g->st[i].previous_age_s);
+        }
+    }
+    family(o, "mqplane_migration_previous_droppable", "gauge",
+           "1 once nothing came on the previous layout for the quiet time (--migration-quiet): "
+           "it can be dropped");
+    put(o, "mqplane_migration_previous_droppable %d\n", g->droppable);
+}
+
 char *exp_model_render(exp_model *m, double now, bool connected, size_t *len)
 {
     out o = {.buf = malloc(16384), .cap = 16384};
@@ -493,6 +549,7 @@ char *exp_model_render(exp_model *m, double now, bool connected, size_t *len)
             put_value(&o, b->v[f]);
         }
     }
+    render_migration(&o, &m->migration);
     family(&o, "mqplane_exporter_connected", "gauge",
            "1 while the exporter is connected to the broker");
     put(&o, "mqplane_exporter_connected %d\n", connected);

@@ -4,6 +4,8 @@
 #ifndef CLI_EXPORTER_MODEL_H
 #define CLI_EXPORTER_MODEL_H
 
+#include "mqplane/migration.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,9 +66,21 @@ typedef struct exp_broker {
     uint64_t restarts; /* Times its uptime went back. */
 } exp_broker;
 
+/* A topic-layout migration the exporter watches (MQTT_TOPIC_PREVIOUS_VERSION), as the
+ * library counts it: a snapshot taken before each rendering. */
+#define EXP_MAX_TEMPLATES 8
+typedef struct exp_migration {
+    bool on;
+    char current[32], previous[32]; /* The layouts' versions; "" is the legacy one. */
+    mqp_migration_stat st[EXP_MAX_TEMPLATES];
+    size_t n;
+    bool droppable;
+} exp_migration;
+
 typedef struct exp_model {
     pthread_mutex_t mu;
     exp_broker broker;
+    exp_migration migration;
     exp_node nodes[EXP_MAX_NODES];
     size_t nnodes;
     exp_client clients[EXP_MAX_CLIENTS];
@@ -86,6 +100,9 @@ void exp_model_health(exp_model *m, const char *client, const char *payload, siz
 
 /* A message on $SYS/broker/... (the topic whole); others are left alone. */
 void exp_model_sys(exp_model *m, const char *topic, const char *payload, size_t len);
+
+/* The migration's figures now (under the lock): what exp_model_render shows of it. */
+void exp_model_migration(exp_model *m, const exp_migration *now);
 
 /* The Prometheus text of everything known, now (monotonic seconds), into a buffer it
  * allocates (free()); NULL when out of memory. connected: the exporter's own connection. */

@@ -22,7 +22,7 @@
 #include <time.h>
 
 static const char monitor_usage[] =
-    "usage: mqplane monitor [options] status|detections|metrics|health|full_frames|all\n"
+    "usage: mqplane monitor [options] status|detections|metrics|health|full_frames|all|migration\n"
     "\n"
     "In a terminal, shows a live view of the node (status, health, each source's rates and\n"
     "latencies, a map of the tracked boxes, the last events) and operates it with keys:\n"
@@ -32,6 +32,9 @@ static const char monitor_usage[] =
     "--count messages were shown (lines only).\n"
     "full_frames (annotated JPEG frames; not part of all) prints a line per frame, and with\n"
     "--out DIR saves each as DIR/source<ID>-frame<N>.jpg.\n"
+    "migration (lines only; MQTT_TOPIC_PREVIOUS_VERSION set) prints seed 04's voice messages\n"
+    "on both topic layouts, each with its layout, the library's notices of what still comes\n"
+    "on the previous one, and its counts every --migration-notice S (default 60).\n"
     "\n"
     "  -b, --broker URL      broker (default MQTT_URL, else mqtt://localhost:1883)\n"
     "      --node-id ID      the node's namespace, as given to mqplane run --node-id\n"
@@ -40,7 +43,11 @@ static const char monitor_usage[] =
     "  -j, --json            print each message's JSON as it arrived (lines)\n"
     "  -p, --plain           lines even in a terminal\n"
     "  -o, --out DIR         full_frames: save the frames in DIR (made if needed)\n"
-    "  -l, --log-level L     error (default), warning, notice, info, debug\n"
+    "  -l, --log-level L     error (default; notice for migration), warning, notice, info,\n"
+    "                        debug\n"
+    "      --migration-notice S, --migration-quiet S\n"
+    "                        migration: notices every S s (default 60); the previous layout\n"
+    "                        droppable after S s of silence (default 600)\n"
     "  -h, --help            this text\n";
 
 typedef struct monitor {
@@ -239,7 +246,8 @@ static int on_message(mqp_client *c, const mqp_message *msg, void *user)
     return 0;
 }
 
-#define FEED(f) (1u << (f))
+#define FEED(f)        (1u << (f))
+#define FEED_MIGRATION (1u << 31) /* Not a node's feed: the voice topics on both layouts. */
 
 /* The words the command line takes, and the feeds each one watches. */
 static const struct {
@@ -253,10 +261,12 @@ static const struct {
     {"full_frames", FEED(CLI_FEED_FRAMES)},
     {"all", FEED(CLI_FEED_STATUS) | FEED(CLI_FEED_DETECTIONS) | FEED(CLI_FEED_METRICS) |
                 FEED(CLI_FEED_HEALTH) | FEED(CLI_FEED_RESPONSES)},
+    {"migration", FEED_MIGRATION},
 };
 
 typedef struct monitor_opts {
     cli_tool_opts tool;
+    cli_migration_opts migration;
     long long count;
     bool json, plain;
     const char *out;
@@ -267,6 +277,7 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
 {
     static const struct option longopts[] = {
         CLI_TOOL_LONGOPTS,
+        CLI_MIGRATION_LONGOPTS,
         {"count", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},
         {"plain", no_argument, NULL, 'p'},
@@ -278,7 +289,14 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:c:n:jpo:l:h", longopts, NULL)) != -1) {
+        bool bad = false;
         if (cli_tool_opt(c, optarg, &o->tool)) {
+            continue;
+        }
+        if (cli_migration_opt("monitor", c, optarg, &o->migration, &bad)) {
+            if (bad) {
+                return EXIT_USAGE;
+            }
             continue;
         }
         switch (c) {
@@ -313,9 +331,12 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
     if (!o->feeds) {
         fprintf(stderr,
                 "mqplane monitor: say what to watch: status, detections, metrics, "
-                "health or all\n\n%s",
+                "health, full_frames, all or migration\n\n%s",
                 monitor_usage);
         return EXIT_USAGE;
+    }
+    if (o->feeds == FEED_MIGRATION && (!o->tool.level || o->tool.level < MQP_LOG_NOTICE)) {
+        o->tool.level = MQP_LOG_NOTICE; /* The library's notices are what migration is for. */
     }
     return CLI_GO;
 }
@@ -359,6 +380,90 @@ static bool subscribe_feeds(mqp_client *cl, const mqp_mqtt_settings *s, unsigned
     return true;
 }
 
+/* ---- migration: the voice topics on both layouts ---- */
+
+typedef struct voice_watch {
+    monitor *m;
+    mqp_topics layout;
+    char current_root[200];
+} voice_watch;
+
+static int on_voice(mqp_client *c, const mqp_message *msg, void *user)
+{
+    (void)c;
+    voice_watch *v = user;
+    monitor *m = v->m;
+    if (m->count && atomic_load(&m->shown) >= m->count) {
+        return 0;
+    }
+    bool current = strncmp(msg->topic, v->current_root, strlen(v->current_root)) == 0;
+    const char *version = current ? v->layout.version : v->layout.previous_version;
+    char stamp[32];
+    clock_prefix(stamp, sizeof stamp);
+    pthread_mutex_lock(&m->out);
+    printf("%s [%s] %s %.*s%s\n", stamp, cli_layout_name(version), msg->topic,
+           msg->payload_len > 160 ? 160 : (int)msg->payload_len, (const char *)msg->payload,
+           msg->payload_len > 160 ? "…" : "");
+    fflush(stdout);
+    pthread_mutex_unlock(&m->out);
+    atomic_fetch_add(&m->shown, 1);
+    return 0;
+}
+
+static void print_migration_counts(monitor *m, mqp_migration *mig, const mqp_topics *t)
+{
+    mqp_migration_stat st[4];
+    size_t n = mqp_migration_stats(mig, st, 4);
+    char stamp[32];
+    clock_prefix(stamp, sizeof stamp);
+    pthread_mutex_lock(&m->out);
+    for (size_t i = 0; i < n && i < 4; i++) {
+        printf("%s %s: %llu on %s, %llu on %s (previous)", stamp, st[i].name,
+               (unsigned long long)st[i].received[0], cli_layout_name(t->version),
+               (unsigned long long)st[i].received[1], cli_layout_name(t->previous_version));
+        if (st[i].previous_age_s >= 0) {
+            printf(", the previous layout last heard %.0f s ago", st[i].previous_age_s);
+        }
+        printf("%s\n", mqp_migration_droppable(mig) ? ": it can be dropped" : "");
+    }
+    fflush(stdout);
+    pthread_mutex_unlock(&m->out);
+}
+
+static int run_migration(cli_session *ss, const monitor_opts *o, monitor *m)
+{
+    static voice_watch v;
+    v.m = m;
+    mqp_migration *mig = NULL;
+    if (!cli_migration_open(ss, "monitor", &o->migration, on_voice, &v, &v.layout, &mig)) {
+        cli_session_close(ss);
+        return EXIT_USAGE;
+    }
+    if (!mig) {
+        fprintf(stderr, "mqplane monitor migration: the topic layout is not migrating: set "
+                        "MQTT_TOPIC_PREVIOUS_VERSION to the layout migrated from (\"\" for the "
+                        "legacy, unversioned one)\n");
+        cli_session_close(ss);
+        return EXIT_USAGE;
+    }
+    snprintf(v.current_root, sizeof v.current_root, "%s%s%s/room/", v.layout.version,
+             v.layout.version[0] ? "/" : "", v.layout.base_prefix);
+    cli_catch_stop_signals();
+    cli_session_connect(ss, "monitor", 5000, true);
+    int every_ms = (o->migration.notice_s ? o->migration.notice_s : 60) * 1000, waited = 0;
+    while (!cli_stop_requested && !(m->count && atomic_load(&m->shown) >= m->count)) {
+        mqpx_sleep_ms(20);
+        if ((waited += 20) >= every_ms) {
+            waited = 0;
+            print_migration_counts(m, mig, &v.layout);
+        }
+    }
+    print_migration_counts(m, mig, &v.layout);
+    mqp_migration_free(mig);
+    cli_session_close(ss);
+    return EXIT_OK;
+}
+
 static int run_monitor(const monitor_opts *o)
 {
     static monitor m;
@@ -374,6 +479,9 @@ static int run_monitor(const monitor_opts *o)
     static cli_session ss;
     if (!cli_session_open(&ss, "monitor", &o->tool)) {
         return EXIT_USAGE;
+    }
+    if (o->feeds == FEED_MIGRATION) {
+        return run_migration(&ss, o, &m);
     }
     /* The view shows every feed but annotated frames; a count or JSON means lines. */
     if (!o->json && !o->count && o->feeds != FEED(CLI_FEED_FRAMES) && cli_view_wanted(o->plain)) {

@@ -98,12 +98,41 @@ static void test_exporter_model_broker_sys(void **state)
     exp_model_free(&m);
 }
 
+static void test_exporter_model_migration(void **state)
+{
+    (void)state;
+    static exp_model m;
+    exp_model_init(&m);
+    char *t = render(&m);
+    assert_null(strstr(t, "mqplane_migration_")); /* Not migrating: nothing of it. */
+    free(t);
+    exp_migration g = {.on = true, .current = "v1", .previous = "", .n = 2};
+    g.st[0] = (mqp_migration_stat){.name = "voice", .received = {21, 63}, .previous_age_s = 1.5};
+    g.st[1] = (mqp_migration_stat){.name = "alerts", .received = {4, 0}, .previous_age_s = -1};
+    exp_model_migration(&m, &g);
+    t = render(&m);
+    assert_non_null(strstr(t, "mqplane_migration_info{current=\"v1\",previous=\"legacy\"} 1\n"));
+    assert_non_null(strstr(t, "mqplane_migration_messages_received_total{template=\"voice\","
+                              "layout=\"v1\",role=\"current\"} 21\n"));
+    assert_non_null(strstr(t, "mqplane_migration_messages_received_total{template=\"voice\","
+                              "layout=\"legacy\",role=\"previous\"} 63\n"));
+    assert_non_null(strstr(t, "mqplane_migration_messages_received_total{template=\"alerts\","
+                              "layout=\"legacy\",role=\"previous\"} 0\n"));
+    assert_non_null(
+        strstr(t, "mqplane_migration_previous_last_message_seconds{template=\"voice\"} 1.5\n"));
+    assert_null(strstr(t, "mqplane_migration_previous_last_message_seconds{template=\"alerts\"}"));
+    assert_non_null(strstr(t, "mqplane_migration_previous_droppable 0\n"));
+    free(t);
+    exp_model_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exporter_model_labels_and_values),
         cmocka_unit_test(test_exporter_model_health_and_bad_input),
         cmocka_unit_test(test_exporter_model_broker_sys),
+        cmocka_unit_test(test_exporter_model_migration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
