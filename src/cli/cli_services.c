@@ -580,6 +580,9 @@ static int services_status(svc *s)
     print_runs(s, pid);
     printf(ready ? ", accepting connections\n" : ", NOT accepting connections on port %d\n",
            missing);
+    if (ready) {
+        svc_print_broker_figures(s);
+    }
     print_endpoints(s);
     print_data(s);
     return ready ? EXIT_OK : EXIT_FAILED;

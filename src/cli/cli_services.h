@@ -71,6 +71,9 @@ int svc_web_render(const svc *s);
  * which this mosquitto cannot serve the dashboard's files (see cli_services_web.c). */
 bool svc_web_tls_h2(int port);
 
+/* The broker's $SYS figures, a line (cli_services_sys.c); says so when there are none. */
+void svc_print_broker_figures(const svc *s);
+
 /* The data directory DIR/data (cli_services_disk.c). false, with why, when the broker could
  * not save there (read-only, full) or soon will not (nearly full). */
 bool svc_disk_check(const char *data, char *why, size_t len);

@@ -48,6 +48,9 @@ mosquitto_pub -h 127.0.0.1 -p "$P" -q 1 -r -t svc/retained -m kept || fail "anon
 svc status --dir "$DEV"
 [ $rc = 0 ] && grep -q "runs directly, pid $(cat "$DEV/mosquitto.pid"), accepting connections" "$TMP/out" \
   || fail "status: $rc $(cat "$TMP/out")"
+# The broker's own figures, from $SYS (retained by mosquitto, so there at once).
+grep -E "^  broker: up [0-9]+ s; [0-9]+ clients connected \(at most [0-9]+\); messages [0-9]+ in, [0-9]+ out.*; [0-9]+ retained, [0-9]+ stored" \
+  "$TMP/out" > /dev/null || fail "status without the broker's figures: $(cat "$TMP/out")"
 svc up --dir "$DEV" --port "$P" --ws-port "$W"
 [ $rc = 0 ] && grep -q "already runs" "$TMP/out" || fail "a second up should say it runs: $rc"
 svc up --dir "$DEV" --profile prod --port "$P"
@@ -105,6 +108,9 @@ PROD="$TMP/prod"
 T=$(free_port); L=$(free_port); W2=$(free_port)
 svc up --profile prod --dir "$PROD" --port "$T" --local-port "$L" --ws-port "$W2" --deploy "$2"
 [ $rc = 0 ] || fail "prod up: $(cat "$TMP/err")"
+svc status --dir "$PROD"
+grep -E "^  broker: up [0-9]+ s; " "$TMP/out" > /dev/null \
+  || fail "prod status without the broker's figures (read as monitor): $(cat "$TMP/out")"
 track "$PROD"
 for f in passwd passwords.env certs/ca.crt certs/server.key acl node.yaml operator.yaml monitor.yaml; do
   [ -e "$PROD/$f" ] || fail "prod up did not make $f"
