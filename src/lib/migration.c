@@ -291,21 +291,37 @@ static size_t levels_before_hash(const char *filter)
     return levels;
 }
 
-mqp_err mqp_migration_subscribe(mqp_migration *m, const char *name, const char *tmpl,
-                                const mqp_topic_var *vars, size_t nvars, int qos, mqp_handler_cb cb,
-                                void *user, char *err, size_t errlen)
+/* A template in every live layout: current first. */
+typedef struct layouts {
+    char a[FILTER_LEN], b[FILTER_LEN];
+    char *outs[2];
+    size_t n;
+} layouts;
+
+static mqp_err build(const mqp_migration *m, const char *tmpl, const mqp_topic_var *vars,
+                     size_t nvars, mqp_topic_kind kind, layouts *l, char *err, size_t errlen)
 {
     if (!m || !tmpl) {
         return MQP_ERR_INVALID;
     }
-    char a[FILTER_LEN], b[FILTER_LEN];
-    char *outs[2] = {a, b};
-    size_t n = 0;
-    mqp_err rc = mqp_topics_build(&m->t, tmpl, vars, nvars, MQP_TOPIC_FILTER, outs, FILTER_LEN, &n,
-                                  err, errlen);
+    l->outs[0] = l->a;
+    l->outs[1] = l->b;
+    l->n = 0;
+    return mqp_topics_build(&m->t, tmpl, vars, nvars, kind, l->outs, FILTER_LEN, &l->n, err,
+                            errlen);
+}
+
+mqp_err mqp_migration_subscribe(mqp_migration *m, const char *name, const char *tmpl,
+                                const mqp_topic_var *vars, size_t nvars, int qos, mqp_handler_cb cb,
+                                void *user, char *err, size_t errlen)
+{
+    layouts l;
+    mqp_err rc = build(m, tmpl, vars, nvars, MQP_TOPIC_FILTER, &l, err, errlen);
     if (rc != MQP_OK) {
         return rc;
     }
+    size_t n = l.n;
+    char *const *outs = l.outs;
     msub *subs[2] = {NULL, NULL};
     for (size_t i = 0; i < n; i++) {
         subs[i] = mqp__calloc(1, sizeof *subs[i]);
@@ -361,17 +377,13 @@ mqp_err mqp_migration_publish(mqp_migration *m, const char *name, const char *tm
                               const mqp_topic_var *vars, size_t nvars, const void *payload,
                               size_t len, int qos, bool retain, char *err, size_t errlen)
 {
-    if (!m || !tmpl) {
-        return MQP_ERR_INVALID;
-    }
-    char a[FILTER_LEN], b[FILTER_LEN];
-    char *outs[2] = {a, b};
-    size_t n = 0;
-    mqp_err rc = mqp_topics_build(&m->t, tmpl, vars, nvars, MQP_TOPIC_NAME, outs, FILTER_LEN, &n,
-                                  err, errlen);
+    layouts l;
+    mqp_err rc = build(m, tmpl, vars, nvars, MQP_TOPIC_NAME, &l, err, errlen);
     if (rc != MQP_OK) {
         return rc;
     }
+    size_t n = l.n;
+    char *const *outs = l.outs;
     pthread_mutex_lock(&m->mu);
     size_t ti = tmpl_index(m, name);
     pthread_mutex_unlock(&m->mu);

@@ -39,20 +39,6 @@ HTTP=$(free_port)
 $M exporter --broker "$URL" --listen "127.0.0.1:$HTTP" 2> "$TMP/exporter.log" & EXP=$!
 PIDS+=("$EXP")
 
-fetch() { # the exporter's /metrics into $TMP/metrics
-  $PY -c 'import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
-    "http://127.0.0.1:$HTTP/metrics" > "$TMP/metrics" 2> /dev/null
-}
-# Waits until /metrics has a line matching the extended regex $1.
-wait_metric() {
-  for _ in $(seq 200); do
-    fetch && grep -E -- "$1" "$TMP/metrics" > /dev/null && return 0
-    sleep 0.1
-  done
-  fail "/metrics never had /$1/: $(cat "$TMP/metrics" 2> /dev/null)"
-}
-
 echo "== both nodes, with their sources, in the Prometheus text format"
 wait_metric '^mqplane_node_status\{node="default",status="running"\} 1$'
 wait_metric '^mqplane_node_status\{node="cam2",status="running"\} 1$'
@@ -77,7 +63,7 @@ mosquitto_sub -h 127.0.0.1 -p "$PORT" -t inference/data/metrics -C 1 -W 5 > "$TM
   || fail "no metrics report"
 runs=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["latency_reports"][0]["detector_runs"])' "$TMP/report")
 wait_metric "^mqplane_source_detector_runs_total\\{node=\"default\",source=\"0\"\\} $runs\$"
-fetch
+fetch_metrics
 $PY - "$TMP/metrics" "$TMP/report" <<'PY' || fail "exporter and report differ: $(grep default "$TMP/metrics")"
 import json, re, sys
 text, report = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
@@ -105,7 +91,7 @@ wait_metric '^mqplane_broker_uptime_seconds [2-9]' # Up for 2 s at least: a rest
 before=$(sed -n 's/^mqplane_broker_messages_received_total //p' "$TMP/metrics")
 for i in $(seq 100); do mosquitto_pub -h 127.0.0.1 -p "$PORT" -t exporter/test -m "$i"; done
 for _ in $(seq 100); do
-  fetch
+  fetch_metrics
   now=$(sed -n 's/^mqplane_broker_messages_received_total //p' "$TMP/metrics")
   [ "${now:-0}" -ge $((before + 100)) ] && break
   sleep 0.1

@@ -218,3 +218,18 @@ assert sorted(set(ids)) == sorted(want), ids
 print(f"   {n} commands {what}, all answered ({len(ids) - n} repeats)")
 PY
 }
+
+# An exporter's /metrics on 127.0.0.1:$HTTP into $TMP/metrics.
+fetch_metrics() {
+  /usr/bin/python3 -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+    "http://127.0.0.1:$HTTP/metrics" > "$TMP/metrics" 2> /dev/null
+}
+# Waits until the exporter's /metrics has a line matching the extended regex $1.
+wait_metric() {
+  for _ in $(seq 200); do
+    fetch_metrics && grep -E -- "$1" "$TMP/metrics" > /dev/null && return 0
+    sleep 0.1
+  done
+  fail "/metrics never had /$1/: $(cat "$TMP/metrics" 2> /dev/null)"
+}

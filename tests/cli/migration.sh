@@ -7,7 +7,6 @@
 here=$(dirname "$0")
 . "$here/lib.sh"
 M=$1 VOICE=$2
-PY=/usr/bin/python3
 unset MQTT_TOPIC_VERSION MQTT_BASE_PREFIX MQTT_TOPIC_PREVIOUS_VERSION
 command -v promtool > /dev/null || skip "promtool (Debian's prometheus) is missing"
 $M exporter --listen nonsense 2> "$TMP/err" || true
@@ -35,18 +34,6 @@ $M exporter --broker "$URL" --listen "127.0.0.1:$HTTP" -l notice --migration-not
   --migration-quiet 3 2> "$TMP/exporter.log" & PIDS+=($!)
 $M monitor --broker "$URL" migration --migration-notice 1 --migration-quiet 3 \
   > "$TMP/monitor.out" 2> "$TMP/monitor.err" & PIDS+=($!)
-fetch() {
-  $PY -c 'import sys, urllib.request
-sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
-    "http://127.0.0.1:$HTTP/metrics" > "$TMP/metrics" 2> /dev/null
-}
-wait_metric() {
-  for _ in $(seq 200); do
-    fetch && grep -E -- "$1" "$TMP/metrics" > /dev/null && return 0
-    sleep 0.1
-  done
-  fail "/metrics never had /$1/: $(cat "$TMP/metrics" 2> /dev/null)"
-}
 wait_metric '^mqplane_migration_info\{current="v1",previous="legacy"\} 1$'
 # Both watchers hold their subscriptions before anything is published.
 wait_lines "$TMP/mosquitto.log" "voice_assistant/room/+/session/+/#" 4
