@@ -80,6 +80,45 @@ MQP_API mqp_err mqp_url_resolve(const char *text, mqp_url *out, char *err, size_
  */
 MQP_API size_t mqp_url_redacted(const mqp_url *url, char *buf, size_t len);
 
+/** Most brokers a list may name. */
+#define MQP_URL_LIST_MAX 8
+
+/**
+ * @brief Parses a broker list: one URL, or several separated by commas
+ *        (`mqtt://a:1883,mqtt://b:1883`), tried in turn for failover.
+ *
+ * A comma separates two URLs when a scheme follows it (spaces around it are allowed); a comma
+ * inside a URL is percent-encoded anyway. The brokers of a list share their scheme (all
+ * `mqtt://` or all `mqtts://`; `memory://` stands alone) and the first URL's `client_id`,
+ * `keepalive` and `protocol`: a later URL may repeat them, not change them.
+ * @param[in]  text   The list.
+ * @param[out] out    Up to @p cap URLs (release each with mqp_url_clear()); written only on
+ *                    success.
+ * @param[in]  cap    Room in @p out; at most MQP_URL_LIST_MAX are taken.
+ * @param[out] count  How many.
+ * @param[out] err    Optional message buffer naming the broker at fault (never a password).
+ * @param[in]  errlen Its size.
+ * @return MQP_OK; MQP_ERR_INVALID for NULL arguments; MQP_ERR_URL for a bad list or URL;
+ *         MQP_ERR_NOMEM.
+ */
+MQP_API mqp_err mqp_url_list_parse(const char *text, mqp_url *out, size_t cap, size_t *count,
+                                   char *err, size_t errlen);
+
+/**
+ * @brief As mqp_url_resolve() for a broker list: @p text, else `MQTT_URL`, else
+ *        `MQTT_BROKER_HOST`/`MQTT_BROKER_PORT`; `MQTT_USERNAME` and `MQTT_PASSWORD` fill what
+ *        each URL leaves unset.
+ * @return As mqp_url_list_parse().
+ */
+MQP_API mqp_err mqp_url_list_resolve(const char *text, mqp_url *out, size_t cap, size_t *count,
+                                     char *err, size_t errlen);
+
+/**
+ * @brief The list as mqp_url_redacted() writes each URL, comma-separated.
+ * @return The length it needed, as snprintf().
+ */
+MQP_API size_t mqp_url_list_redacted(const mqp_url *urls, size_t n, char *buf, size_t len);
+
 /**
  * @brief Frees the strings of a URL and zeroes it. NULL is a no-op.
  * @param[in,out] url The URL.

@@ -89,17 +89,30 @@ static int print_keys(bool markdown)
     return EXIT_OK;
 }
 
+/* A broker URL or list without its passwords into buf; false when it is not one. */
+static bool redacted_urls(const char *v, char *buf, size_t len)
+{
+    mqp_url u[MQP_URL_LIST_MAX];
+    size_t n = 0;
+    if (mqp_url_list_parse(v, u, MQP_URL_LIST_MAX, &n, NULL, 0) != MQP_OK) {
+        return false;
+    }
+    mqp_url_list_redacted(u, n, buf, len);
+    for (size_t i = 0; i < n; i++) {
+        mqp_url_clear(&u[i]);
+    }
+    return true;
+}
+
 /* A value as check prints it: secrets masked, a URL without its password. */
 static void shown_value(const mqp_config_key *k, const char *v, char *buf, size_t len)
 {
-    mqp_url u;
     if (!v) {
         snprintf(buf, len, "%s", k->def ? k->def : "-");
     } else if (strcmp(k->type, "secret") == 0) {
         snprintf(buf, len, "***");
-    } else if (strcmp(k->type, "url") == 0 && mqp_url_parse(v, &u, NULL, 0) == MQP_OK) {
-        mqp_url_redacted(&u, buf, len);
-        mqp_url_clear(&u);
+    } else if (strcmp(k->type, "url") == 0 && redacted_urls(v, buf, len)) {
+        /* Written. */
     } else if (strcmp(k->type, "url") == 0) {
         snprintf(buf, len, "(not a valid URL)");
     } else {
@@ -130,11 +143,8 @@ static int check_file(const char *file)
         printf("%-28s %-30s %s\n", path, shown, origin ? origin : "(default)");
     }
     if (s.url) {
-        mqp_url u;
-        char shown[512];
-        if (mqp_url_parse(s.url, &u, NULL, 0) == MQP_OK) {
-            mqp_url_redacted(&u, shown, sizeof shown);
-            mqp_url_clear(&u);
+        char shown[MQP_URL_LIST_MAX * 160];
+        if (redacted_urls(s.url, shown, sizeof shown)) {
             printf("broker: %s\n", shown);
         }
     } else {

@@ -47,10 +47,11 @@ static void push_event(mqp_client *c, enum mqp__item_kind kind, bool flag, mqp_e
     }
 }
 
-static void ev_connected(void *ctx, bool session_present, int protocol_version)
+static void ev_connected(void *ctx, bool session_present, int protocol_version, const char *broker)
 {
     mqp_client *c = ctx;
     pthread_mutex_lock(&c->mu);
+    snprintf(c->broker, sizeof c->broker, "%s", broker);
     bool reconnect = c->ever_connected;
     bool taken_over = c->taken_over;
     c->taken_over = false;
@@ -63,14 +64,22 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version)
     if (reconnect) {
         atomic_fetch_add(&c->n.reconnects, 1);
     }
-    mqp__log(&c->logger, MQP_LOG_INFO, "%s %s (MQTT %s, session %s)",
-             reconnect ? "reconnected to" : "connected to", c->url_redacted,
-             protocol_version == 5 ? "5" : "3.1.1", session_present ? "resumed" : "new");
-    if (c->opts.tls_insecure_no_verify_hostname && c->url.scheme == MQP_SCHEME_MQTTS) {
+    char which[64] = "";
+    for (size_t i = 0; c->nurls > 1 && i < c->nurls; i++) {
+        char one[300];
+        mqp_url_redacted(&c->urls[i], one, sizeof one);
+        if (strcmp(one, broker) == 0) {
+            snprintf(which, sizeof which, ", broker %zu of %zu", i + 1, c->nurls);
+        }
+    }
+    mqp__log(&c->logger, MQP_LOG_INFO, "%s %s (MQTT %s, session %s%s)",
+             reconnect ? "reconnected to" : "connected to", broker,
+             protocol_version == 5 ? "5" : "3.1.1", session_present ? "resumed" : "new", which);
+    if (c->opts.tls_insecure_no_verify_hostname && c->urls[0].scheme == MQP_SCHEME_MQTTS) {
         mqp__log(&c->logger, MQP_LOG_WARNING,
                  "TLS host name check is OFF (tls_insecure): any server with a certificate "
                  "from this CA can pose as %s",
-                 c->url_redacted);
+                 broker);
     }
     /* Health first, before the client counts as connected: a shutdown that starts then sees
      * it connected and says "shutdown", which must come after (the broker keeps the last). A
@@ -288,27 +297,31 @@ static mqp_err topic_for(const char *tmpl, const char *client_id, char **out, ch
 static mqp_err resolve_identity(mqp_client *c, bool keepalive_given, char *err, size_t errlen)
 {
     mqp_client_opts *p = &c->opts;
-    mqp_err rc = mqp_url_resolve(p->url, &c->url, err, errlen);
+    mqp_err rc = mqp_url_list_resolve(p->url, c->urls, MQP_URL_LIST_MAX, &c->nurls, err, errlen);
     if (rc != MQP_OK) {
         return rc;
     }
-    if (p->username) { /* Per-connection identities (a node's two planes) win. */
-        mqp__free(c->url.username);
-        mqp__free(c->url.password);
-        c->url.username = mqp__strdup(p->username);
-        c->url.password = p->password ? mqp__strdup(p->password) : NULL;
-        if (!c->url.username || (p->password && !c->url.password)) {
+    for (size_t i = 0; p->username && i < c->nurls; i++) {
+        /* Per-connection identities (a node's two planes) win, on every broker. */
+        mqp_url *u = &c->urls[i];
+        mqp__free(u->username);
+        mqp__free(u->password);
+        u->username = mqp__strdup(p->username);
+        u->password = p->password ? mqp__strdup(p->password) : NULL;
+        if (!u->username || (p->password && !u->password)) {
             return MQP_ERR_NOMEM;
         }
     }
-    mqp_url_redacted(&c->url, c->url_redacted, sizeof c->url_redacted);
-    if (!keepalive_given && c->url.keepalive) {
-        p->keepalive_s = c->url.keepalive;
+    const mqp_url *first = &c->urls[0];
+    mqp_url_list_redacted(c->urls, c->nurls, c->url_redacted, sizeof c->url_redacted);
+    mqp_url_redacted(first, c->broker, sizeof c->broker);
+    if (!keepalive_given && first->keepalive) {
+        p->keepalive_s = first->keepalive;
     }
     if (p->protocol == MQP_PROTOCOL_AUTO) {
-        p->protocol = c->url.protocol;
+        p->protocol = first->protocol;
     }
-    const char *id = p->client_id ? p->client_id : c->url.client_id;
+    const char *id = p->client_id ? p->client_id : first->client_id;
     char generated[32];
     if (!id) {
         snprintf(generated, sizeof generated, "mqplane-%08x", (unsigned)mqpx_rand_u64());
@@ -352,13 +365,15 @@ static mqp_err make_transport(mqp_client *c, char *err, size_t errlen)
                          p->will_topic);
     }
     const char *will_topic = p->will_topic ? p->will_topic : c->health_topic;
-    char *will = p->will_topic ? mqp__strdup(p->will_payload ? p->will_payload : "")
-                               : (c->health_topic ? mqp__health_json(false, "lost", NULL) : NULL);
+    char *will = p->will_topic
+                     ? mqp__strdup(p->will_payload ? p->will_payload : "")
+                     : (c->health_topic ? mqp__health_json(false, "lost", NULL, NULL) : NULL);
     if (will_topic && !will) {
         return MQP_ERR_NOMEM;
     }
     mqp__transport_config tc = {
-        .url = &c->url,
+        .urls = c->urls,
+        .nurls = c->nurls,
         .url_redacted = c->url_redacted,
         .client_id = c->client_id,
         .keepalive_s = p->keepalive_s,
@@ -377,7 +392,7 @@ static mqp_err make_transport(mqp_client *c, char *err, size_t errlen)
     };
     mqp__transport_events ev = {c,          ev_connected,    ev_disconnected,
                                 ev_message, ev_will_refresh, ev_settled};
-    mqp_err rc = c->url.scheme == MQP_SCHEME_MEMORY
+    mqp_err rc = c->urls[0].scheme == MQP_SCHEME_MEMORY
                      ? mqp__transport_memory_new(&c->transport, &tc, &ev, err, errlen)
                      : mqp__transport_mosq_new(&c->transport, &tc, &ev, err, errlen);
     mqp__free(will);
@@ -410,7 +425,9 @@ static void free_client(mqp_client *c)
     }
     mqp__subs_free(c);
     mqp__dedup_free(c->dedup);
-    mqp_url_clear(&c->url);
+    for (size_t i = 0; i < c->nurls; i++) {
+        mqp_url_clear(&c->urls[i]);
+    }
     free_options(c);
     mqp__free(c->client_id);
     mqp__free(c->source);
@@ -525,7 +542,7 @@ mqp_err mqp_client_connect(mqp_client *c, int timeout_ms)
                 /* No attempt has ended yet: the broker takes the connection but says
                  * nothing, or packets are dropped on the way. */
                 snprintf(c->last_error, sizeof c->last_error,
-                         "no answer from %s within %.1f s (a hung broker, or a firewall "
+                         "no answer from %.400s within %.1f s (a hung broker, or a firewall "
                          "dropping packets?)",
                          c->url_redacted, timeout_ms / 1000.0);
             }
@@ -577,8 +594,7 @@ static bool wait_back(mqp_client *c, int timeout_ms)
     bool back = c->connected;
     pthread_mutex_unlock(&c->mu);
     if (back) {
-        mqp__log(&c->logger, MQP_LOG_INFO, "shutdown: reconnected to %s to say so",
-                 c->url_redacted);
+        mqp__log(&c->logger, MQP_LOG_INFO, "shutdown: reconnected to %s to say so", c->broker);
     } else {
         mqp__log(&c->logger, MQP_LOG_WARNING,
                  "shutdown: %s not reachable within %d ms; it keeps what it last heard",

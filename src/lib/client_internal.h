@@ -36,8 +36,10 @@ typedef struct mqp__counters {
 
 struct mqp_client {
     mqp_client_opts opts; /* A copy whose string members the client owns (copy_options). */
-    mqp_url url;
-    char url_redacted[300];
+    mqp_url urls[MQP_URL_LIST_MAX]; /* The brokers, tried in turn; urls[0] sets the scheme. */
+    size_t nurls;
+    char url_redacted[MQP_URL_LIST_MAX * 160]; /* The whole list, passwords left out. */
+    char broker[300]; /* The broker of the connection now (or last), under mu. */
     char *client_id;
     char *source;
     char *health_topic;
@@ -83,7 +85,8 @@ void mqp__subs_free(mqp_client *c);
 
 /* client_publish.c */
 mqp_err mqp__publish_health_now(mqp_client *c, bool ok, const char *event, const char *error);
-char *mqp__health_json(bool ok, const char *event, const char *error);
+/* broker: the broker it is on, said when the client has several; NULL: not said. */
+char *mqp__health_json(bool ok, const char *event, const char *error, const char *broker);
 
 /* client_heartbeat.c */
 void *mqp__heartbeat_main(void *arg);

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "reserved.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define MQTT_PAYLOAD_MAX 268435455u
@@ -145,7 +146,7 @@ mqp_err mqp_client_publish_event(mqp_client *c, const char *topic, const char *t
                                           retain);
 }
 
-char *mqp__health_json(bool ok, const char *event, const char *error)
+char *mqp__health_json(bool ok, const char *event, const char *error, const char *broker)
 {
     mqp__buf b;
     mqp__buf_init(&b);
@@ -158,13 +159,21 @@ char *mqp__health_json(bool ok, const char *event, const char *error)
         mqp__buf_puts(&b, ",\"err\":");
         mqp__buf_json_string(&b, error, strlen(error));
     }
+    if (broker) {
+        mqp__buf_puts(&b, ",\"broker\":");
+        mqp__buf_json_string(&b, broker, strlen(broker));
+    }
     mqp__buf_putc(&b, '}');
     return mqp__buf_take(&b, NULL);
 }
 
 mqp_err mqp__publish_health_now(mqp_client *c, bool ok, const char *event, const char *error)
 {
-    char *json = mqp__health_json(ok, event, error);
+    char broker[sizeof c->broker];
+    pthread_mutex_lock(&c->mu);
+    snprintf(broker, sizeof broker, "%s", c->broker);
+    pthread_mutex_unlock(&c->mu);
+    char *json = mqp__health_json(ok, event, error, c->nurls > 1 && broker[0] ? broker : NULL);
     if (!json) {
         return MQP_ERR_NOMEM;
     }

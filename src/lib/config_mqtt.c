@@ -27,7 +27,8 @@
  * member   FIELD(name) of mqp_mqtt_settings, or NOFIELD for keys that only make the URL. */
 #define MQTT_KEYS(X)                                                                               \
     X(url, URL, 0, 0, S(NULL), FIELD(url), "MQTT_URL",                                             \
-      "broker URL: mqtt://, mqtts:// or memory://; wins over broker_host and broker_port")         \
+      "broker URL (mqtt://, mqtts:// or memory://), or several comma-separated, tried in turn "    \
+      "for failover; wins over broker_host and broker_port")                                       \
     X(broker_host, STRING, 0, 0, S(NULL), NOFIELD, "MQTT_BROKER_HOST",                             \
       "broker host, when there is no url (" MQP_DEFAULT_HOST " when only a port or user is set)")  \
     X(broker_port, INT, 1, 65535, N(MQP_DEFAULT_PORT), NOFIELD, "MQTT_BROKER_PORT",                \
@@ -282,6 +283,44 @@ static mqp_err fill(char **slot, const char *v)
     return *slot ? MQP_OK : MQP_ERR_NOMEM;
 }
 
+/* A broker list in mqtt.url: each URL checked, and given the file's username and password
+ * where it has none, as one URL would be. */
+static mqp_err compose_list(mqp_config *cfg, const char *text, const char *user, const char *pass,
+                            const char **out, char *err, size_t errlen)
+{
+    mqp_url urls[MQP_URL_LIST_MAX];
+    size_t n = 0;
+    char uerr[MQP_URL_ERRLEN];
+    mqp_err rc = mqp_url_list_parse(text, urls, MQP_URL_LIST_MAX, &n, uerr, sizeof uerr);
+    if (rc != MQP_OK) {
+        return rc == MQP_ERR_NOMEM ? rc
+                                   : mqp__config_fail(err, errlen, "%s: mqtt.url: %s",
+                                                      origin_or(cfg, "mqtt.url"), uerr);
+    }
+    mqp__buf b;
+    mqp__buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        rc = rc == MQP_OK ? fill(&urls[i].username, user) : rc;
+        rc = rc == MQP_OK && urls[i].username ? fill(&urls[i].password, pass) : rc;
+        char *one = rc == MQP_OK ? mqp__url_format(&urls[i]) : NULL;
+        if (!one) {
+            rc = MQP_ERR_NOMEM;
+        } else {
+            mqp__buf_puts(&b, i ? "," : "");
+            mqp__buf_puts(&b, one);
+        }
+        mqp__free(one);
+        mqp_url_clear(&urls[i]);
+    }
+    char *joined = mqp__buf_take(&b, NULL);
+    if (rc != MQP_OK || !joined) {
+        mqp__free(joined);
+        return MQP_ERR_NOMEM;
+    }
+    *out = mqp__config_keep(cfg, joined);
+    return MQP_OK;
+}
+
 /* mqtt.url, or one made of broker_host and broker_port; username and password (the file's, or
  * MQTT_USERNAME/MQTT_PASSWORD) fill the credentials it lacks: the URL's own win, as its host
  * and port win over broker_host and broker_port. One URL then says everything about the
@@ -295,6 +334,9 @@ static mqp_err compose_url(mqp_config *cfg, const char **out, char *err, size_t 
     *out = text;
     mqp_url u = {0};
     char uerr[MQP_URL_ERRLEN];
+    if (text && strchr(text, ',')) {
+        return compose_list(cfg, text, user, pass, out, err, errlen);
+    }
     if (text) {
         mqp_err rc = mqp_url_parse(text, &u, uerr, sizeof uerr);
         if (rc != MQP_OK) {

@@ -44,8 +44,9 @@ typedef struct mqp__pub_props {
  * on the publishing thread); the client must not call user code from them. */
 typedef struct mqp__transport_events {
     void *ctx;
-    /* A connection is up; session_present tells whether the broker resumed the session. */
-    void (*connected)(void *ctx, bool session_present, int protocol_version);
+    /* A connection is up; session_present tells whether the broker resumed the session;
+     * broker: which one (redacted), of a list. */
+    void (*connected)(void *ctx, bool session_present, int protocol_version, const char *broker);
     /* An attempt failed or an established connection ended; detail never holds secrets.
      * was_connected tells which of the two. MQP_ERR_TAKEN_OVER: another client with our id
      * took the session (said by the broker, or told by its pattern); detail says what next. */
@@ -61,8 +62,9 @@ typedef struct mqp__transport_events {
 } mqp__transport_events;
 
 typedef struct mqp__transport_config {
-    const mqp_url *url;
-    const char *url_redacted;
+    const mqp_url *urls; /* The brokers, tried in turn (memory://: one). */
+    size_t nurls;
+    const char *url_redacted; /* The whole list. */
     const char *client_id;
     int keepalive_s;
     mqp_protocol protocol;

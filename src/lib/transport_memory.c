@@ -51,6 +51,7 @@ struct mem_session {
     mem_broker *broker;
     mqp__transport_events ev;
     const mqp__logger *log;
+    char where[300]; /* memory://NAME, for the client's messages. */
     char *client_id;
     char *will_topic;
     char *will_payload;
@@ -337,7 +338,7 @@ static void start_once(mem_session *s)
                  old->client_id);
         old->ev.disconnected(old->ev.ctx, MQP_ERR_TAKEN_OVER, why, true);
     }
-    s->ev.connected(s->ev.ctx, false, 5);
+    s->ev.connected(s->ev.ctx, false, 5, s->where);
 }
 
 static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
@@ -507,7 +508,7 @@ static const mqp__transport_ops memory_ops = {
 mqp_err mqp__transport_memory_new(mqp__transport **out, const mqp__transport_config *cfg,
                                   const mqp__transport_events *ev, char *err, size_t errlen)
 {
-    mem_broker *b = find_broker(cfg->url->host, true);
+    mem_broker *b = find_broker(cfg->urls[0].host, true);
     mem_session *s = b ? mqp__calloc(1, sizeof *s) : NULL;
     if (!s) {
         snprintf(err, errlen, "out of memory creating %s", cfg->url_redacted);
@@ -517,6 +518,7 @@ mqp_err mqp__transport_memory_new(mqp__transport **out, const mqp__transport_con
     s->broker = b;
     s->ev = *ev;
     s->log = cfg->logger;
+    snprintf(s->where, sizeof s->where, "%s", cfg->url_redacted);
     pthread_cond_init(&s->idle, NULL);
     s->client_id = mqp__strdup(cfg->client_id);
     if (cfg->will_topic) {

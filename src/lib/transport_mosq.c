@@ -61,7 +61,10 @@ struct mosq_transport {
     char *host;
     int port;
     char *client_id;
-    char *where;   /* The redacted URL, for messages. */
+    char *where;         /* The redacted URL of the broker now, for messages: one of wheres. */
+    const mqp_url *urls; /* The brokers, tried in turn from the first. */
+    size_t nurls, broker;
+    char *wheres[MQP_URL_LIST_MAX];
     int keepalive; /* What libmosquitto is given: see ping_interval(). */
     uint32_t session_expiry;
     mqp_protocol mode;
@@ -181,7 +184,8 @@ static void on_connect_cb(struct mosquitto *m, void *user, int rc, int flags,
         a->up_at = mqpx_mono_ms();
         mqpx_backoff_reset(&t->backoff);
         mqp__takeover_connected(&t->takeover, a->session_present);
-        t->ev.connected(t->ev.ctx, a->session_present, t->protocol == MQTT_PROTOCOL_V5 ? 5 : 4);
+        t->ev.connected(t->ev.ctx, a->session_present, t->protocol == MQTT_PROTOCOL_V5 ? 5 : 4,
+                        t->where);
     }
 }
 
@@ -707,6 +711,38 @@ static int64_t next_wait(mosq_transport *t, bool was_up, mqp_err *rc, char *deta
     return wait_ms;
 }
 
+/* The broker of the next attempts: its host, port, name and credentials (the scheme, and so
+ * TLS, is the list's). NULL credentials clear the handle's. */
+static bool use_broker(mosq_transport *t, size_t i)
+{
+    char *host = mqp__strdup(t->urls[i].host);
+    if (!host) {
+        return false;
+    }
+    mqp__free(t->host);
+    t->host = host;
+    t->broker = i;
+    t->url = &t->urls[i];
+    t->port = t->url->port;
+    t->where = t->wheres[i];
+    return t->mosq == NULL || mosquitto_username_pw_set(t->mosq, t->url->username,
+                                                        t->url->password) == MOSQ_ERR_SUCCESS;
+}
+
+/* After a failed attempt or a lost connection, the next broker of a list, with the same
+ * backoff; not after a takeover, which another broker would not end. */
+static void next_broker(mosq_transport *t, mqp_err why)
+{
+    if (t->nurls < 2 || why == MQP_ERR_TAKEN_OVER) {
+        return;
+    }
+    size_t next = (t->broker + 1) % t->nurls;
+    if (use_broker(t, next)) {
+        mqp__log(t->log, MQP_LOG_NOTICE, "next: broker %zu of %zu, %s", next + 1, t->nurls,
+                 t->where);
+    }
+}
+
 static void *network_main(void *arg)
 {
     mosq_transport *t = arg;
@@ -744,6 +780,7 @@ static void *network_main(void *arg)
         pthread_cond_broadcast(&t->pub_cond);
         pthread_mutex_unlock(&t->pub_mu);
         t->ev.disconnected(t->ev.ctx, rc, detail, was_up);
+        next_broker(t, rc);
         if (t->mode == MQP_PROTOCOL_AUTO && !t->protocol_known) {
             t->protocol = MQTT_PROTOCOL_V5; /* Nothing worked yet: start over with 5. */
         }
@@ -972,7 +1009,9 @@ static void op_destroy(mqp__transport *base)
     }
     mqp__free(t->host);
     mqp__free(t->client_id);
-    mqp__free(t->where);
+    for (size_t i = 0; i < t->nurls; i++) {
+        mqp__free(t->wheres[i]);
+    }
     mqp__free(t->will_topic);
     mqp__free(t->will_payload);
     pthread_mutex_destroy(&t->mu);
@@ -1016,9 +1055,9 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
     t->base.ops = &mosq_ops;
     t->ev = *ev;
     t->log = cfg->logger;
-    t->url = cfg->url;
+    t->urls = cfg->urls;
+    t->nurls = cfg->nurls;
     t->opts = cfg->opts;
-    t->port = cfg->url->port;
     t->keepalive = ping_interval(cfg->keepalive_s);
     t->session_expiry = cfg->session_expiry_s;
     t->mode = cfg->protocol;
@@ -1032,16 +1071,20 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
     pthread_mutex_init(&t->pub_mu, NULL);
     mqpx_cond_init_monotonic(&t->pub_cond);
     mqp__outq_init(&t->out, cfg->out_max_messages, cfg->out_max_bytes);
-    t->host = mqp__strdup(cfg->url->host);
+    bool named = true;
+    for (size_t i = 0; i < t->nurls; i++) {
+        char one[300];
+        mqp_url_redacted(&t->urls[i], one, sizeof one);
+        named = named && (t->wheres[i] = mqp__strdup(one)) != NULL;
+    }
+    named = named && use_broker(t, 0); /* Before the handle: configure() sets credentials. */
     t->client_id = mqp__strdup(cfg->client_id);
-    t->where = mqp__strdup(cfg->url_redacted);
     if (cfg->will_topic) {
         t->will_topic = mqp__strdup(cfg->will_topic);
         t->will_payload = mqp__strdup(cfg->will_payload);
     }
     mqp_err rc = MQP_OK;
-    if (!t->host || !t->client_id || !t->where ||
-        (cfg->will_topic && (!t->will_topic || !t->will_payload))) {
+    if (!named || !t->client_id || (cfg->will_topic && (!t->will_topic || !t->will_payload))) {
         rc = MQP_ERR_NOMEM;
     } else if (!(t->mosq = mosquitto_new(t->client_id, false, NULL))) {
         rc = errno == ENOMEM ? MQP_ERR_NOMEM : MQP_ERR_INVALID;

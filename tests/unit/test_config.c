@@ -139,6 +139,12 @@ static void test_mqp_config_url_with_credentials(void **state)
     setenv("MQTT_PASSWORD", "pw", 1);
     assert_string_equal(url_of("mqtt:\n  url: mqtt://h:1\n"), "mqtt://from-env:pw@h:1");
     clear_env();
+    /* A broker list: each URL gets the credentials it lacks; a bad one names its place. */
+    assert_string_equal(url_of("mqtt:\n  url: mqtt://a:1,mqtt://own:x@b:2\n  username: op\n"
+                               "  password: pw\n"),
+                        "mqtt://op:pw@a:1,mqtt://own:x@b:2");
+    expect_error("mqtt:\n  url: mqtt://a:1,mqtts://b:2\n",
+                 "mqtt.url: broker list: broker 2 of 2 is mqtts://");
 }
 
 static void test_mqp_config_environment_overrides(void **state)

@@ -223,6 +223,93 @@ static void test_mqp_url_resolve_environment(void **state)
     clear_env();
 }
 
+static void expect_bad_list(const char *list, const char *fragment)
+{
+    mqp_url u[MQP_URL_LIST_MAX];
+    size_t n = 99;
+    char err[MQP_URL_ERRLEN];
+    mqp_err rc = mqp_url_list_parse(list, u, MQP_URL_LIST_MAX, &n, err, sizeof err);
+    if (rc != MQP_ERR_URL || !strstr(err, fragment) || n != 99) {
+        print_error("list '%s': rc=%s err='%s', expected fragment '%s'\n", list, mqp_err_name(rc),
+                    err, fragment);
+        fail();
+    }
+}
+
+static void test_mqp_url_list(void **state)
+{
+    (void)state;
+    mqp_url u[MQP_URL_LIST_MAX];
+    size_t n = 0;
+    assert_ok(mqp_url_list_parse("mqtt://a:1883, mqtt://u:p%2Cq@b:1884 ,mqtt://[::1]:1885", u,
+                                 MQP_URL_LIST_MAX, &n, NULL, 0));
+    assert_int_equal(n, 3);
+    assert_string_equal(u[0].host, "a");
+    assert_string_equal(u[1].host, "b");
+    assert_int_equal(u[1].port, 1884);
+    assert_string_equal(u[1].password, "p,q");
+    assert_string_equal(u[2].host, "::1");
+    char shown[512];
+    mqp_url_list_redacted(u, n, shown, sizeof shown);
+    assert_string_equal(shown, "mqtt://a:1883,mqtt://u:***@b:1884,mqtt://[::1]:1885");
+    for (size_t i = 0; i < n; i++) {
+        mqp_url_clear(&u[i]);
+    }
+    /* One URL is a list of one; the first's query applies, a later one may repeat it. */
+    assert_ok(mqp_url_list_parse("mqtt://a?client_id=x", u, MQP_URL_LIST_MAX, &n, NULL, 0));
+    assert_int_equal(n, 1);
+    mqp_url_clear(&u[0]);
+    assert_ok(mqp_url_list_parse("mqtt://a?client_id=x&keepalive=30,mqtt://b?client_id=x", u,
+                                 MQP_URL_LIST_MAX, &n, NULL, 0));
+    assert_int_equal(n, 2);
+    mqp_url_clear(&u[0]);
+    mqp_url_clear(&u[1]);
+
+    expect_bad_list("mqtt://a,,mqtt://b", "an empty URL at place 2");
+    expect_bad_list("mqtt://a,", "an empty URL after the last comma");
+    expect_bad_list("mqtt://a,mqtts://b", "broker 2 of 2 is mqtts:// but the first is mqtt://");
+    expect_bad_list("memory://x,mqtt://b", "memory:// cannot be one of several brokers");
+    expect_bad_list("mqtt://a,mqtt://b?client_id=y",
+                    "broker 2 of 2 sets client_id unlike the first");
+    expect_bad_list("mqtt://a?protocol=5,mqtt://b?protocol=311", "sets protocol unlike the first");
+    expect_bad_list("mqtt://a,mqtt://b:99999", "broker list: broker 2: invalid broker URL");
+    expect_bad_list("mqtt://a,mqtt://b,mqtt://c,mqtt://d,mqtt://e,mqtt://f,mqtt://g,mqtt://h,"
+                    "mqtt://i",
+                    "more than 8 brokers");
+    expect_bad_list("mqtt://u:secret@a,mqtt://b:x", "broker 2");
+    char err[MQP_URL_ERRLEN];
+    assert_rc(mqp_url_list_parse("mqtt://u:secret@a,mqtt://b:x", u, MQP_URL_LIST_MAX, &n, err,
+                                 sizeof err),
+              MQP_ERR_URL);
+    assert_null(strstr(err, "secret"));
+    assert_rc(mqp_url_list_parse(NULL, u, 1, &n, NULL, 0), MQP_ERR_INVALID);
+    assert_rc(mqp_url_list_parse("mqtt://a,mqtt://b", u, 1, &n, err, sizeof err), MQP_ERR_URL);
+    assert_non_null(strstr(err, "more than 1 brokers"));
+
+    /* From the environment, credentials filling each URL's gaps. */
+    clear_env();
+    setenv("MQTT_URL", "mqtt://a:1,mqtt://me:mine@b:2", 1);
+    setenv("MQTT_USERNAME", "adeline", 1);
+    setenv("MQTT_PASSWORD", "pw", 1);
+    assert_ok(mqp_url_list_resolve(NULL, u, MQP_URL_LIST_MAX, &n, NULL, 0));
+    assert_int_equal(n, 2);
+    assert_string_equal(u[0].username, "adeline");
+    assert_string_equal(u[0].password, "pw");
+    assert_string_equal(u[1].username, "me");
+    assert_string_equal(u[1].password, "mine");
+    mqp_url_clear(&u[0]);
+    mqp_url_clear(&u[1]);
+    setenv("MQTT_URL", "mqtt://a:1,mqtts://b:2", 1);
+    assert_rc(mqp_url_list_resolve(NULL, u, MQP_URL_LIST_MAX, &n, err, sizeof err), MQP_ERR_URL);
+    assert_non_null(strstr(err, "(from MQTT_URL)"));
+    unsetenv("MQTT_URL");
+    assert_ok(mqp_url_list_resolve(NULL, u, MQP_URL_LIST_MAX, &n, NULL, 0));
+    assert_int_equal(n, 1);
+    assert_string_equal(u[0].host, "localhost");
+    mqp_url_clear(&u[0]);
+    clear_env();
+}
+
 static void test_mqp__url_format_round_trip(void **state)
 {
     (void)state;
@@ -276,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_mqp_url_parse_error_never_shows_password),
         cmocka_unit_test(test_mqp_url_redacted_hides_password),
         cmocka_unit_test(test_mqp_url_resolve_environment),
+        cmocka_unit_test(test_mqp_url_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
