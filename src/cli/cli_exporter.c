@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "cli_exporter_model.h"
+#include "cli_fleet.h"
 #include "cli_opts.h"
 
 #include "clock.h"
@@ -130,79 +131,6 @@ static bool parse_listen(const char *text, struct sockaddr_storage *sa, char *er
     return true;
 }
 
-/* ---- the feeds: each subscription knows how to name the node of its topics ---- */
-
-typedef void (*node_take)(exp_model *m, const char *node, const char *payload, size_t len);
-
-typedef struct sub {
-    exp_model *m;
-    node_take take;  /* NULL for health. */
-    bool namespaced; /* inference/<node id>/...: the node is the topic's second level. */
-    bool sys;        /* The broker's $SYS figures. */
-} sub;
-
-static int on_message(mqp_client *c, const mqp_message *msg, void *user)
-{
-    (void)c;
-    const sub *s = user;
-    char node[128] = "";
-    if (s->sys) {
-        exp_model_sys(s->m, msg->topic, msg->payload, msg->payload_len);
-        return 0;
-    }
-    if (!s->take) {
-        const char *slash = strrchr(msg->topic, '/');
-        exp_model_health(s->m, slash ? slash + 1 : msg->topic, msg->payload, msg->payload_len);
-        return 0;
-    }
-    if (s->namespaced) {
-        const char *a = strchr(msg->topic, '/'), *b = a ? strchr(a + 1, '/') : NULL;
-        if (!b || (size_t)(b - a - 1) >= sizeof node) {
-            return 0;
-        }
-        memcpy(node, a + 1, (size_t)(b - a - 1));
-        node[b - a - 1] = '\0';
-    }
-    s->take(s->m, node, msg->payload, msg->payload_len);
-    return 0;
-}
-
-static bool subscribe(cli_session *ss, exp_model *m, sub *subs)
-{
-    static cli_feed_topics t;
-    if (!cli_feed_topics_of(&ss->s, &t)) {
-        return false;
-    }
-    static const struct {
-        cli_feed feed;
-        const char *plane, *name;
-        node_take take;
-    } feeds[] = {{CLI_FEED_STATUS, "control", "status", exp_model_status},
-                 {CLI_FEED_METRICS, "data", "metrics", exp_model_metrics},
-                 {CLI_FEED_DETECTIONS, "data", "detections", exp_model_detections}};
-    static char namespaced[3][256];
-    size_t k = 0;
-    for (size_t i = 0; i < 3; i++) {
-        char err[MQP_TOPICS_ERRLEN];
-        if (!cli_node_topic("+", feeds[i].plane, feeds[i].name, MQP_TOPIC_FILTER, namespaced[i],
-                            sizeof namespaced[i], err, sizeof err)) {
-            fprintf(stderr, "mqplane exporter: %s\n", err);
-            return false;
-        }
-        subs[k] = (sub){m, feeds[i].take, false, false};
-        mqp_client_subscribe(ss->client, t.topic[feeds[i].feed], t.qos[feeds[i].feed], on_message,
-                             &subs[k++]);
-        subs[k] = (sub){m, feeds[i].take, true, false};
-        mqp_client_subscribe(ss->client, namespaced[i], t.qos[feeds[i].feed], on_message,
-                             &subs[k++]);
-    }
-    subs[k] = (sub){m, NULL, false, false};
-    mqp_client_subscribe(ss->client, t.topic[CLI_FEED_HEALTH], 1, on_message, &subs[k++]);
-    subs[k] = (sub){m, NULL, false, true};
-    mqp_client_subscribe(ss->client, "$SYS/broker/#", 0, on_message, &subs[k]);
-    return true;
-}
-
 #ifdef MQP_HAVE_MICROHTTPD
 
 typedef struct server {
@@ -282,8 +210,9 @@ static int run_exporter(const exporter_opts *o)
     }
     static exp_model m;
     exp_model_init(&m);
-    static sub subs[8];
-    if (!subscribe(&ss, &m, subs)) {
+    static fleet_sub subs[FLEET_SUBS];
+    if (!cli_fleet_subscribe(&ss, &m, FLEET_HEALTH | FLEET_METRICS | FLEET_DETECTIONS | FLEET_SYS,
+                             subs)) {
         cli_session_close(&ss);
         return EXIT_USAGE;
     }
@@ -348,7 +277,6 @@ static int run_exporter(const exporter_opts *o)
     (void)o;
     fprintf(stderr, "mqplane exporter: not built: this mqplane was built without libmicrohttpd "
                     "(install libmicrohttpd-dev and build again)\n");
-    (void)subscribe;
     (void)parse_listen;
     return EXIT_USAGE;
 }

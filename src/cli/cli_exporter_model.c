@@ -1,4 +1,6 @@
-#define _POSIX_C_SOURCE 200809L
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700 /* strptime; the CLI defines it for every file */
+#endif
 #include "cli_exporter_model.h"
 
 #include "cli_json.h"
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CONTROL_ID "inference_control" /* The node's client ids: "-<node id>" in a namespace. */
 #define DATA_ID    "inference_data"
@@ -69,6 +72,19 @@ static exp_source *source_of(exp_node *n, double id)
     return n && id >= 0 && id < EXP_MAX_SOURCES ? &n->src[(int)id] : NULL;
 }
 
+/* The wire's local ISO 8601 time ("2024-01-15T10:30:00.123456") as epoch seconds; 0 if not. */
+static double status_time(const char *iso)
+{
+    struct tm tm = {0};
+    const char *rest = strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest) {
+        return 0;
+    }
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    return t == (time_t)-1 ? 0 : (double)t + (*rest == '.' ? strtod(rest, NULL) : 0);
+}
+
 void exp_model_status(exp_model *m, const char *node, const char *payload, size_t len)
 {
     cJSON *j = take(m, payload, len);
@@ -79,6 +95,7 @@ void exp_model_status(exp_model *m, const char *node, const char *payload, size_
     if (n) {
         snprintf(n->status, sizeof n->status, "%s", cli_json_str(j, "status", "unknown"));
         n->last_seen = mqpx_mono_s();
+        n->status_since = status_time(cli_json_str(j, "timestamp", ""));
     }
     done(m, j);
 }
@@ -559,7 +576,7 @@ char *exp_model_render(exp_model *m, double now, bool connected, size_t *len)
            "Messages that were not a JSON object (left out)");
     put(&o, "mqplane_exporter_bad_messages_total %llu\n", (unsigned long long)m->bad_messages);
     family(&o, "mqplane_exporter_nodes_left_out_total", "counter",
-           "Messages of nodes beyond the 64 the exporter keeps");
+           "Messages of nodes beyond the 1024 the exporter keeps");
     put(&o, "mqplane_exporter_nodes_left_out_total %llu\n", (unsigned long long)m->dropped_nodes);
     pthread_mutex_unlock(&m->mu);
     *len = o.len;

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EXP_MAX_NODES   64
+#define EXP_MAX_NODES   1024 /* A site or two; beyond, counted as left out. */
 #define EXP_MAX_SOURCES 8
-#define EXP_MAX_CLIENTS 128
+#define EXP_MAX_CLIENTS 2048
 
 typedef struct exp_source {
     bool reported;                               /* A metrics report named it. */
@@ -25,7 +25,8 @@ typedef struct exp_source {
 typedef struct exp_node {
     char id[128]; /* The namespace's node id; "" for the default namespace. */
     char status[16];
-    double last_seen; /* Monotonic seconds of its latest message. */
+    double status_since; /* Epoch seconds of its status' timestamp; 0: none. */
+    double last_seen;    /* Monotonic seconds of its latest message. */
     bool has_metrics;
     double fps;
     double published, dropped, dropped_full, unsent_lost;

@@ -2,6 +2,7 @@
  * message. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "cli_fleet.h"
 #include "cli_json.h"
 #include "cli_opts.h"
 #include "cli_view.h"
@@ -23,6 +24,7 @@
 
 static const char monitor_usage[] =
     "usage: mqplane monitor [options] status|detections|metrics|health|full_frames|all|migration\n"
+    "       mqplane monitor [options] --fleet\n"
     "\n"
     "In a terminal, shows a live view of the node (status, health, each source's rates and\n"
     "latencies, a map of the tracked boxes, the last events) and operates it with keys:\n"
@@ -35,6 +37,10 @@ static const char monitor_usage[] =
     "migration (lines only; MQTT_TOPIC_PREVIOUS_VERSION set) prints seed 04's voice messages\n"
     "on both topic layouts, each with its layout, the library's notices of what still comes\n"
     "on the previous one, and its counts every --migration-notice S (default 60).\n"
+    "--fleet prints every node on the broker (found by its retained status, the reference\n"
+    "topics and every --node-id namespace), one line each: status, age of its latest message,\n"
+    "fps and sources (from its metrics: run nodes with --metrics-interval), health events;\n"
+    "every --interval S (default 2), --count tables.\n"
     "\n"
     "  -b, --broker URL      broker (default MQTT_URL, else mqtt://localhost:1883)\n"
     "      --node-id ID      the node's namespace, as given to mqplane run --node-id\n"
@@ -43,6 +49,8 @@ static const char monitor_usage[] =
     "  -j, --json            print each message's JSON as it arrived (lines)\n"
     "  -p, --plain           lines even in a terminal\n"
     "  -o, --out DIR         full_frames: save the frames in DIR (made if needed)\n"
+    "  -F, --fleet           every node, a line each (see above)\n"
+    "  -i, --interval S      --fleet: seconds between tables (default 2)\n"
     "  -l, --log-level L     error (default; notice for migration), warning, notice, info,\n"
     "                        debug\n"
     "      --migration-notice S, --migration-quiet S\n"
@@ -267,6 +275,8 @@ static const struct {
 typedef struct monitor_opts {
     cli_tool_opts tool;
     cli_migration_opts migration;
+    bool fleet;
+    double interval_s;
     long long count;
     bool json, plain;
     const char *out;
@@ -282,13 +292,15 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
         {"json", no_argument, NULL, 'j'},
         {"plain", no_argument, NULL, 'p'},
         {"out", required_argument, NULL, 'o'},
+        {"fleet", no_argument, NULL, 'F'},
+        {"interval", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (monitor_opts){.tool = {.level = MQP_LOG_ERR}};
+    *o = (monitor_opts){.tool = {.level = MQP_LOG_ERR}, .interval_s = 2};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:c:n:jpo:l:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:c:n:jpo:Fi:l:h", longopts, NULL)) != -1) {
         bool bad = false;
         if (cli_tool_opt(c, optarg, &o->tool)) {
             continue;
@@ -314,6 +326,14 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
         case 'o':
             o->out = optarg;
             break;
+        case 'F':
+            o->fleet = true;
+            break;
+        case 'i':
+            if (!cli_number_arg("monitor", "--interval", optarg, 0.1, 3600, &o->interval_s)) {
+                return EXIT_USAGE;
+            }
+            break;
         case 'h':
             fputs(monitor_usage, stdout);
             return EXIT_OK;
@@ -321,6 +341,13 @@ static int parse_monitor(int argc, char **argv, monitor_opts *o)
             fputs(monitor_usage, stderr);
             return EXIT_USAGE;
         }
+    }
+    if (o->fleet) {
+        if (optind < argc || o->tool.node_id) {
+            return cli_usage_error("monitor", "--fleet watches every node: no %s",
+                                   optind < argc ? argv[optind] : "--node-id");
+        }
+        return CLI_GO;
     }
     const char *what = optind == argc - 1 ? argv[optind] : NULL;
     for (size_t i = 0; what && i < sizeof choices / sizeof choices[0]; i++) {
@@ -464,6 +491,92 @@ static int run_migration(cli_session *ss, const monitor_opts *o, monitor *m)
     return EXIT_OK;
 }
 
+/* ---- --fleet: every node, a line each ---- */
+
+static void print_fleet(exp_model *fm)
+{
+    char stamp[32];
+    clock_prefix(stamp, sizeof stamp);
+    pthread_mutex_lock(&fm->mu);
+    size_t up = 0;
+    for (size_t i = 0; i < fm->nnodes; i++) {
+        up += strcmp(fm->nodes[i].status, "running") == 0;
+    }
+    printf("%s %zu node%s, %zu running\n", stamp, fm->nnodes, fm->nnodes == 1 ? "" : "s", up);
+    printf("  %-20s %-13s %8s %7s %7s  %s\n", "NODE", "STATUS", "SINCE", "FPS", "SOURCES",
+           "HEALTH");
+    for (size_t i = 0; i < fm->nnodes; i++) {
+        const exp_node *n = &fm->nodes[i];
+        char fps[16] = "-", sources[16] = "-", age[16], health[160] = "";
+        if (n->has_metrics) {
+            int k = 0;
+            for (int s = 0; s < EXP_MAX_SOURCES; s++) {
+                k += n->src[s].reported;
+            }
+            snprintf(fps, sizeof fps, "%.1f", n->fps);
+            snprintf(sources, sizeof sources, "%d", k);
+        }
+        double since = n->status_since > 0 ? mqpx_wall_s() - n->status_since : -1;
+        if (since < 0) {
+            snprintf(age, sizeof age, "-");
+        } else if (since < 120) {
+            snprintf(age, sizeof age, "%.0f s", since);
+        } else if (since < 7200) {
+            snprintf(age, sizeof age, "%.0f min", since / 60);
+        } else if (since < 172800) {
+            snprintf(age, sizeof age, "%.1f h", since / 3600);
+        } else {
+            snprintf(age, sizeof age, "%.0f days", since / 86400);
+        }
+        size_t o = 0;
+        for (size_t c = 0; c < fm->nclients && o < sizeof health; c++) {
+            const exp_client *cl = &fm->clients[c];
+            if (cl->node_known && strcmp(cl->node, n->id) == 0) {
+                const char *conn = strstr(cl->id, "control") ? "control" : "data";
+                o += (size_t)snprintf(health + o, sizeof health - o, "%s%s %s", o ? ", " : "", conn,
+                                      cl->event);
+            }
+        }
+        printf("  %-20s %-13s %8s %7s %7s  %s\n", cli_fleet_name(n->id),
+               n->status[0] ? n->status : "?", age, fps, sources, health[0] ? health : "-");
+    }
+    pthread_mutex_unlock(&fm->mu);
+    fflush(stdout);
+}
+
+static int run_fleet_view(cli_session *ss, const monitor_opts *o)
+{
+    static exp_model fm;
+    static fleet_sub subs[FLEET_SUBS];
+    exp_model_init(&fm);
+    if (!cli_fleet_subscribe(ss, &fm, FLEET_HEALTH | FLEET_METRICS, subs)) {
+        cli_session_close(ss);
+        exp_model_free(&fm);
+        return EXIT_USAGE;
+    }
+    cli_catch_stop_signals();
+    int rc = EXIT_OK;
+    if (!cli_session_connect(ss, "monitor", 5000, true) && o->count) {
+        rc = EXIT_NO_BROKER; /* A script asked for tables it cannot have. */
+    } else {
+        cli_fleet_settle(ss, &fm, 300, 3000);
+    }
+    /* Each table after an interval of listening: rates and metrics need one. */
+    for (long long shown = 0; rc == EXIT_OK && !cli_stop_requested;) {
+        for (double until = mqpx_mono_s() + o->interval_s;
+             !cli_stop_requested && mqpx_mono_s() < until;) {
+            mqpx_sleep_ms(20);
+        }
+        print_fleet(&fm);
+        if (o->count && ++shown >= o->count) {
+            break;
+        }
+    }
+    cli_session_close(ss);
+    exp_model_free(&fm);
+    return rc;
+}
+
 static int run_monitor(const monitor_opts *o)
 {
     static monitor m;
@@ -479,6 +592,9 @@ static int run_monitor(const monitor_opts *o)
     static cli_session ss;
     if (!cli_session_open(&ss, "monitor", &o->tool)) {
         return EXIT_USAGE;
+    }
+    if (o->fleet) {
+        return run_fleet_view(&ss, o);
     }
     if (o->feeds == FEED_MIGRATION) {
         return run_migration(&ss, o, &m);
