@@ -2,12 +2,12 @@
 # Creates a mosquitto password file for the mqplane identities, with random passwords, and an
 # env file holding them (mode 600) for the node and the operators. Never commit either.
 #   deploy/scripts/make-passwords.sh OUT_DIR [IDENTITY...]
-# Default identities: node-control node-data operator monitor.
+# Default identities: node-control node-data operator monitor site-bridge.
 set -euo pipefail
 out=${1:?usage: make-passwords.sh OUT_DIR [IDENTITY...]}
 shift
 ids=("$@")
-[ ${#ids[@]} -gt 0 ] || ids=(node-control node-data operator monitor)
+[ ${#ids[@]} -gt 0 ] || ids=(node-control node-data operator monitor site-bridge)
 mkdir -p "$out"
 umask 077
 : > "$out/passwd"

@@ -43,6 +43,11 @@ static const char services_usage[] =
     "      --engine E          auto (default: mosquitto if installed, else docker compose),\n"
     "                          direct, or docker\n"
     "      --deploy DIR        the shipped deploy/ folder (default: found next to mqplane)\n"
+    "      --bridge URL        a site broker: bridge it to the central broker at URL\n"
+    "                          (mqtt[s]://[user:password@]host[:port]; deploy/mosquitto/\n"
+    "                          bridge.conf says what goes up and what comes down)\n"
+    "      --site NAME         the site's name on the central broker (default: host name)\n"
+    "      --bridge-ca FILE    the central broker's CA, for mqtts:// (default: the system's)\n"
     "  -n, --lines N           logs: lines of history first (default 50)\n"
     "      --no-follow         logs: print and exit\n"
     "  -h, --help              this text\n"
@@ -605,19 +610,33 @@ static int services_logs(svc *s)
 static int check_services(svc *s, const char *word, const char **verb);
 
 /* Reads the command line into s and the verb; CLI_GO, or the exit status of a bad argument. */
-enum { OPT_WS = 256, OPT_LOCAL, OPT_MTLS, OPT_ENGINE, OPT_DEPLOY, OPT_NOFOLLOW };
-static const struct option services_options[] = {{"profile", required_argument, NULL, 'p'},
-                                                 {"port", required_argument, NULL, 'P'},
-                                                 {"ws-port", required_argument, NULL, OPT_WS},
-                                                 {"local-port", required_argument, NULL, OPT_LOCAL},
-                                                 {"mutual-tls", no_argument, NULL, OPT_MTLS},
-                                                 {"dir", required_argument, NULL, 'd'},
-                                                 {"engine", required_argument, NULL, OPT_ENGINE},
-                                                 {"deploy", required_argument, NULL, OPT_DEPLOY},
-                                                 {"lines", required_argument, NULL, 'n'},
-                                                 {"no-follow", no_argument, NULL, OPT_NOFOLLOW},
-                                                 {"help", no_argument, NULL, 'h'},
-                                                 {NULL, 0, NULL, 0}};
+enum {
+    OPT_WS = 256,
+    OPT_LOCAL,
+    OPT_MTLS,
+    OPT_ENGINE,
+    OPT_DEPLOY,
+    OPT_NOFOLLOW,
+    OPT_BRIDGE,
+    OPT_SITE,
+    OPT_BRIDGE_CA
+};
+static const struct option services_options[] = {
+    {"profile", required_argument, NULL, 'p'},
+    {"port", required_argument, NULL, 'P'},
+    {"ws-port", required_argument, NULL, OPT_WS},
+    {"local-port", required_argument, NULL, OPT_LOCAL},
+    {"mutual-tls", no_argument, NULL, OPT_MTLS},
+    {"dir", required_argument, NULL, 'd'},
+    {"engine", required_argument, NULL, OPT_ENGINE},
+    {"deploy", required_argument, NULL, OPT_DEPLOY},
+    {"lines", required_argument, NULL, 'n'},
+    {"no-follow", no_argument, NULL, OPT_NOFOLLOW},
+    {"bridge", required_argument, NULL, OPT_BRIDGE},
+    {"site", required_argument, NULL, OPT_SITE},
+    {"bridge-ca", required_argument, NULL, OPT_BRIDGE_CA},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
 
 static int parse_services(int argc, char **argv, svc *s, const char **verb)
 {
@@ -676,6 +695,21 @@ static int parse_services(int argc, char **argv, svc *s, const char **verb)
         case OPT_NOFOLLOW:
             s->follow = false;
             break;
+        case OPT_BRIDGE:
+        case OPT_SITE:
+        case OPT_BRIDGE_CA: {
+            char *to = c == OPT_BRIDGE ? s->bridge : c == OPT_SITE ? s->site : s->bridge_ca;
+            size_t cap = c == OPT_BRIDGE ? sizeof s->bridge
+                         : c == OPT_SITE ? sizeof s->site
+                                         : sizeof s->bridge_ca;
+            if (snprintf(to, cap, "%s", optarg) >= (int)cap) {
+                return svc_fail(EXIT_USAGE, "--%s: too long",
+                                c == OPT_BRIDGE ? "bridge"
+                                : c == OPT_SITE ? "site"
+                                                : "bridge-ca");
+            }
+            break;
+        }
         case 'h':
             fputs(services_usage, stdout);
             return EXIT_OK;
@@ -709,6 +743,10 @@ static int check_services(svc *s, const char *word, const char **verb)
     }
     if (s->mutual_tls && !svc_is_prod(s)) {
         return svc_fail(EXIT_USAGE, "--mutual-tls needs --profile prod");
+    }
+    int bridged = svc_check_bridge(s);
+    if (bridged != EXIT_OK) {
+        return bridged;
     }
     if (!s->dir[0] && !default_dir(s->dir)) {
         return svc_fail(EXIT_USAGE, "no --dir, and neither MQPLANE_SERVICES_DIR nor HOME is set");

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define SVC_NOT_RUNNING 3
@@ -27,6 +28,9 @@ typedef struct svc {
     bool mutual_tls;
     int lines;
     bool follow;
+    char bridge[512];         /* --bridge URL: the central broker this site bridges to; "". */
+    char site[64];            /* --site NAME: the bridge's name there. */
+    char bridge_ca[PATH_MAX]; /* --bridge-ca FILE: the central broker's CA (mqtts://). */
 } svc;
 
 typedef struct svc_listener {
@@ -55,6 +59,12 @@ void svc_state_clear(const svc *s);
 
 /* The prod profile's secrets (made once, kept after), acl copy and client configurations. */
 int svc_prepare_prod(const svc *s);
+/* The bridge's lines (cli_services_bridge.c): connection, address, credentials and TLS of
+ * --bridge, then deploy/mosquitto/bridge.conf; appended to fo. EXIT_OK or a failure, said. */
+int svc_render_bridge(const svc *s, FILE *fo);
+/* --bridge and --site checked and the site named (the host name by default). */
+int svc_check_bridge(svc *s);
+
 /* DIR/mosquitto.conf from the shipped profile, with its ports moved and its paths under root
  * (DIR itself, or where the container sees DIR). */
 int svc_render(const svc *s, const char *root);

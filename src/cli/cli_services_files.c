@@ -204,6 +204,9 @@ int svc_render(const svc *s, const char *root)
         return svc_fail(EXIT_FAILED, "cannot read %s: %s", in, strerror(errno));
     }
     FILE *fo = fopen(out, "w");
+    if (fo && s->bridge[0] && strchr(s->bridge, '@')) {
+        fchmod(fileno(fo), 0600); /* It will hold the bridge's password. */
+    }
     if (!fo) {
         fclose(fi);
         return svc_fail(EXIT_FAILED, "cannot write %s: %s", out, strerror(errno));
@@ -246,6 +249,11 @@ int svc_render(const svc *s, const char *root)
      * passwords and keys in DIR; in the container, DIR is the host user's. */
     if (geteuid() == 0 || svc_is_docker(s)) {
         fprintf(fo, "# mqplane services: keep the user that owns %s.\nuser root\n", s->dir);
+    }
+    int bridged = s->bridge[0] ? svc_render_bridge(s, fo) : EXIT_OK;
+    if (bridged != EXIT_OK) {
+        fclose(fo);
+        return bridged;
     }
     if (fclose(fo) != 0) {
         return svc_fail(EXIT_FAILED, "cannot write %s: %s", out, strerror(errno));

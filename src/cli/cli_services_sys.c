@@ -9,6 +9,7 @@
 
 #include "clock.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,55 @@
 
 #define SYS_WAIT_MS 1500 /* mosquitto retains its $SYS figures: they come at once if at all. */
 
+/* The broker's bridges, from $SYS/broker/connection/<name>/state (1 up, 0 down; retained). */
+#define BRIDGES_MAX 8
+static struct {
+    pthread_mutex_t mu;
+    char name[BRIDGES_MAX][96];
+    bool up[BRIDGES_MAX];
+    size_t n;
+} bridges = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void take_bridge(const mqp_message *msg)
+{
+    static const char prefix[] = "$SYS/broker/connection/", suffix[] = "/state";
+    size_t len = strlen(msg->topic);
+    if (strncmp(msg->topic, prefix, sizeof prefix - 1) != 0 || len < sizeof prefix + 5 ||
+        strcmp(msg->topic + len - (sizeof suffix - 1), suffix) != 0) {
+        return;
+    }
+    int name_len = (int)(len - (sizeof prefix - 1) - (sizeof suffix - 1));
+    pthread_mutex_lock(&bridges.mu);
+    size_t i = 0;
+    while (i < bridges.n &&
+           strncmp(bridges.name[i], msg->topic + sizeof prefix - 1, (size_t)name_len) != 0) {
+        i++;
+    }
+    if (i < BRIDGES_MAX) {
+        snprintf(bridges.name[i], sizeof bridges.name[i], "%.*s", name_len,
+                 msg->topic + sizeof prefix - 1);
+        bridges.up[i] = msg->payload_len > 0 && ((const char *)msg->payload)[0] == '1';
+        bridges.n = i == bridges.n ? i + 1 : bridges.n;
+    }
+    pthread_mutex_unlock(&bridges.mu);
+}
+
 static int on_sys(mqp_client *c, const mqp_message *msg, void *user)
 {
     (void)c;
+    take_bridge(msg);
     exp_model_sys(user, msg->topic, msg->payload, msg->payload_len);
     return 0;
+}
+
+static void print_bridges(void)
+{
+    pthread_mutex_lock(&bridges.mu);
+    for (size_t i = 0; i < bridges.n; i++) {
+        printf("  bridge %s: %s\n", bridges.name[i],
+               bridges.up[i] ? "up" : "DOWN (the central broker is not reachable)");
+    }
+    pthread_mutex_unlock(&bridges.mu);
 }
 
 /* MQTT_PASSWORD_MONITOR from DIR/passwords.env, into out. */
@@ -136,5 +181,6 @@ void svc_print_broker_figures(const svc *s)
         printf("; heap %.1f MB", b->v[SYS_HEAP] / 1e6);
     }
     printf("\n");
+    print_bridges();
     exp_model_free(&m);
 }
