@@ -45,6 +45,10 @@ if [ -x "$build/src/cli/mqplane" ]; then
 fi
 echo
 "$here/broker_persistence.sh"
+if [ -x "$build/src/cli/mqplane" ] && [ -x "$build/bench/bench_fleet" ]; then
+  echo
+  "$here/fleet.sh" "$build"
+fi
 if [ -x "$build/src/cli/mqplane" ] && command -v ffmpeg > /dev/null; then
   echo
   "$here/video.sh" "$build" "$runs"
