@@ -14,7 +14,7 @@ PACKAGES = build-essential cmake pkg-config libmosquitto-dev libssl-dev libcjson
            libturbojpeg0-dev ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 \
            gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly \
            libopencv-dev python3-onnx python3-numpy darknet iproute2 iptables libncurses-dev tmux \
-           libmicrohttpd-dev prometheus chromium
+           libmicrohttpd-dev prometheus chromium rabbitmq-server
 
 # libFuzzer (make fuzz): clang and its runtime.
 FUZZ_PACKAGES = clang libclang-rt-14-dev
@@ -65,7 +65,7 @@ sanitize: deps
 	  -DMQP_SANITIZE=address,undefined -DMQP_WITH_WEB=OFF
 	cmake --build $(BUILD)-asan -j$(JOBS)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	  ctest --test-dir $(BUILD)-asan --output-on-failure -j$(JOBS)
+	  ctest --test-dir $(BUILD)-asan --output-on-failure -j$(JOBS) -LE rabbitmq
 
 # ThreadSanitizer on the threaded tests (CTest label tsan): the client's and the planes'
 # integration tests and the node's own (tests/tsan.supp says what is suppressed, and why).
