@@ -9,12 +9,12 @@
 #              (50 a second, each to another node), and the time for `mqplane ctl --all status`
 #              to find every node by its retained status and collect every answer
 # Numbers are printed, never asserted.
-#   bench/fleet.sh [BUILD_DIR] [NODES] [RATE] [REAL]
+#   bench/fleet.sh [BUILD_DIR] [NODES] [RATE] [REAL]   (defaults: build 1000 1 64)
 . "$(dirname "$0")/lib.sh"
 build=${1:-build}
 nodes=${2:-1000}
 rate=${3:-1}
-real=${4:-16}
+real=${4:-64}
 M="$build/src/cli/mqplane"
 ulimit -n 16384 2> /dev/null || ulimit -n "$(ulimit -Hn)"
 bench_broker
@@ -51,6 +51,9 @@ for p in "${pids[@]}"; do nrss=$((nrss + $(rss_kb "$p"))); done
 echo "   broker: ${bcpu}% of a core for $real nodes ($(echo "$bcpu $real" | awk '{printf "%.2f", $1 / $2}')% each), RSS $after kB ($(( (after - idle_rss) / real )) kB a node over idle)"
 echo "   nodes: RSS $((nrss / real)) kB each"
 kill "${pids[@]}" 2> /dev/null; wait "${pids[@]}" 2> /dev/null || true
+for i in $(seq "$real"); do # Their retained statuses gone: the simulated fleet alone next.
+  mosquitto_pub -h 127.0.0.1 -p "$port" -r -n -t "inference/real$i/control/status"
+done
 
 echo "== simulated: $nodes nodes, a detections message every $(echo "$rate" | awk '{printf "%g", 1 / $1}') s each"
 base=$(rss_kb "$broker")

@@ -305,6 +305,16 @@ static int run_fleet(const ctl_opts *o)
         }
     }
     rc = report(o, targets, n);
+    pthread_mutex_lock(&m.mu);
+    unsigned long long beyond = (unsigned long long)m.dropped_nodes;
+    pthread_mutex_unlock(&m.mu);
+    if (beyond) {
+        fprintf(stderr,
+                "mqplane ctl: more nodes than the %d this tool keeps: %llu messages of others were "
+                "left out, and those nodes got no command\n",
+                EXP_MAX_NODES, beyond);
+        rc = EXIT_NO_BROKER;
+    }
 out:
     cli_session_close(&ss);
     exp_model_free(&m);

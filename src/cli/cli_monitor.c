@@ -540,6 +540,10 @@ static void print_fleet(exp_model *fm)
         printf("  %-20s %-13s %8s %7s %7s  %s\n", cli_fleet_name(n->id),
                n->status[0] ? n->status : "?", age, fps, sources, health[0] ? health : "-");
     }
+    if (fm->dropped_nodes) {
+        printf("  (and more nodes than the %d shown: %llu messages of others left out)\n",
+               EXP_MAX_NODES, (unsigned long long)fm->dropped_nodes);
+    }
     pthread_mutex_unlock(&fm->mu);
     fflush(stdout);
 }
