@@ -116,7 +116,13 @@ typedef struct mqp_client_opts {
      *  never refused. Was reserved. */
     size_t out_queue_messages;
     size_t out_queue_bytes; /**< The same in bytes; 0: MQP_DEFAULT_OUT_QUEUE_BYTES. Was reserved. */
-    MQP_RESERVED_WORDS(6);  /**< For options to come; must be zero (see common.h). */
+    /** Keep no session: every connection starts clean and leaves nothing behind on the broker
+     *  (MQTT 3.1.1 clean session; MQTT 5 clean start and session expiry 0). For clients with
+     *  throwaway ids, such as operators' tools: a 3.1.1 broker never forgets a persistent
+     *  session (RabbitMQ keeps a durable queue for each). Nothing is then queued for the client
+     *  while it is offline. Was reserved. */
+    bool clean_session;
+    MQP_RESERVED_WORDS(5); /**< For options to come; must be zero (see common.h). */
 } mqp_client_opts;
 
 /** Counters of a client. */

@@ -161,7 +161,8 @@ bool cli_session_open(cli_session *ss, const char *cmd, const cli_tool_opts *t)
         cli_session_close(ss);
         return false;
     }
-    mqp_client_opts o = {.no_health = true, .log_cb = cli_log, .log_level = level};
+    mqp_client_opts o = {
+        .no_health = true, .clean_session = true, .log_cb = cli_log, .log_level = level};
     mqp_mqtt_settings_apply(&ss->s, &o);
     o.client_id = NULL;
     o.url = broker ? broker : ss->s.url;

@@ -71,6 +71,7 @@ typedef struct mqp__transport_config {
     int64_t reconnect_min_ms;
     int64_t reconnect_max_ms;
     uint32_t session_expiry_s;
+    bool clean_session; /* No session: clean start, expiry 0, no stale-session discard needed. */
     const char *will_topic; /* NULL: no last will. */
     const char *will_payload;
     int will_qos;

@@ -67,6 +67,7 @@ struct mosq_transport {
     char *wheres[MQP_URL_LIST_MAX];
     int keepalive; /* What libmosquitto is given: see ping_interval(). */
     uint32_t session_expiry;
+    bool clean_session;
     mqp_protocol mode;
     int protocol;        /* MQTT_PROTOCOL_V5 or MQTT_PROTOCOL_V311 for the next attempt. */
     bool protocol_known; /* A connection succeeded with it: no more fallback. */
@@ -750,7 +751,9 @@ static void *network_main(void *arg)
     while (!stopping(t)) {
         detail[0] = '\0';
         bool was_up = false;
-        mqp_err rc = t->ever_connected ? MQP_OK : discard_stale_session(t, detail, sizeof detail);
+        mqp_err rc = t->ever_connected || t->clean_session
+                         ? MQP_OK
+                         : discard_stale_session(t, detail, sizeof detail);
         if (rc == MQP_OK) {
             refresh_will(t);
             mosquitto_int_option(t->mosq, MOSQ_OPT_PROTOCOL_VERSION, t->protocol);
@@ -1060,6 +1063,7 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
     t->opts = cfg->opts;
     t->keepalive = ping_interval(cfg->keepalive_s);
     t->session_expiry = cfg->session_expiry_s;
+    t->clean_session = cfg->clean_session;
     t->mode = cfg->protocol;
     t->protocol = cfg->protocol == MQP_PROTOCOL_V311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
     t->cur.t = t;
@@ -1086,7 +1090,7 @@ mqp_err mqp__transport_mosq_new(mqp__transport **out, const mqp__transport_confi
     mqp_err rc = MQP_OK;
     if (!named || !t->client_id || (cfg->will_topic && (!t->will_topic || !t->will_payload))) {
         rc = MQP_ERR_NOMEM;
-    } else if (!(t->mosq = mosquitto_new(t->client_id, false, NULL))) {
+    } else if (!(t->mosq = mosquitto_new(t->client_id, cfg->clean_session, NULL))) {
         rc = errno == ENOMEM ? MQP_ERR_NOMEM : MQP_ERR_INVALID;
     } else if (configure(t, t->mosq, &t->cur) != MOSQ_ERR_SUCCESS) {
         rc = MQP_ERR_INVALID;

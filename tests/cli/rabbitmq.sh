@@ -98,4 +98,7 @@ $M monitor -b "$(url $other)" --count 5 detections > "$TMP/mon.out" || fail "mon
 dups=$(grep -o '"request_id":"[0-9a-f]*"' "$TMP/answers.out" | sort | uniq -d)
 [ -z "$dups" ] || fail "answered twice: $dups"
 [ "$(grep -c '"command":"pause"' "$TMP/answers.out")" -ge 5 ] || fail "pauses answered: $(grep -c pause "$TMP/answers.out")"
+# The tools (ctl, monitor) connect with clean sessions: no durable queue left behind each.
+left=$(R -n "${NODE[$other]}" list_queues name 2> /dev/null | grep -c '^mqtt-subscription-mqplane-' || true)
+[ "$left" = 0 ] || fail "$left queues of the tools' sessions left on RabbitMQ"
 echo "rabbitmq.sh: all passed"

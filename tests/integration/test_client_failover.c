@@ -9,6 +9,7 @@
 #include "mqplane/client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static test_broker a, b;
@@ -127,11 +128,50 @@ static void test_failover_first_broker_down(void **state)
     assert_non_null(strstr(err, "broker 2 of 2 is mqtts://"));
 }
 
+/* What a 3.1.1 broker keeps of a client after it stops: with clean_session nothing (on
+ * RabbitMQ, no durable queue left behind); without, its (emptied) session, which a client
+ * resuming it under the same id is told of (CONNACK session present, in the broker's log). */
+static bool session_kept(const char *id)
+{
+    char cmd[256], want[96];
+    snprintf(cmd, sizeof cmd,
+             "mosquitto_sub -h 127.0.0.1 -p %d -V mqttv311 -c -q 1 -i %s -t cs/# -W 1 "
+             ">/dev/null 2>&1",
+             b.port, id);
+    if (system(cmd) == -1) {
+        return false;
+    }
+    snprintf(want, sizeof want, "Sending CONNACK to %s (1, 0)", id);
+    return broker_log_contains(&b, want);
+}
+
+static void test_clean_session_leaves_nothing(void **state)
+{
+    (void)state;
+    char url[64];
+    snprintf(url, sizeof url, "mqtt://127.0.0.1:%d", b.port);
+    for (int clean = 0; clean < 2; clean++) {
+        char id[32];
+        snprintf(id, sizeof id, "cs-%s", clean ? "clean" : "kept");
+        mqp_client_opts o = test_opts(url, id);
+        o.protocol = MQP_PROTOCOL_V311;
+        o.clean_session = clean;
+        mqp_client *c = test_client(&o);
+        collector *col = collector_new();
+        assert_ok(mqp_client_subscribe(c, "cs/#", 1, collector_cb, col));
+        assert_ok(mqp_client_sync(c, 5000));
+        mqp_client_destroy(c);
+        collector_free(col);
+        assert_int_equal(session_kept(id), !clean);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failover_between_two_brokers),
         cmocka_unit_test(test_failover_first_broker_down),
+        cmocka_unit_test(test_clean_session_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

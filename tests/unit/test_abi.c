@@ -21,7 +21,8 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     assert_int_equal(sizeof(mqp_client_opts), 280);
     assert_int_equal(offsetof(mqp_client_opts, cb_user), 208);
     assert_int_equal(offsetof(mqp_client_opts, out_queue_messages), 216); /* Was reserved. */
-    assert_int_equal(offsetof(mqp_client_opts, reserved), 232);
+    assert_int_equal(offsetof(mqp_client_opts, clean_session), 232);      /* Was reserved. */
+    assert_int_equal(offsetof(mqp_client_opts, reserved), 240);
     assert_int_equal(sizeof(mqp_client_stats), 224);
     assert_int_equal(offsetof(mqp_client_stats, takeovers), 152);
     assert_int_equal(offsetof(mqp_client_stats, out_queue_refused), 160); /* Was reserved. */
@@ -96,7 +97,7 @@ static void test_mqp_abi_reserved_space_refused(void **state)
     assert_rc(mqp_controlplane_new(&cp, &co, err, sizeof err), MQP_ERR_INVALID);
     assert_non_null(strstr(err, "invalid control plane options: reserved word 0"));
     co.reserved[0] = 0;
-    co.client.reserved[5] = 1; /* The embedded client options are checked too. */
+    co.client.reserved[4] = 1; /* The embedded client options are checked too. */
     assert_rc(mqp_controlplane_new(&cp, &co, err, sizeof err), MQP_ERR_INVALID);
     assert_null(cp);
 
