@@ -58,10 +58,16 @@ except urllib.error.HTTPError as e:
 echo "== the figures are the nodes' own: paused, a metrics report's counters are the exporter's"
 $M ctl -b "$URL" pause > /dev/null || fail "pause"
 wait_metric '^mqplane_node_status\{node="default",status="paused"\} 1$'
-sleep 1.5 # A metrics report after the pause: its counters no longer move.
-mosquitto_sub -h 127.0.0.1 -p "$PORT" -t inference/data/metrics -C 1 -W 5 > "$TMP/report" \
-  || fail "no metrics report"
-runs=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["latency_reports"][0]["detector_runs"])' "$TMP/report")
+# Paused, its counters stop moving: wait for two reports in a row that agree.
+prev=-1 runs=-2
+for _ in $(seq 20); do
+  mosquitto_sub -h 127.0.0.1 -p "$PORT" -t inference/data/metrics -C 1 -W 5 > "$TMP/report" \
+    || fail "no metrics report"
+  runs=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["latency_reports"][0]["detector_runs"])' "$TMP/report")
+  [ "$runs" = "$prev" ] && break
+  prev=$runs
+done
+[ "$runs" = "$prev" ] || fail "the detector's runs kept moving while paused ($prev, $runs)"
 wait_metric "^mqplane_source_detector_runs_total\\{node=\"default\",source=\"0\"\\} $runs\$"
 fetch_metrics
 $PY - "$TMP/metrics" "$TMP/report" <<'PY' || fail "exporter and report differ: $(grep default "$TMP/metrics")"
