@@ -134,7 +134,11 @@ typedef struct mqp_controlplane_stats {
     uint64_t failed;   /**< Commands whose handler failed. */
     uint64_t rejected; /**< Messages refused: oversized, not JSON, no or unknown command. */
     uint64_t status_published;
-    MQP_RESERVED_WORDS(4); /**< For counters to come; written as zero. */
+    /** Commands whose request_id was carried out already within 10 minutes (a QoS 1
+     *  redelivery, a client retrying): answered again with the first answer, not run again.
+     *  Was reserved. */
+    uint64_t repeated;
+    MQP_RESERVED_WORDS(3); /**< For counters to come; written as zero. */
 } mqp_controlplane_stats;
 
 /**

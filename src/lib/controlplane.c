@@ -59,6 +59,17 @@ static const char *const status_names[] = {
 #undef STATUS_NAME
 };
 
+/* A command carried out, by its request id: a repeat within DONE_TTL_S (a QoS 1 redelivery
+ * after a lost PUBACK, a client retrying) gets the same answer and is not run again. */
+#define DONE_MAX   64
+#define DONE_TTL_S 600.0
+typedef struct done_rq {
+    char *request_id; /* As JSON text; NULL: a free slot. */
+    char *answer;     /* The answer that was published. */
+    int qos;
+    double at;
+} done_rq;
+
 struct mqp_controlplane {
     mqp_client *client;
     char *command_topic;
@@ -76,7 +87,9 @@ struct mqp_controlplane {
     char *result; /* Reply buffers, used by the dispatch thread only. */
     char *error;
     mqpx_ratelimit reject_log; /* Dispatch thread only. */
-    atomic_uint_fast64_t received, ok, failed, rejected, status_published;
+    atomic_uint_fast64_t received, ok, failed, rejected, status_published, repeated;
+    done_rq done[DONE_MAX]; /* Commands carried out, by request id; dispatch thread only. */
+    size_t done_next;
 };
 
 /* Says how many rejections went unlogged, if any. */
@@ -253,16 +266,9 @@ char *mqp__response_json(const char *request_id, const char *command, bool ok, m
 /* Answers at QoS 1, except a rejection (qos 0): a flood of bad input then cannot fill memory
  * with answers waiting for the broker (the client's outgoing QoS 0 queue is bounded, and drops
  * beyond it), while an answer to a command that ran is never dropped. */
-static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char *error,
-                    const char *result, int qos)
+static void publish_answer(mqp_controlplane *cp, const request *rq, const char *json, size_t len,
+                           int qos)
 {
-    size_t len;
-    char *json = mqp__response_json(rq->request_id, rq->command, ok, mqp_controlplane_status(cp),
-                                    error, result, &len);
-    if (!json) {
-        mqp__log(&cp->log, MQP_LOG_ERR, "out of memory: a command answer is lost");
-        return;
-    }
     const mqp_message *m = rq->msg;
     const char *topic = m->response_topic ? m->response_topic : cp->response_topic;
     mqp_publish_props props = {.correlation_data = m->correlation_data,
@@ -272,7 +278,57 @@ static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char
         mqp__log(&cp->log, MQP_LOG_WARNING, "answer to '%s' not published: %s",
                  rq->command ? rq->command : "(no command)", mqp_strerror(rc));
     }
-    mqp__free(json);
+}
+
+/* The command with request id rid, if it was carried out within DONE_TTL_S. */
+static done_rq *done_before(mqp_controlplane *cp, const char *rid, double now)
+{
+    for (size_t i = 0; rid && i < DONE_MAX; i++) {
+        done_rq *d = &cp->done[i];
+        if (d->request_id && now - d->at < DONE_TTL_S && strcmp(d->request_id, rid) == 0) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps a carried-out command's answer (json, taken over), in place of the oldest. */
+static void remember(mqp_controlplane *cp, const char *rid, char *json, int qos, double now)
+{
+    done_rq *d = &cp->done[cp->done_next];
+    cp->done_next = (cp->done_next + 1) % DONE_MAX;
+    mqp__free(d->request_id);
+    mqp__free(d->answer);
+    *d = (done_rq){mqp__strdup(rid), json, qos, now};
+    if (!d->request_id) {
+        mqp__free(d->answer);
+        *d = (done_rq){0};
+    }
+}
+
+/* keep: a command that ran with a request id; its answer is remembered for a repeat. */
+static void respond_kept(mqp_controlplane *cp, const request *rq, bool ok, const char *error,
+                         const char *result, int qos, bool keep)
+{
+    size_t len;
+    char *json = mqp__response_json(rq->request_id, rq->command, ok, mqp_controlplane_status(cp),
+                                    error, result, &len);
+    if (!json) {
+        mqp__log(&cp->log, MQP_LOG_ERR, "out of memory: a command answer is lost");
+        return;
+    }
+    publish_answer(cp, rq, json, len, qos);
+    if (keep && rq->request_id) {
+        remember(cp, rq->request_id, json, qos, mqpx_mono_s());
+    } else {
+        mqp__free(json);
+    }
+}
+
+static void respond(mqp_controlplane *cp, const request *rq, bool ok, const char *error,
+                    const char *result, int qos)
+{
+    respond_kept(cp, rq, ok, error, result, qos, false);
 }
 
 static int reject(mqp_controlplane *cp, const request *rq, const char *why)
@@ -335,14 +391,14 @@ static int run_command(mqp_controlplane *cp, request *rq, mqp_command cmd)
         }
         mqp__log(&cp->log, MQP_LOG_WARNING, "command '%s' failed (%s): %s", rq->command,
                  mqp_err_name(rc), cp->error);
-        respond(cp, rq, false, cp->error, NULL, 1);
+        respond_kept(cp, rq, false, cp->error, NULL, 1, true);
         return 0;
     }
     atomic_fetch_add(&cp->ok, 1);
     announce_status(cp, cmd);
     mqp__log(&cp->log, MQP_LOG_INFO, "command '%s' done", rq->command);
     if (commands[cmd].always_answered || rq->request_id || rq->msg->response_topic) {
-        respond(cp, rq, true, NULL, cp->result, 1);
+        respond_kept(cp, rq, true, NULL, cp->result, 1, true);
     }
     return 0;
 }
@@ -406,8 +462,18 @@ static int on_command_message(mqp_client *c, const mqp_message *m, void *user)
     bool ok = mqp__command_read(m->payload, m->payload_len, cp->max_payload, &which, &request_id,
                                 why, sizeof why);
     rq.request_id = request_id;
+    done_rq *seen = ok ? done_before(cp, request_id, mqpx_mono_s()) : NULL;
     if (!ok) {
         rc = reject(cp, &rq, why);
+    } else if (seen) {
+        rq.command = mqp_command_name(which);
+        atomic_fetch_add(&cp->repeated, 1);
+        mqp__log(&cp->log, MQP_LOG_NOTICE,
+                 "command '%s' with request_id %s was carried out already: answered again, not "
+                 "run again",
+                 rq.command, request_id);
+        publish_answer(cp, &rq, seen->answer, strlen(seen->answer), seen->qos);
+        rc = 0;
     } else {
         rq.command = mqp_command_name(which);
         rc = run_command(cp, &rq, which);
@@ -521,7 +587,8 @@ void mqp_controlplane_stats_get(mqp_controlplane *cp, mqp_controlplane_stats *s)
                                   .ok = atomic_load(&cp->ok),
                                   .failed = atomic_load(&cp->failed),
                                   .rejected = atomic_load(&cp->rejected),
-                                  .status_published = atomic_load(&cp->status_published)};
+                                  .status_published = atomic_load(&cp->status_published),
+                                  .repeated = atomic_load(&cp->repeated)};
 }
 
 mqp_client *mqp_controlplane_client(mqp_controlplane *cp)
@@ -542,6 +609,10 @@ void mqp_controlplane_destroy(mqp_controlplane *cp)
     mqp__free(cp->command_topic);
     mqp__free(cp->status_topic);
     mqp__free(cp->response_topic);
+    for (size_t i = 0; i < DONE_MAX; i++) {
+        mqp__free(cp->done[i].request_id);
+        mqp__free(cp->done[i].answer);
+    }
     mqp__free(cp->result);
     mqp__free(cp->error);
     pthread_mutex_destroy(&cp->mu);

@@ -289,6 +289,41 @@ static void test_mqp_controlplane_answers(void **state)
     assert_int_equal(s.received, 5);
     assert_int_equal(s.ok, 3);
     assert_int_equal(s.failed, 2);
+    assert_int_equal(s.repeated, 0);
+    rig_down(&r);
+}
+
+/* A request id carried out already (a QoS 1 redelivery, a client retrying): the same answer
+ * again, the command not run again; a failure's answer too; a new id runs. */
+static void test_mqp_controlplane_repeated_request_id(void **state)
+{
+    rig r;
+    rig_up(&r, *state);
+    send_cmd(&r, "{\"command\": \"toggle_crop\", \"request_id\": \"once\"}");
+    assert_true(wait_for(collector_count(r.responses) == 1, 3000));
+    send_cmd(&r, "{\"command\": \"toggle_crop\", \"request_id\": \"once\"}");
+    assert_true(wait_for(collector_count(r.responses) == 2, 3000));
+    assert_string_equal(collector_get(r.responses, 0).payload,
+                        collector_get(r.responses, 1).payload);
+    assert_int_equal(atomic_load(&r.a.calls[MQP_CMD_TOGGLE_CROP]), 1);
+    atomic_store(&r.a.fail_next, 1);
+    send_cmd(&r, "{\"command\": \"pause\", \"request_id\": 77}");
+    assert_true(wait_for(collector_count(r.responses) == 3, 3000));
+    send_cmd(&r, "{\"command\": \"pause\", \"request_id\": 77}");
+    assert_true(wait_for(collector_count(r.responses) == 4, 3000));
+    assert_non_null(strstr(collector_get(r.responses, 3).payload, "camera 0 is gone"));
+    assert_int_equal(atomic_load(&r.a.calls[MQP_CMD_PAUSE]), 1);
+    send_cmd(&r, "{\"command\": \"toggle_crop\", \"request_id\": \"twice\"}");
+    assert_true(wait_for(collector_count(r.responses) == 5, 3000));
+    assert_int_equal(atomic_load(&r.a.calls[MQP_CMD_TOGGLE_CROP]), 2);
+    send_cmd(&r, "{\"command\": \"status\"}"); /* No request id: every one runs. */
+    send_cmd(&r, "{\"command\": \"status\"}");
+    assert_true(wait_for(collector_count(r.responses) == 7, 3000));
+    assert_int_equal(atomic_load(&r.a.calls[MQP_CMD_STATUS]), 2);
+    mqp_controlplane_stats s;
+    mqp_controlplane_stats_get(r.cp, &s);
+    assert_int_equal(s.repeated, 2);
+    assert_int_equal(s.received, 7);
     rig_down(&r);
 }
 
@@ -408,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_mqp_controlplane_status_lifecycle),
         cmocka_unit_test(test_mqp_controlplane_commands_restate_status),
         cmocka_unit_test(test_mqp_controlplane_answers),
+        cmocka_unit_test(test_mqp_controlplane_repeated_request_id),
         cmocka_unit_test(test_mqp_controlplane_rejects_bad_input),
         cmocka_unit_test(test_mqp_controlplane_mqtt5_response_topic),
         cmocka_unit_test(test_mqp_controlplane_will_and_status_after_reconnect),

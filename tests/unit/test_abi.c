@@ -31,6 +31,7 @@ static void test_mqp_abi_sizes_and_offsets(void **state)
     assert_int_equal(offsetof(mqp_controlplane_opts, on_command), 312);
     assert_int_equal(offsetof(mqp_controlplane_opts, reserved), 328);
     assert_int_equal(sizeof(mqp_controlplane_stats), 72);
+    assert_int_equal(offsetof(mqp_controlplane_stats, repeated), 40); /* Was reserved. */
     assert_int_equal(sizeof(mqp_dataplane_opts), 336);
     assert_int_equal(offsetof(mqp_dataplane_opts, full_frames_topic), 304); /* Was reserved. */
     assert_int_equal(sizeof(mqp_dataplane_stats), 72);
