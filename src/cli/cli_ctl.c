@@ -107,11 +107,9 @@ typedef struct waiter {
     char answer[MQP_DEFAULT_COMMAND_RESULT_MAX + 1024];
 } waiter;
 
-static int on_response(mqp_client *c, const mqp_message *m, void *user)
+/* The answer m, parsed as j, if it is the one w waits for. */
+static void take_answer(waiter *w, const mqp_message *m, const cJSON *j)
 {
-    (void)c;
-    waiter *w = user;
-    cJSON *j = cJSON_ParseWithLength(m->payload, m->payload_len);
     const cJSON *rid = cJSON_GetObjectItemCaseSensitive(j, "request_id");
     if (cJSON_IsString(rid) && strcmp(rid->valuestring, w->request_id) == 0 &&
         !atomic_load(&w->done)) {
@@ -119,6 +117,13 @@ static int on_response(mqp_client *c, const mqp_message *m, void *user)
                  (const char *)m->payload);
         atomic_store(&w->done, cJSON_IsTrue(cJSON_GetObjectItem(j, "ok")) ? 1 : 2);
     }
+}
+
+static int on_response(mqp_client *c, const mqp_message *m, void *user)
+{
+    (void)c;
+    cJSON *j = cJSON_ParseWithLength(m->payload, m->payload_len);
+    take_answer(user, m, j);
     cJSON_Delete(j);
     return 0;
 }
@@ -187,10 +192,13 @@ typedef struct fleet_wait {
 
 static int on_fleet_response(mqp_client *c, const mqp_message *m, void *user)
 {
+    (void)c;
     fleet_wait *f = user;
-    for (size_t i = 0, n = atomic_load(&f->n); i < n; i++) {
-        on_response(c, m, &f->t[i].w); /* Each takes only its own request id. */
+    cJSON *j = cJSON_ParseWithLength(m->payload, m->payload_len); /* Once, not once a node. */
+    for (size_t i = 0, n = atomic_load(&f->n); j && i < n; i++) {
+        take_answer(&f->t[i].w, m, j); /* Each takes only its own request id. */
     }
+    cJSON_Delete(j);
     return 0;
 }
 
