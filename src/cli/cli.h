@@ -103,7 +103,13 @@ bool cli_migration_opt(const char *cmd, int c, const char *arg, cli_migration_op
 bool cli_migration_open(cli_session *ss, const char *cmd, const cli_migration_opts *o,
                         mqp_handler_cb cb, void *user, mqp_topics *t, mqp_migration **out);
 /* "legacy" for the unversioned layout's version "", else the version. */
-const char *cli_layout_name(const char *version);
+static inline const char *cli_layout_name(const char *version)
+{
+    return *version ? version : "legacy";
+}
+
+/* A span of seconds for people: "42 s", "12 min", "3.5 h", "9 days". */
+void cli_duration(char *buf, size_t len, double s);
 
 /* Set by SIGINT, SIGTERM and SIGHUP (unless ignored, as under nohup) once
  * cli_catch_stop_signals() ran: the long-running subcommands

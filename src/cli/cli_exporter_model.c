@@ -3,6 +3,7 @@
 #endif
 #include "cli_exporter_model.h"
 
+#include "cli.h"
 #include "cli_json.h"
 
 #include "clock.h"
@@ -413,11 +414,6 @@ void exp_model_migration(exp_model *m, const exp_migration *now)
     pthread_mutex_unlock(&m->mu);
 }
 
-static const char *layout_name(const char *version)
-{
-    return *version ? version : "legacy";
-}
-
 /* While migrating: per template, what came on each layout, and whether the old one is quiet. */
 static void render_migration(out *o, const exp_migration *g)
 {
@@ -428,9 +424,9 @@ static void render_migration(out *o, const exp_migration *g)
            "1 while the exporter watches a topic-layout migration: its current and previous "
            "layouts (legacy: the unversioned one)");
     put(o, "mqplane_migration_info{current=\"");
-    put_label(o, layout_name(g->current));
+    put_label(o, cli_layout_name(g->current));
     put(o, "\",previous=\"");
-    put_label(o, layout_name(g->previous));
+    put_label(o, cli_layout_name(g->previous));
     put(o, "\"} 1\n");
     family(o, "mqplane_migration_messages_received_total", "counter",
            "Messages of a template (voice: seed 04's room/session topics) that arrived on each "
@@ -440,7 +436,7 @@ static void render_migration(out *o, const exp_migration *g)
             put(o, "mqplane_migration_messages_received_total{template=\"");
             put_label(o, g->st[i].name);
             put(o, "\",layout=\"");
-            put_label(o, layout_name(l ? g->previous : g->current));
+            put_label(o, cli_layout_name(l ? g->previous : g->current));
             put(o, "\",role=\"%s\"} %llu\n", l ? "previous" : "current",
                 (unsigned long long)g->st[i].received[l]);
         }

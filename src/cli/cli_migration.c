@@ -16,11 +16,6 @@ bool cli_migration_opt(const char *cmd, int c, const char *arg, cli_migration_op
     return true;
 }
 
-const char *cli_layout_name(const char *version)
-{
-    return *version ? version : "legacy";
-}
-
 bool cli_migration_open(cli_session *ss, const char *cmd, const cli_migration_opts *o,
                         mqp_handler_cb cb, void *user, mqp_topics *t, mqp_migration **out)
 {

@@ -519,14 +519,8 @@ static void print_fleet(exp_model *fm)
         double since = n->status_since > 0 ? mqpx_wall_s() - n->status_since : -1;
         if (since < 0) {
             snprintf(age, sizeof age, "-");
-        } else if (since < 120) {
-            snprintf(age, sizeof age, "%.0f s", since);
-        } else if (since < 7200) {
-            snprintf(age, sizeof age, "%.0f min", since / 60);
-        } else if (since < 172800) {
-            snprintf(age, sizeof age, "%.1f h", since / 3600);
         } else {
-            snprintf(age, sizeof age, "%.0f days", since / 86400);
+            cli_duration(age, sizeof age, since);
         }
         size_t o = 0;
         for (size_t c = 0; c < fm->nclients && o < sizeof health; c++) {

@@ -11,13 +11,18 @@
 #include <string.h>
 #include <unistd.h>
 
+static bool site_char_ok(char c)
+{
+    return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.';
+}
+
 static bool site_name_ok(const char *s)
 {
     if (!*s) {
         return false;
     }
     for (; *s; s++) {
-        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.') {
+        if (!site_char_ok(*s)) {
             return false;
         }
     }
@@ -54,7 +59,7 @@ int svc_check_bridge(svc *s)
         }
         host[sizeof host - 1] = '\0';
         for (char *p = host; *p; p++) {
-            *p = site_name_ok((char[]){*p, '\0'}) ? *p : '-';
+            *p = site_char_ok(*p) ? *p : '-';
         }
         snprintf(s->site, sizeof s->site, "%s", host);
     }

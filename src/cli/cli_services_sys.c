@@ -102,19 +102,6 @@ static void human_count(char *out, size_t len, double v)
     }
 }
 
-static void human_uptime(char *out, size_t len, double s)
-{
-    if (s < 120) {
-        snprintf(out, len, "%.0f s", s);
-    } else if (s < 7200) {
-        snprintf(out, len, "%.0f min", s / 60);
-    } else if (s < 172800) {
-        snprintf(out, len, "%.1f h", s / 3600);
-    } else {
-        snprintf(out, len, "%.1f days", s / 86400);
-    }
-}
-
 void svc_print_broker_figures(const svc *s)
 {
     char url[64], password[512] = "";
@@ -167,7 +154,7 @@ void svc_print_broker_figures(const svc *s)
         return;
     }
     char up[32], rx[32], tx[32];
-    human_uptime(up, sizeof up, b->v[SYS_UPTIME]);
+    cli_duration(up, sizeof up, b->v[SYS_UPTIME]);
     human_count(rx, sizeof rx, b->v[SYS_MESSAGES_RECEIVED]);
     human_count(tx, sizeof tx, b->v[SYS_MESSAGES_SENT]);
     printf("  broker: up %s; %.0f clients connected (at most %.0f); messages %s in, %s out", up,

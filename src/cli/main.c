@@ -125,6 +125,19 @@ bool cli_apply_node_id(const char *node_id, mqp_mqtt_settings *s, cli_namespace 
     return true;
 }
 
+void cli_duration(char *buf, size_t len, double s)
+{
+    if (s < 120) {
+        snprintf(buf, len, "%.0f s", s);
+    } else if (s < 7200) {
+        snprintf(buf, len, "%.0f min", s / 60);
+    } else if (s < 172800) {
+        snprintf(buf, len, "%.1f h", s / 3600);
+    } else {
+        snprintf(buf, len, "%.1f days", s / 86400);
+    }
+}
+
 bool cli_tool_opt(int c, const char *arg, cli_tool_opts *t)
 {
     switch (c) {

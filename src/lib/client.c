@@ -47,9 +47,14 @@ static void push_event(mqp_client *c, enum mqp__item_kind kind, bool flag, mqp_e
     }
 }
 
-static void ev_connected(void *ctx, bool session_present, int protocol_version, const char *broker)
+static void ev_connected(void *ctx, bool session_present, int protocol_version, size_t i)
 {
     mqp_client *c = ctx;
+    char broker[sizeof c->broker], which[64] = "";
+    mqp_url_redacted(&c->urls[i < c->nurls ? i : 0], broker, sizeof broker);
+    if (c->nurls > 1) {
+        snprintf(which, sizeof which, ", broker %zu of %zu", i + 1, c->nurls);
+    }
     pthread_mutex_lock(&c->mu);
     snprintf(c->broker, sizeof c->broker, "%s", broker);
     bool reconnect = c->ever_connected;
@@ -63,14 +68,6 @@ static void ev_connected(void *ctx, bool session_present, int protocol_version, 
     atomic_fetch_add(&c->n.connects, 1);
     if (reconnect) {
         atomic_fetch_add(&c->n.reconnects, 1);
-    }
-    char which[64] = "";
-    for (size_t i = 0; c->nurls > 1 && i < c->nurls; i++) {
-        char one[300];
-        mqp_url_redacted(&c->urls[i], one, sizeof one);
-        if (strcmp(one, broker) == 0) {
-            snprintf(which, sizeof which, ", broker %zu of %zu", i + 1, c->nurls);
-        }
     }
     mqp__log(&c->logger, MQP_LOG_INFO, "%s %s (MQTT %s, session %s%s)",
              reconnect ? "reconnected to" : "connected to", broker,

@@ -45,8 +45,8 @@ typedef struct mqp__pub_props {
 typedef struct mqp__transport_events {
     void *ctx;
     /* A connection is up; session_present tells whether the broker resumed the session;
-     * broker: which one (redacted), of a list. */
-    void (*connected)(void *ctx, bool session_present, int protocol_version, const char *broker);
+     * broker: which one of the config's urls. */
+    void (*connected)(void *ctx, bool session_present, int protocol_version, size_t broker);
     /* An attempt failed or an established connection ended; detail never holds secrets.
      * was_connected tells which of the two. MQP_ERR_TAKEN_OVER: another client with our id
      * took the session (said by the broker, or told by its pattern); detail says what next. */

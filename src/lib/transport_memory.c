@@ -51,7 +51,6 @@ struct mem_session {
     mem_broker *broker;
     mqp__transport_events ev;
     const mqp__logger *log;
-    char where[300]; /* memory://NAME, for the client's messages. */
     char *client_id;
     char *will_topic;
     char *will_payload;
@@ -338,7 +337,7 @@ static void start_once(mem_session *s)
                  old->client_id);
         old->ev.disconnected(old->ev.ctx, MQP_ERR_TAKEN_OVER, why, true);
     }
-    s->ev.connected(s->ev.ctx, false, 5, s->where);
+    s->ev.connected(s->ev.ctx, false, 5, 0);
 }
 
 static mqp_err op_publish(mqp__transport *base, const char *topic, const void *payload, size_t len,
@@ -518,7 +517,6 @@ mqp_err mqp__transport_memory_new(mqp__transport **out, const mqp__transport_con
     s->broker = b;
     s->ev = *ev;
     s->log = cfg->logger;
-    snprintf(s->where, sizeof s->where, "%s", cfg->url_redacted);
     pthread_cond_init(&s->idle, NULL);
     s->client_id = mqp__strdup(cfg->client_id);
     if (cfg->will_topic) {

@@ -186,7 +186,7 @@ static void on_connect_cb(struct mosquitto *m, void *user, int rc, int flags,
         mqpx_backoff_reset(&t->backoff);
         mqp__takeover_connected(&t->takeover, a->session_present);
         t->ev.connected(t->ev.ctx, a->session_present, t->protocol == MQTT_PROTOCOL_V5 ? 5 : 4,
-                        t->where);
+                        t->broker);
     }
 }
 
